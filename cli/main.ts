@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander';
+import { registerCallCommands } from './commands/calls';
+import { registerDevCommand } from './commands/dev';
+import { registerNumberCommands } from './commands/numbers';
+import { CliError, EXIT } from './errors';
+import { processOutput, type Output } from './output';
+
+export function buildProgram(out: Output = processOutput): Command {
+  const program = new Command('switchboard')
+    .description('Answer phone calls with OpenAI Realtime voice agents: configure numbers, read call history, run locally')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => out.line(s.trimEnd()), writeErr: (s) => out.note(s.trimEnd()) });
+  registerDevCommand(program, out);
+  registerNumberCommands(program, out);
+  registerCallCommands(program, out);
+  return program;
+}
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function main(argv: string[], out: Output = processOutput): Promise<number> {
+  try {
+    await buildProgram(out).parseAsync(argv);
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (err instanceof CliError) {
+      out.note(`error: ${err.message}`);
+      return err.exitCode;
+    }
+    out.note(`error: ${describeUnexpected(err)}`);
+    return EXIT.failure;
+  }
+}
+
+function describeUnexpected(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { $metadata?: unknown };
+  if (e.code === 'ECONNREFUSED' || e.name === 'TimeoutError' || /ECONNREFUSED/.test(String(e.message))) {
+    return `cannot reach the service (${e.message}); is \`switchboard dev\` running and the endpoint right?`;
+  }
+  return e.message ?? String(err);
+}

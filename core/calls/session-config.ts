@@ -1,0 +1,80 @@
+import type { CallAcceptParams } from 'openai/resources/realtime/calls';
+import type { RealtimeAudioInputTurnDetection } from 'openai/resources/realtime/realtime';
+import type { AgentConfig, NumberConfig } from '../numbers/config';
+
+export const TRANSFER_TOOL = 'transfer_call';
+export const END_CALL_TOOL = 'end_call';
+
+export interface CallParticipants {
+  /** The dialed number, E.164. */
+  number: string;
+  /** E.164 or 'anonymous'. */
+  caller: string;
+}
+
+/** Fills `{{caller}}` and `{{number}}` in the number's instructions. */
+export function renderInstructions(template: string, call: CallParticipants): string {
+  return template.replace(/\{\{\s*(caller|number)\s*\}\}/g, (_, name: 'caller' | 'number') => call[name]);
+}
+
+function turnDetection(agent: AgentConfig): RealtimeAudioInputTurnDetection {
+  const td = agent.turnDetection;
+  const common = {
+    ...(td.createResponse !== undefined && { create_response: td.createResponse }),
+    ...(td.interruptResponse !== undefined && { interrupt_response: td.interruptResponse }),
+  };
+  if (td.type === 'server_vad') {
+    return { type: 'server_vad', ...common, ...(td.idleTimeoutMs !== undefined && { idle_timeout_ms: td.idleTimeoutMs }) };
+  }
+  return { type: 'semantic_vad', ...common, ...(td.eagerness !== undefined && { eagerness: td.eagerness }) };
+}
+
+/** The function tools a number enables; the call worker runs them. */
+export function toolsFor(config: NumberConfig): NonNullable<CallAcceptParams['tools']> {
+  const tools: NonNullable<CallAcceptParams['tools']> = [];
+  if (config.transfers.length > 0) {
+    tools.push({
+      type: 'function',
+      name: TRANSFER_TOOL,
+      description: `Transfer the caller to a person or team. Say briefly that you are transferring them first. Targets: ${config.transfers
+        .map((t) => `${t.name} (${t.description})`)
+        .join('; ')}.`,
+      parameters: {
+        type: 'object',
+        properties: { target: { type: 'string', enum: config.transfers.map((t) => t.name), description: 'Who to transfer to.' } },
+        required: ['target'],
+        additionalProperties: false,
+      },
+    });
+  }
+  if (config.endCall.enabled) {
+    tools.push({
+      type: 'function',
+      name: END_CALL_TOOL,
+      description: 'End the call. Say goodbye first; the line is hung up once your goodbye has played.',
+      parameters: { type: 'object', properties: {}, additionalProperties: false },
+    });
+  }
+  return tools;
+}
+
+/** The accept body for a call to this number: everything OpenAI needs, nothing SIP refuses. */
+export function buildSessionConfig(config: NumberConfig & { agent: AgentConfig }, call: CallParticipants): CallAcceptParams {
+  const { agent } = config;
+  const tools = toolsFor(config);
+  return {
+    type: 'realtime',
+    model: agent.model,
+    instructions: renderInstructions(agent.instructions, call),
+    audio: {
+      input: {
+        // The call log needs the caller's words as text.
+        transcription: { model: agent.transcription.model, ...(agent.transcription.language && { language: agent.transcription.language }) },
+        turn_detection: turnDetection(agent),
+      },
+      output: { voice: agent.voice },
+    },
+    ...(tools.length > 0 && { tools, tool_choice: 'auto' as const }),
+    ...(agent.maxOutputTokens !== undefined && { max_output_tokens: agent.maxOutputTokens }),
+  };
+}

@@ -1,0 +1,31 @@
+/** What the webhook hands the call worker: enough to find the call and its record. */
+export interface QueuedCall {
+  callId: string;
+  number: string;
+  /** The accept may or may not have reached OpenAI; the worker finds out on the sideband. */
+  acceptUnconfirmed?: boolean;
+}
+
+/** The webhook side of the call queue: SQS in AWS, in-process locally. */
+export interface CallQueue {
+  enqueue(call: QueuedCall): Promise<void>;
+}
+
+/** One queued call as a worker holds it: hidden from other workers while the worker extends it. */
+export interface CallDelivery {
+  call: QueuedCall;
+  /** How many times the call was handed to a worker (1 on the first delivery). */
+  receiveCount: number;
+  /** Keeps the call hidden from other workers for this many more seconds (the heartbeat). */
+  extend(seconds: number): Promise<void>;
+  /** The call is over: remove it from the queue. */
+  complete(): Promise<void>;
+  /** Hands the call back: visible to other workers at once. */
+  release(): Promise<void>;
+}
+
+/** The worker side of the call queue. */
+export interface CallSource {
+  /** Waits (long poll) for up to `max` calls; resolves empty when `signal` aborts or nothing came. */
+  receive(max: number, visibilitySeconds: number, signal?: AbortSignal): Promise<CallDelivery[]>;
+}

@@ -1,0 +1,59 @@
+/**
+ * Names shared by the runtime and the infrastructure, so a metric, an environment variable or a
+ * stack output is spelled once: the CDK app sets what the hosts read, and graphs what they emit.
+ */
+
+/** Environment variables the deployed hosts (webhook Lambda, call worker) read. */
+export const ENV = {
+  numbersTable: 'NUMBERS_TABLE',
+  callsTable: 'CALLS_TABLE',
+  callQueueUrl: 'CALL_QUEUE_URL',
+  openAiApiKeySecretArn: 'OPENAI_API_KEY_SECRET_ARN',
+  webhookSecretArn: 'OPENAI_WEBHOOK_SECRET_ARN',
+  callRetentionDays: 'CALL_RETENTION_DAYS',
+  workerCapacity: 'WORKER_CAPACITY',
+  workerDrainSeconds: 'WORKER_DRAIN_SECONDS',
+  healthPort: 'PORT',
+} as const;
+
+/** CloudWatch namespace and metric names (embedded metric format from both hosts). */
+export const METRICS = {
+  namespace: 'Switchboard',
+  webhookService: 'switchboard-webhook',
+  workerService: 'switchboard-worker',
+  /** Webhook host, dimension `service`. */
+  webhookReceived: 'WebhookReceived',
+  callAccepted: 'CallAccepted',
+  /** Dimensions `service` and `reason`. */
+  callRejected: 'CallRejected',
+  callMissed: 'CallMissed',
+  acceptFailed: 'AcceptFailed',
+  /** Milliseconds from webhook receipt to OpenAI's answer to accept or reject. */
+  decisionLatency: 'DecisionLatency',
+  /** Worker host, dimension `service`. Calls held by one worker task, reported periodically. */
+  activeCalls: 'ActiveCalls',
+  workerErrors: 'WorkerErrors',
+  callsEnded: 'CallsEnded',
+} as const;
+
+/** CloudFormation output keys of the call stack, read back by the CLI (`--stack`). */
+export const OUTPUTS = {
+  webhookUrl: 'WebhookUrl',
+  sipUri: 'SipUri',
+  numbersTable: 'NumbersTableName',
+  callsTable: 'CallsTableName',
+  callQueueUrl: 'CallQueueUrl',
+  openAiApiKeySecretArn: 'OpenAiApiKeySecretArn',
+  webhookSecretArn: 'WebhookSecretArn',
+  clusterName: 'WorkerClusterName',
+  serviceName: 'WorkerServiceName',
+} as const;
+
+/** Port the worker's health endpoint listens on in the container. */
+export const WORKER_HEALTH_PORT = 8080;
+/** How long one worker waits for its calls to end after SIGTERM (under Fargate's 120 s stop timeout). */
+export const DEFAULT_DRAIN_SECONDS = 100;
+/** A worker renews the call's queue message visibility and lease on this period. */
+export const HEARTBEAT_SECONDS = 30;
+/** Visibility given to a held call's queue message: a dead worker's calls reappear after this. */
+export const CALL_VISIBILITY_SECONDS = 90;

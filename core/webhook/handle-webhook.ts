@@ -1,0 +1,263 @@
+import { randomUUID } from 'node:crypto';
+import { APIConnectionError, APIError } from 'openai';
+import type OpenAI from 'openai';
+import { routeCall, type Decision } from '../calls/route';
+import { UNKNOWN_NUMBER } from '../calls/record';
+import { parseCallParties, type SipHeader } from '../calls/sip-headers';
+import type { NumbersStore } from '../store/numbers-store';
+import type { CallsStore, StoredCall } from '../store/calls-store';
+import type { CallQueue } from '../queue/call-queue';
+import type { Log } from '../runtime/log';
+import type { SecretProvider } from './secret-provider';
+import { verifyWithSecretProvider, WebhookSecretFormatError, WebhookSignatureError } from './signature';
+
+export interface WebhookRequest {
+  /** The body exactly as received (decoded from base64 if the host delivered it so). */
+  body: string;
+  headers: Record<string, string | undefined>;
+}
+
+export interface WebhookResponse {
+  status: number;
+  body: string;
+}
+
+/** What happened to one webhook delivery: logged as one line and turned into metrics. */
+export interface WebhookSummary {
+  result:
+    | 'accepted'
+    | 'rejected'
+    | 'missed'
+    | 'failed'
+    | 'accept-unconfirmed'
+    | 'duplicate'
+    | 'in-progress'
+    | 'ignored'
+    | 'unauthorized'
+    | 'bad-request'
+    | 'retry-later';
+  status: number;
+  callId?: string;
+  number?: string;
+  caller?: string;
+  eventType?: string;
+  webhookId?: string;
+  reason?: string;
+  rejectStatus?: number;
+  /** Milliseconds from receipt of the webhook to OpenAI's answer to accept or reject. */
+  decisionMs?: number;
+  /** Milliseconds from receipt to our answer. */
+  handlingMs: number;
+}
+
+export interface WebhookDependencies {
+  secrets: SecretProvider;
+  numbers: Pick<NumbersStore, 'get'>;
+  calls: CallsStore;
+  openai: Pick<OpenAI, 'realtime'>;
+  queue: CallQueue;
+  log: Log;
+  /** Called once per delivery, after the log line (the Lambda turns it into metrics). */
+  onHandled?: (summary: WebhookSummary) => void;
+  now?: () => number;
+  /** How long a handler may hold a call before a retry may take it over; above the host's own timeout. */
+  claimSeconds?: number;
+}
+
+interface IncomingCallEvent {
+  type: string;
+  data?: { call_id?: unknown; sip_headers?: unknown };
+}
+
+type Summary = Omit<WebhookSummary, 'handlingMs'>;
+
+const INCOMING_CALL = 'realtime.call.incoming';
+
+/**
+ * The webhook path, shared by the Lambda and the local server: verify, claim the call, decide,
+ * answer OpenAI, hand an accepted call to the worker. Exactly one accept per call however often
+ * and however concurrently OpenAI delivers the webhook; a non-2xx answer whenever a retry could
+ * still do better, with the record left so that the retry can finish the job.
+ */
+export function createWebhookHandler(deps: WebhookDependencies): (request: WebhookRequest) => Promise<WebhookResponse> {
+  const now = deps.now ?? Date.now;
+  const claimMs = (deps.claimSeconds ?? 20) * 1000;
+
+  async function handle(request: WebhookRequest, receivedAt: number): Promise<Summary> {
+    const webhookId = header(request.headers, 'webhook-id');
+    try {
+      await verifyWithSecretProvider({ rawBody: request.body, headers: request.headers, secrets: deps.secrets, nowSeconds: Math.floor(now() / 1000) });
+    } catch (err) {
+      if (err instanceof WebhookSignatureError) return { result: 'unauthorized', status: 401, reason: err.reason, webhookId };
+      if (err instanceof WebhookSecretFormatError) {
+        deps.log.error('webhook secret is misconfigured', { error: err.message });
+        return { result: 'retry-later', status: 500, reason: 'webhook-secret-misconfigured', webhookId };
+      }
+      throw err;
+    }
+
+    let event: IncomingCallEvent;
+    try {
+      event = JSON.parse(request.body) as IncomingCallEvent;
+    } catch {
+      return { result: 'bad-request', status: 400, reason: 'body-not-json', webhookId };
+    }
+    if (event.type !== INCOMING_CALL) return { result: 'ignored', status: 200, eventType: String(event.type), webhookId };
+    const callId = event.data?.call_id;
+    if (typeof callId !== 'string' || callId === '' || !Array.isArray(event.data?.sip_headers)) {
+      return { result: 'bad-request', status: 400, reason: 'missing-call-id-or-sip-headers', webhookId };
+    }
+
+    const parties = parseCallParties(event.data.sip_headers as SipHeader[]);
+    const number = parties.dialed ?? UNKNOWN_NUMBER;
+    const base = { callId, number, caller: parties.caller, webhookId, eventType: INCOMING_CALL };
+
+    const [stored, live] = parties.dialed
+      ? await Promise.all([deps.numbers.get(number), deps.calls.countLive(number, receivedAt)])
+      : [undefined, 0];
+    const decision = routeCall({ number, caller: parties.caller }, stored?.config, live);
+
+    const claimToken = randomUUID();
+    const claim = await deps.calls.create({
+      callId,
+      number,
+      caller: parties.caller,
+      startedAt: new Date(receivedAt).toISOString(),
+      webhookId: webhookId ?? '',
+      ...(stored?.config.label && { label: stored.config.label }),
+      ...(decision.kind === 'accept'
+        ? { outcome: 'active', liveNumber: number }
+        : { outcome: 'rejected', reason: decision.reason, rejectStatus: decision.status }),
+      claimToken,
+      claimUntil: receivedAt + claimMs,
+    });
+    if (!claim.created) return { ...base, ...(await resume(claim.existing, receivedAt)) };
+    return { ...base, ...(await answer(callId, number, claimToken, decision, receivedAt)) };
+  }
+
+  /** Sends the decision to OpenAI and records the result; called with the claim held. */
+  async function answer(callId: string, number: string, claimToken: string, decision: Decision, receivedAt: number): Promise<Summary> {
+    if (decision.kind === 'reject') {
+      try {
+        await deps.openai.realtime.calls.reject(callId, { status_code: decision.status });
+      } catch (err) {
+        if (!(err instanceof APIError && err.status === 404)) return giveBack(callId, claimToken, 'reject', err);
+      }
+      const decisionMs = now() - receivedAt;
+      await deps.calls.settle(callId, claimToken, { answered: true, decisionMs });
+      return { result: 'rejected', status: 200, reason: decision.reason, rejectStatus: decision.status, decisionMs };
+    }
+
+    try {
+      await deps.openai.realtime.calls.accept(callId, decision.session);
+    } catch (err) {
+      const decisionMs = now() - receivedAt;
+      if (err instanceof APIError && err.status === 404) {
+        await deps.calls.settle(callId, claimToken, { outcome: 'missed', reason: 'caller-hung-up', answered: true, decisionMs, endedAt: new Date(now()).toISOString() });
+        return { result: 'missed', status: 200, reason: 'caller-hung-up', decisionMs };
+      }
+      if (err instanceof APIError && (err.status === 400 || err.status === 422)) {
+        // Retrying the same session config cannot succeed; the number's config needs fixing.
+        const reason = `accept-refused: ${err.message}`;
+        deps.log.error('OpenAI refused the session config', { callId, number, status: err.status, error: err.message });
+        await deps.calls.settle(callId, claimToken, { outcome: 'failed', reason, answered: true, decisionMs, endedAt: new Date(now()).toISOString() });
+        return { result: 'failed', status: 200, reason, decisionMs };
+      }
+      if (requestMayHaveLanded(err)) {
+        // OpenAI may have accepted: never accept twice; the worker learns the truth on the sideband.
+        return handOver(callId, number, claimToken, { acceptUnconfirmed: true, decisionMs });
+      }
+      return giveBack(callId, claimToken, 'accept', err);
+    }
+    return handOver(callId, number, claimToken, { decisionMs: now() - receivedAt });
+  }
+
+  /** Marks the call answered and queues it for a worker. */
+  async function handOver(
+    callId: string,
+    number: string,
+    claimToken: string,
+    opts: { acceptUnconfirmed?: boolean; decisionMs?: number },
+  ): Promise<Summary> {
+    const [settled, queued] = await Promise.allSettled([
+      deps.calls.settle(callId, claimToken, { answered: true, queued: true, decisionMs: opts.decisionMs, acceptUnconfirmed: opts.acceptUnconfirmed }),
+      deps.queue.enqueue({ callId, number, ...(opts.acceptUnconfirmed && { acceptUnconfirmed: true }) }),
+    ]);
+    if (queued.status === 'rejected') {
+      deps.log.error('could not queue the call for a worker; OpenAI will retry the webhook', { callId, number, error: queued.reason });
+      await deps.calls.settle(callId, claimToken, { answered: true, queued: false }).catch((err: unknown) => {
+        deps.log.error('could not record the failed hand-over', { callId, error: err });
+      });
+      return { result: 'retry-later', status: 503, reason: 'queue-unavailable', decisionMs: opts.decisionMs };
+    }
+    if (settled.status === 'rejected') throw settled.reason;
+    return opts.acceptUnconfirmed
+      ? { result: 'accept-unconfirmed', status: 200, reason: 'accept-timed-out', decisionMs: opts.decisionMs }
+      : { result: 'accepted', status: 200, decisionMs: opts.decisionMs };
+  }
+
+  /** OpenAI failed in a way a retry may not: release the call so the webhook's retry decides afresh. */
+  async function giveBack(callId: string, claimToken: string, verb: string, err: unknown): Promise<Summary> {
+    deps.log.error(`OpenAI ${verb} failed; OpenAI will retry the webhook`, { callId, status: err instanceof APIError ? err.status : undefined, error: err });
+    await deps.calls.release(callId, claimToken);
+    return { result: 'retry-later', status: 502, reason: `${verb}-failed${err instanceof APIError && err.status ? `-${err.status}` : ''}` };
+  }
+
+  /** Another delivery of a call we have seen. */
+  async function resume(existing: StoredCall, receivedAt: number): Promise<Summary> {
+    const live = existing.outcome === 'active';
+    if (existing.answered && (!live || existing.queued)) return { result: 'duplicate', status: 200, reason: existing.outcome };
+    if ((existing.claimUntil ?? 0) > receivedAt) return { result: 'in-progress', status: 409 };
+    const claimToken = randomUUID();
+    if (!(await deps.calls.takeOver(existing.callId, existing.claimToken, claimToken, receivedAt + claimMs))) {
+      return { result: 'in-progress', status: 409 };
+    }
+    if (existing.answered) return handOver(existing.callId, existing.number, claimToken, {});
+    if (live) {
+      // The handler that claimed this call stopped after it may have sent the accept.
+      deps.log.warn('taking over a call whose accept may have been sent', { callId: existing.callId });
+      return handOver(existing.callId, existing.number, claimToken, { acceptUnconfirmed: true });
+    }
+    return answer(existing.callId, existing.number, claimToken, rejectionOf(existing), receivedAt);
+  }
+
+  return async (request) => {
+    const receivedAt = now();
+    let summary: Summary;
+    try {
+      summary = await handle(request, receivedAt);
+    } catch (err) {
+      deps.log.error('webhook failed; OpenAI will retry it', { error: err });
+      summary = { result: 'retry-later', status: 503, reason: 'internal-error' };
+    }
+    const complete: WebhookSummary = { ...summary, handlingMs: now() - receivedAt };
+    deps.log.info('webhook', { ...complete });
+    deps.onHandled?.(complete);
+    return { status: complete.status, body: JSON.stringify({ result: complete.result, ...(complete.reason && { reason: complete.reason }) }) };
+  };
+}
+
+/** Codes that mean the request never left this machine. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * A request that got no HTTP answer (timeout, reset) may still have been carried out; one
+ * refused before connecting was not.
+ */
+export function requestMayHaveLanded(err: unknown): boolean {
+  if (!(err instanceof APIConnectionError)) return false;
+  for (let cause: unknown = err.cause; cause instanceof Error; cause = cause.cause) {
+    if (NOT_SENT.has((cause as NodeJS.ErrnoException).code ?? '')) return false;
+  }
+  return true;
+}
+
+/** The rejection a previous handler decided and recorded, to send again. */
+function rejectionOf(call: StoredCall): Decision {
+  return { kind: 'reject', status: call.rejectStatus ?? 603, reason: call.reason } as Decision;
+}
+
+function header(headers: Record<string, string | undefined>, name: string): string | undefined {
+  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return value;
+  return undefined;
+}

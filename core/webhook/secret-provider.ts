@@ -1,0 +1,72 @@
+import { GetSecretValueCommand, ResourceNotFoundException, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
+/**
+ * A secret read once and cached; `refresh()` re-reads it (used once after a signature fails, so a
+ * rotated secret works without a restart). Concurrent callers share one in-flight load. A failed
+ * load is not cached.
+ */
+export interface SecretProvider {
+  get(): Promise<string>;
+  refresh(): Promise<string>;
+}
+
+/** The secret exists in name only: the deploy creates it, the operator stores its value. */
+export class SecretNotSetError extends Error {
+  constructor(
+    readonly secretId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `secret "${secretId}" has no value yet: store it with \`switchboard secrets set\`, or ` +
+        `\`aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string '...'\`` +
+        (options?.cause instanceof Error ? ` (Secrets Manager said: ${options.cause.message})` : ''),
+      options,
+    );
+    this.name = 'SecretNotSetError';
+  }
+}
+
+export function cachedSecret(load: () => Promise<string>): SecretProvider {
+  let value: string | undefined;
+  let loading: Promise<string> | undefined;
+
+  const loadAndKeep = async (): Promise<string> => {
+    value = await load();
+    return value;
+  };
+  const reload = (): Promise<string> => {
+    // `.finally` runs after this assignment even when `load` throws at once, so no failure is kept.
+    loading ??= loadAndKeep().finally(() => {
+      loading = undefined;
+    });
+    return loading;
+  };
+
+  return {
+    // A failed refresh keeps the last good value: a Secrets Manager outage then costs nothing
+    // to requests the cached secret still verifies.
+    get: () => (value === undefined ? reload() : Promise.resolve(value)),
+    refresh: reload,
+  };
+}
+
+export function staticSecret(value: string): SecretProvider {
+  const secret = Promise.resolve(value);
+  return { get: () => secret, refresh: () => secret };
+}
+
+/** Reads a Secrets Manager secret's SecretString (its AWSCURRENT version). */
+export function secretsManagerSecret(client: SecretsManagerClient, secretId: string): SecretProvider {
+  return cachedSecret(async () => {
+    let secretString: string | undefined;
+    try {
+      ({ SecretString: secretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId })));
+    } catch (error) {
+      // Also what Secrets Manager answers for a secret created without a value (no AWSCURRENT version).
+      if (error instanceof ResourceNotFoundException) throw new SecretNotSetError(secretId, { cause: error });
+      throw error;
+    }
+    if (!secretString) throw new SecretNotSetError(secretId);
+    return secretString;
+  });
+}

@@ -1,0 +1,95 @@
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import OpenAI from 'openai';
+import { CallsStore } from '../core/store/calls-store';
+import { createDocumentClient, createDynamoDBClient } from '../core/store/dynamodb-client';
+import { NumbersStore } from '../core/store/numbers-store';
+import { LOCAL_TABLE_NAMES } from '../core/store/tables';
+import { createWebhookHandler, type WebhookSummary } from '../core/webhook/handle-webhook';
+import { staticSecret } from '../core/webhook/secret-provider';
+import type { Log } from '../core/runtime/log';
+import { ensureTables, startLocalDynamoDB, type LocalDynamoDB } from './dynamodb';
+import { startHttpHost } from './http-host';
+import { InProcessCallQueue } from './in-process-queue';
+
+export interface DevStackOptions {
+  /** Webhook server port (0 = any free port). */
+  port?: number;
+  /** Embedded DynamoDB port (0 = any free port). */
+  dynamodbPort?: number;
+  /** Persist DynamoDB data here; in memory when absent. */
+  dataDir?: string;
+  openai: { apiKey: string; baseURL?: string; timeoutMs?: number; maxRetries?: number };
+  webhookSecret: string;
+  retentionDays?: number;
+  log: Log;
+  onWebhook?: (summary: WebhookSummary) => void;
+}
+
+export interface DevStack {
+  webhookUrl: string;
+  url: string;
+  dynamodb: LocalDynamoDB;
+  numbers: NumbersStore;
+  calls: CallsStore;
+  queue: InProcessCallQueue;
+  openai: OpenAI;
+  close(): Promise<void>;
+}
+
+/**
+ * Switchboard on one machine: an embedded DynamoDB with the real tables, the webhook path
+ * behind `POST /webhook` (the same handler the Lambda runs), and an in-process call queue.
+ */
+export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
+  const dataDir = opts.dataDir ? join(opts.dataDir, 'dynamodb') : undefined;
+  if (dataDir) await mkdir(dataDir, { recursive: true });
+  const dynamodb = await startLocalDynamoDB({ port: opts.dynamodbPort, dataDir });
+  try {
+    const client = createDynamoDBClient({ endpoint: dynamodb.endpoint });
+    await ensureTables(client, LOCAL_TABLE_NAMES);
+    const db = createDocumentClient({ client });
+    const numbers = new NumbersStore(db, LOCAL_TABLE_NAMES.numbers);
+    const calls = new CallsStore(db, LOCAL_TABLE_NAMES.calls, opts.retentionDays ?? 90);
+    const queue = new InProcessCallQueue();
+    const openai = new OpenAI({
+      apiKey: opts.openai.apiKey,
+      baseURL: opts.openai.baseURL,
+      timeout: opts.openai.timeoutMs ?? 2500,
+      maxRetries: opts.openai.maxRetries ?? 1,
+    });
+    const handleWebhook = createWebhookHandler({
+      secrets: staticSecret(opts.webhookSecret),
+      numbers,
+      calls,
+      openai,
+      queue,
+      log: opts.log,
+      onHandled: opts.onWebhook,
+    });
+    const http = await startHttpHost(
+      {
+        'POST /webhook': async (req, body) =>
+          handleWebhook({ body, headers: req.headers as Record<string, string | undefined> }),
+        'GET /healthz': async () => ({ status: 200, body: JSON.stringify({ ok: true }) }),
+      },
+      opts.port,
+    );
+    return {
+      webhookUrl: `${http.url}/webhook`,
+      url: http.url,
+      dynamodb,
+      numbers,
+      calls,
+      queue,
+      openai,
+      close: async () => {
+        await http.close();
+        await dynamodb.close();
+      },
+    };
+  } catch (err) {
+    await dynamodb.close();
+    throw err;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Validation of `/accept` bodies, as strict as the real endpoint is for SIP calls: unknown
+ * parameters, the VAD tuning fields and audio formats are refused with a 400 naming the param.
+ */
+export interface ParamError {
+  message: string;
+  param: string | null;
+  code: string;
+}
+
+/** `CallAcceptParams` of `openai` 6.49 (it also types `parallel_tool_calls` and `reasoning`). */
+const SESSION_KEYS = ['type', 'model', 'instructions', 'audio', 'tools', 'tool_choice', 'max_output_tokens', 'truncation', 'tracing', 'prompt', 'output_modalities', 'include', 'parallel_tool_calls', 'reasoning'];
+const INPUT_KEYS = ['transcription', 'turn_detection', 'noise_reduction'];
+const OUTPUT_KEYS = ['voice', 'speed'];
+const TURN_DETECTION_KEYS = ['type', 'eagerness', 'create_response', 'interrupt_response', 'idle_timeout_ms'];
+/** Server VAD tuning: the real API refuses these on SIP calls. */
+const REFUSED_FOR_SIP = ['threshold', 'prefix_padding_ms', 'silence_duration_ms'];
+const TOOL_KEYS = ['type', 'name', 'description', 'parameters'];
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const unknownParameter = (param: string): ParamError => ({ message: `Unknown parameter: '${param}'.`, param, code: 'unknown_parameter' });
+const missing = (param: string): ParamError => ({ message: `Missing required parameter: '${param}'.`, param, code: 'missing_required_parameter' });
+const invalidType = (param: string, expected: string, value: unknown): ParamError => ({
+  message: `Invalid type for '${param}': expected ${expected}, but got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`} instead.`,
+  param,
+  code: 'invalid_type',
+});
+const invalidValue = (param: string, value: unknown, supported: string[]): ParamError => ({
+  message: `Invalid value: '${String(value)}'. Supported values are: ${supported.map((s) => `'${s}'`).join(' and ')}.`,
+  param,
+  code: 'invalid_value',
+});
+const unsupportedForSip = (param: string, why: string): ParamError => ({
+  message: `Unsupported parameter: '${param}' is not supported for SIP calls (${why}).`,
+  param,
+  code: 'unsupported_parameter',
+});
+
+function firstUnknown(object: Json, allowed: string[], prefix: string): ParamError | undefined {
+  const key = Object.keys(object).find((k) => !allowed.includes(k));
+  return key === undefined ? undefined : unknownParameter(prefix + key);
+}
+
+/** Why the real API would refuse this accept body, or undefined when it would take it. */
+export function acceptParamsError(body: unknown): ParamError | undefined {
+  if (!isObject(body)) return invalidType('body', 'an object', body);
+  const unknown = firstUnknown(body, SESSION_KEYS, '');
+  if (unknown) return unknown;
+  if (body.type === undefined) return missing('type');
+  if (body.type !== 'realtime') return invalidValue('type', body.type, ['realtime']);
+  for (const key of ['model', 'instructions'] as const) {
+    if (body[key] !== undefined && typeof body[key] !== 'string') return invalidType(key, 'a string', body[key]);
+  }
+  return (body.audio === undefined ? undefined : audioError(body.audio)) ?? (body.tools === undefined ? undefined : toolsError(body.tools));
+}
+
+function audioError(audio: unknown): ParamError | undefined {
+  if (!isObject(audio)) return invalidType('audio', 'an object', audio);
+  const unknown = firstUnknown(audio, ['input', 'output'], 'audio.');
+  if (unknown) return unknown;
+  const { input, output } = audio;
+  if (input !== undefined) {
+    if (!isObject(input)) return invalidType('audio.input', 'an object', input);
+    if ('format' in input) return unsupportedForSip('audio.input.format', 'the audio format is negotiated by SDP');
+    const error = firstUnknown(input, INPUT_KEYS, 'audio.input.') ?? turnDetectionError(input.turn_detection);
+    if (error) return error;
+  }
+  if (output !== undefined) {
+    if (!isObject(output)) return invalidType('audio.output', 'an object', output);
+    if ('format' in output) return unsupportedForSip('audio.output.format', 'the audio format is negotiated by SDP');
+    const error = firstUnknown(output, OUTPUT_KEYS, 'audio.output.');
+    if (error) return error;
+    if (output.voice !== undefined && typeof output.voice !== 'string') return invalidType('audio.output.voice', 'a string', output.voice);
+  }
+  return undefined;
+}
+
+function turnDetectionError(turnDetection: unknown): ParamError | undefined {
+  if (turnDetection === undefined || turnDetection === null) return undefined;
+  const param = 'audio.input.turn_detection';
+  if (!isObject(turnDetection)) return invalidType(param, 'an object', turnDetection);
+  const refused = REFUSED_FOR_SIP.find((key) => key in turnDetection);
+  if (refused) return unsupportedForSip(`${param}.${refused}`, 'voice activity detection is tuned by the SIP gateway');
+  const unknown = firstUnknown(turnDetection, TURN_DETECTION_KEYS, `${param}.`);
+  if (unknown) return unknown;
+  const types = ['server_vad', 'semantic_vad'];
+  if (!types.includes(turnDetection.type as string)) return invalidValue(`${param}.type`, turnDetection.type, types);
+  return undefined;
+}
+
+function toolsError(tools: unknown): ParamError | undefined {
+  if (!Array.isArray(tools)) return invalidType('tools', 'an array', tools);
+  for (const [i, tool] of tools.entries()) {
+    const param = `tools[${i}]`;
+    if (!isObject(tool)) return invalidType(param, 'an object', tool);
+    const unknown = firstUnknown(tool, TOOL_KEYS, `${param}.`);
+    if (unknown) return unknown;
+    if (tool.type !== 'function') return invalidValue(`${param}.type`, tool.type, ['function']);
+    if (typeof tool.name !== 'string' || tool.name === '') return missing(`${param}.name`);
+    if (tool.description !== undefined && typeof tool.description !== 'string') return invalidType(`${param}.description`, 'a string', tool.description);
+    if (tool.parameters !== undefined && !isObject(tool.parameters)) return invalidType(`${param}.parameters`, 'an object', tool.parameters);
+  }
+  return undefined;
+}

@@ -1,0 +1,34 @@
+export type Verb = 'accept' | 'reject' | 'refer' | 'hangup';
+
+/**
+ * A failure to inject into the next call-control request(s):
+ * - `status`: answer with this status and an error body; the call does not change.
+ * - `delayMs`: wait this long, then handle the request normally (a slow API).
+ * - `ignore`: answer 200 and change nothing (the `/refer` that never transfers).
+ */
+export type Fault = ({ status: number } | { delayMs: number } | { ignore: true }) & { times?: number };
+
+/** Faults queued per call and verb; a call's own queue goes before the `'*'` one. */
+export class Faults {
+  private readonly queues = new Map<string, { fault: Fault; left: number }[]>();
+
+  add(callId: string | '*', verb: Verb, fault: Fault): void {
+    const key = `${verb} ${callId}`;
+    const queue = this.queues.get(key) ?? [];
+    queue.push({ fault, left: fault.times ?? 1 });
+    this.queues.set(key, queue);
+  }
+
+  take(callId: string, verb: Verb): Fault | undefined {
+    return this.takeFrom(`${verb} ${callId}`) ?? this.takeFrom(`${verb} *`);
+  }
+
+  private takeFrom(key: string): Fault | undefined {
+    const queue = this.queues.get(key);
+    const head = queue?.[0];
+    if (!queue || !head) return undefined;
+    if (--head.left <= 0) queue.shift();
+    if (queue.length === 0) this.queues.delete(key);
+    return head.fault;
+  }
+}

@@ -1,0 +1,95 @@
+import { routeCall } from '../../core/calls/route';
+import { buildSessionConfig, renderInstructions } from '../../core/calls/session-config';
+import { parseNumberConfig, type NumberConfig } from '../../core/numbers/config';
+
+const CALLER = '+14067704205';
+const NUMBER = '+17134810111';
+
+function cfg(over: { enabled?: boolean; block?: string[]; maxConcurrent?: number; transfers?: boolean; endCall?: boolean } = {}): NumberConfig {
+  return parseNumberConfig({
+    number: NUMBER,
+    enabled: over.enabled ?? true,
+    agent: {
+      voice: 'cedar',
+      instructions: 'You are Alex. The caller is {{caller}}, they dialed {{ number }}.',
+      greeting: 'Hello!',
+      turnDetection: { type: 'semantic_vad', eagerness: 'auto' },
+    },
+    transfers: over.transfers === false ? [] : [
+      { name: 'sales', description: 'The sales team', target: '+17135550100' },
+      { name: 'billing', description: 'Billing desk', target: 'sip:billing@pbx.example.com' },
+    ],
+    endCall: { enabled: over.endCall ?? true },
+    limits: { maxCallSeconds: 600, ...(over.maxConcurrent !== undefined && { maxConcurrentCalls: over.maxConcurrent }) },
+    callers: { block: over.block ?? [] },
+  });
+}
+
+const call = { number: NUMBER, caller: CALLER };
+
+describe('routeCall', () => {
+  it.each<[string, NumberConfig | undefined, number, number, string]>([
+    ['no config', undefined, 0, 404, 'unknown-number'],
+    ['disabled', cfg({ enabled: false }), 0, 480, 'number-disabled'],
+    ['blocked caller', cfg({ block: [CALLER] }), 0, 603, 'caller-blocked'],
+    ['at the cap', cfg({ maxConcurrent: 2 }), 2, 486, 'number-busy'],
+    ['over the cap', cfg({ maxConcurrent: 2 }), 5, 486, 'number-busy'],
+  ])('%s -> SIP %i', (_, number, active, status, reason) => {
+    expect(routeCall(call, number, active)).toEqual({ kind: 'reject', status, reason });
+  });
+
+  it.each<[string, NumberConfig, number]>([
+    ['under the cap', cfg({ maxConcurrent: 2 }), 1],
+    ['no cap', cfg(), 1000],
+    ['another caller blocked', cfg({ block: ['+14155550199'] }), 0],
+  ])('%s -> accept', (_, number, active) => {
+    expect(routeCall(call, number, active).kind).toBe('accept');
+  });
+});
+
+describe('buildSessionConfig', () => {
+  it('builds the accept body from the number config', () => {
+    const config = cfg();
+    expect(buildSessionConfig({ ...config, agent: config.agent! }, call)).toEqual({
+      type: 'realtime',
+      model: 'gpt-realtime',
+      instructions: `You are Alex. The caller is ${CALLER}, they dialed ${NUMBER}.`,
+      audio: {
+        input: { transcription: { model: 'gpt-4o-mini-transcribe' }, turn_detection: { type: 'semantic_vad', eagerness: 'auto' } },
+        output: { voice: 'cedar' },
+      },
+      tools: [
+        expect.objectContaining({
+          type: 'function',
+          name: 'transfer_call',
+          parameters: expect.objectContaining({
+            properties: { target: expect.objectContaining({ type: 'string', enum: ['sales', 'billing'] }) },
+            required: ['target'],
+          }),
+        }),
+        expect.objectContaining({ type: 'function', name: 'end_call' }),
+      ],
+      tool_choice: 'auto',
+    });
+  });
+
+  it('offers only the tools the number enables', () => {
+    const config = cfg({ transfers: false, endCall: false });
+    const session = buildSessionConfig({ ...config, agent: config.agent! }, call);
+    expect(session.tools).toBeUndefined();
+    expect(session.tool_choice).toBeUndefined();
+  });
+
+  it('never sends turn-detection fields SIP refuses', () => {
+    const config = parseNumberConfig({ number: NUMBER, agent: { instructions: 'x', turnDetection: { type: 'server_vad', idleTimeoutMs: 6000, createResponse: true } } });
+    expect(buildSessionConfig({ ...config, agent: config.agent! }, call).audio?.input?.turn_detection).toEqual({
+      type: 'server_vad',
+      create_response: true,
+      idle_timeout_ms: 6000,
+    });
+  });
+
+  it('fills every placeholder, and only known ones', () => {
+    expect(renderInstructions('{{caller}} {{caller}} {{number}} {{other}}', call)).toBe(`${CALLER} ${CALLER} ${NUMBER} {{other}}`);
+  });
+});
