@@ -1,11 +1,14 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CallsStore } from '../core/store/calls-store';
 import { createDocumentClient } from '../core/store/dynamodb-client';
 import { NumbersStore } from '../core/store/numbers-store';
 import { LOCAL_TABLE_NAMES } from '../core/store/tables';
+import { findSwitchboardStacks, readStackOutputs, type StackOutputs } from './deployed-stack';
 import { CliError, EXIT } from './errors';
 
 export interface DataOptions {
   endpoint?: string;
+  stack?: string;
 }
 
 export interface DataTarget {
@@ -13,24 +16,54 @@ export interface DataTarget {
   calls: CallsStore;
   /** Where the data lives, for messages. */
   description: string;
+  /** The deployed stack's outputs, when `--stack` was given. */
+  stack?: StackOutputs;
 }
 
+/** How long call history is kept by default; listings look back this far. */
+const HISTORY_DAYS = 90;
+
 /**
- * Where data commands read and write: a local DynamoDB (`--endpoint`, or the standard
- * `AWS_ENDPOINT_URL_DYNAMODB`) with the fixed local table names.
+ * Where data commands read and write: a deployed stack (`--stack`, tables from its outputs) or a
+ * local DynamoDB (`--endpoint`, or the standard `AWS_ENDPOINT_URL_DYNAMODB`) with the fixed
+ * local table names.
  */
-export function resolveDataTarget(opts: DataOptions, env: NodeJS.ProcessEnv = process.env): DataTarget {
-  const endpoint = opts.endpoint ?? env.AWS_ENDPOINT_URL_DYNAMODB;
-  if (!endpoint) {
-    throw new CliError(
-      'no DynamoDB to use: pass --endpoint <url> (e.g. --endpoint http://127.0.0.1:8000 while `switchboard dev` runs) or set AWS_ENDPOINT_URL_DYNAMODB',
-      EXIT.usage,
-    );
+export async function resolveDataTarget(opts: DataOptions, env: NodeJS.ProcessEnv = process.env): Promise<DataTarget> {
+  if (opts.stack) {
+    const stack = await readStackOutputs(new CloudFormationClient({}), opts.stack);
+    const db = createDocumentClient();
+    return {
+      numbers: new NumbersStore(db, stack.numbersTable),
+      calls: new CallsStore(db, stack.callsTable, HISTORY_DAYS),
+      description: `stack ${stack.stackName}`,
+      stack,
+    };
   }
-  const db = createDocumentClient({ endpoint });
-  return {
-    numbers: new NumbersStore(db, LOCAL_TABLE_NAMES.numbers),
-    calls: new CallsStore(db, LOCAL_TABLE_NAMES.calls, 90),
-    description: endpoint,
-  };
+  const endpoint = opts.endpoint ?? env.AWS_ENDPOINT_URL_DYNAMODB;
+  if (endpoint) {
+    const db = createDocumentClient({ endpoint });
+    return {
+      numbers: new NumbersStore(db, LOCAL_TABLE_NAMES.numbers),
+      calls: new CallsStore(db, LOCAL_TABLE_NAMES.calls, HISTORY_DAYS),
+      description: endpoint,
+    };
+  }
+  throw new CliError(await whatToPass(), EXIT.usage);
 }
+
+async function whatToPass(): Promise<string> {
+  const local = 'or --endpoint <url> for a local DynamoDB (e.g. http://127.0.0.1:8000 while `switchboard dev` runs)';
+  try {
+    const stacks = await findSwitchboardStacks(new CloudFormationClient({}));
+    if (stacks.length > 0) return `say which Switchboard to use: --stack <name> (found: ${stacks.join(', ')}), ${local}`;
+    return `no Switchboard stack found in this AWS region: deploy one (npx cdk deploy --all) and pass --stack <name>, ${local}`;
+  } catch {
+    return `say which Switchboard to use: --stack <name> for a deployed stack, ${local}`;
+  }
+}
+
+/** The options every data command takes. */
+export const DATA_OPTIONS: [flags: string, description: string][] = [
+  ['--stack <name>', 'a deployed Switchboard stack (name or stage); uses AWS_REGION / AWS_PROFILE'],
+  ['--endpoint <url>', 'a local DynamoDB endpoint (default: AWS_ENDPOINT_URL_DYNAMODB)'],
+];

@@ -2,6 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { registerCallCommands } from './commands/calls';
 import { registerDevCommand } from './commands/dev';
 import { registerNumberCommands } from './commands/numbers';
+import { registerSecretCommands } from './commands/secrets';
+import { registerStatusCommand } from './commands/status';
+import { describeAwsError } from './aws-errors';
 import { CliError, EXIT } from './errors';
 import { processOutput, type Output } from './output';
 
@@ -13,6 +16,8 @@ export function buildProgram(out: Output = processOutput): Command {
   registerDevCommand(program, out);
   registerNumberCommands(program, out);
   registerCallCommands(program, out);
+  registerSecretCommands(program, out);
+  registerStatusCommand(program, out);
   return program;
 }
 
@@ -27,15 +32,7 @@ export async function main(argv: string[], out: Output = processOutput): Promise
       out.note(`error: ${err.message}`);
       return err.exitCode;
     }
-    out.note(`error: ${describeUnexpected(err)}`);
+    out.note(`error: ${describeAwsError(err, process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION) ?? (err as Error).message ?? String(err)}`);
     return EXIT.failure;
   }
-}
-
-function describeUnexpected(err: unknown): string {
-  const e = err as NodeJS.ErrnoException & { $metadata?: unknown };
-  if (e.code === 'ECONNREFUSED' || e.name === 'TimeoutError' || /ECONNREFUSED/.test(String(e.message))) {
-    return `cannot reach the service (${e.message}); is \`switchboard dev\` running and the endpoint right?`;
-  }
-  return e.message ?? String(err);
 }

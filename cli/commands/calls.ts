@@ -1,9 +1,12 @@
+import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { CallRecord } from '../../core/calls/record';
-import { resolveDataTarget, type DataOptions } from '../data-target';
+import { OUTCOMES, type CallRecord, type Outcome } from '../../core/calls/record';
+import type { CallSummary, CallsStore } from '../../core/store/calls-store';
+import { DATA_OPTIONS, resolveDataTarget, type DataOptions } from '../data-target';
 import { CliError, EXIT } from '../errors';
 import { duration, json, shortTime, table } from '../format';
-import type { Output } from '../output';
+import { paint, type Output } from '../output';
+import { parseSince } from '../since';
 import { numberArgument } from './numbers';
 
 function positiveInt(value: string): number {
@@ -12,20 +15,31 @@ function positiveInt(value: string): number {
   return n;
 }
 
-function timeOf(record: CallRecord, iso: string): string {
-  const seconds = (Date.parse(iso) - Date.parse(record.startedAt)) / 1000;
-  return `+${seconds.toFixed(1).padStart(6)}s`;
+function outcomeArgument(value: string): Outcome {
+  if (!(OUTCOMES as readonly string[]).includes(value)) throw new CliError(`--outcome must be one of ${OUTCOMES.join(', ')}; got "${value}"`, EXIT.usage);
+  return value as Outcome;
 }
 
-/** A call as a timeline: what was said and done, in order, then how it ended. */
-export function describeCall(record: CallRecord): string {
-  const lines = [
-    `call ${record.callId}`,
-    `  ${record.caller} -> ${record.number}${record.label ? ` (${record.label})` : ''}`,
-    `  started ${shortTime(record.startedAt)}${record.endedAt ? `, ended ${shortTime(record.endedAt)} (${duration(record.durationSeconds)})` : ''}`,
-    `  outcome ${record.outcome}${record.reason ? ` (${record.reason})` : ''}${record.rejectStatus ? `, SIP ${record.rejectStatus}` : ''}${record.transferTarget ? `, to ${record.transferTarget}` : ''}`,
-  ];
-  const events = [
+const OUTCOME_COLOUR: Partial<Record<Outcome, 'green' | 'yellow' | 'red' | 'blue'>> = {
+  active: 'blue',
+  completed: 'green',
+  transferred: 'green',
+  rejected: 'yellow',
+  missed: 'yellow',
+  failed: 'red',
+};
+
+function outcomeText(out: Output, outcome: Outcome): string {
+  const colour = OUTCOME_COLOUR[outcome];
+  return colour ? paint(out, colour, outcome) : outcome;
+}
+
+function secondsInto(record: CallRecord, iso: string): string {
+  return `+${((Date.parse(iso) - Date.parse(record.startedAt)) / 1000).toFixed(1).padStart(6)}s`;
+}
+
+function timelineOf(record: CallRecord): { at: string; text: string }[] {
+  return [
     ...record.transcript.map((t) => ({ at: t.at, text: `${t.role === 'caller' ? 'caller' : 'agent '}: ${t.text}` })),
     ...record.actions.map((a) => {
       const { type, at, ...details } = a;
@@ -33,44 +47,204 @@ export function describeCall(record: CallRecord): string {
       return { at, text: `[${type}]${rest.length ? ' ' + rest.join(' ') : ''}` };
     }),
   ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  if (events.length > 0) {
-    lines.push('', ...events.map((e) => `  ${timeOf(record, e.at)}  ${e.text}`));
-  }
+}
+
+function endingOf(record: Pick<CallRecord, 'outcome' | 'reason' | 'rejectStatus' | 'transferTarget'>, out: Output): string {
+  return `${outcomeText(out, record.outcome)}${record.reason ? ` (${record.reason})` : ''}${record.rejectStatus ? `, SIP ${record.rejectStatus}` : ''}${record.transferTarget ? `, to ${record.transferTarget}` : ''}`;
+}
+
+/** A call as a timeline: what was said and done, in order, then how it ended. */
+export function describeCall(record: CallRecord, out: Output): string {
+  const lines = [
+    `call ${record.callId}`,
+    `  ${record.caller} -> ${record.number}${record.label ? ` (${record.label})` : ''}`,
+    `  started ${shortTime(record.startedAt)} UTC${record.endedAt ? `, ended ${shortTime(record.endedAt)} (${duration(record.durationSeconds)})` : ''}`,
+    `  outcome ${endingOf(record, out)}`,
+  ];
+  const events = timelineOf(record);
+  if (events.length > 0) lines.push('', ...events.map((e) => `  ${secondsInto(record, e.at)}  ${e.text}`));
   if (record.usage.totalTokens > 0) {
     lines.push('', `  tokens: ${record.usage.inputTokens} in, ${record.usage.outputTokens} out, ${record.usage.totalTokens} total`);
   }
   return lines.join('\n');
 }
 
+function summaryRows(out: Output, calls: CallSummary[]): (string | undefined)[][] {
+  return calls.map((c) => [
+    shortTime(c.startedAt),
+    c.number,
+    c.caller,
+    duration(c.durationSeconds),
+    outcomeText(out, c.outcome),
+    c.reason ?? (c.transferTarget ? `to ${c.transferTarget}` : ''),
+    c.callId,
+  ]);
+}
+
+const SUMMARY_HEADERS = ['STARTED (UTC)', 'NUMBER', 'CALLER', 'DURATION', 'OUTCOME', 'REASON', 'CALL ID'];
+
+interface ListOptions extends DataOptions {
+  number?: string;
+  since?: string;
+  outcome?: Outcome;
+  limit: number;
+  all?: boolean;
+  json?: boolean;
+}
+
+/** Pages through history until `limit` calls (or all of them) were read. */
+async function readHistory(calls: CallsStore, opts: ListOptions, limit: number): Promise<{ calls: CallSummary[]; more: boolean }> {
+  const filter = {
+    number: opts.number ? numberArgument(opts.number) : undefined,
+    since: opts.since ? parseSince(opts.since, Date.now()) : undefined,
+    outcome: opts.outcome,
+  };
+  const found: CallSummary[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await calls.list({ ...filter, limit: Math.min(limit - found.length, 500), cursor });
+    found.push(...page.calls);
+    cursor = page.cursor;
+  } while (cursor && found.length < limit);
+  return { calls: found, more: cursor !== undefined };
+}
+
+/** RFC 4180 field: quoted when it holds a comma, quote or line break. */
+function csvField(value: unknown): string {
+  const text = value === undefined || value === null ? '' : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+const CSV_COLUMNS = [
+  'callId', 'startedAt', 'endedAt', 'durationSeconds', 'number', 'caller', 'label', 'outcome', 'reason', 'rejectStatus', 'transferTarget',
+  'inputTokens', 'outputTokens', 'totalTokens', 'transcript',
+] as const;
+
+export function toCsvRow(record: CallRecord): string {
+  const values: Partial<Record<(typeof CSV_COLUMNS)[number], unknown>> = {
+    ...record,
+    inputTokens: record.usage.inputTokens,
+    outputTokens: record.usage.outputTokens,
+    totalTokens: record.usage.totalTokens,
+    transcript: record.transcript.map((t) => `${t.role}: ${t.text}`).join('\n'),
+  };
+  return CSV_COLUMNS.map((c) => csvField(values[c])).join(',');
+}
+
 export function registerCallCommands(program: Command, out: Output): void {
   const calls = program.command('calls').description('read call history');
-  const withData = (cmd: Command) => cmd.option('--endpoint <url>', 'DynamoDB endpoint (local use; default: AWS_ENDPOINT_URL_DYNAMODB)');
+  const withData = (cmd: Command) => DATA_OPTIONS.reduce((c, [flags, description]) => c.option(flags, description), cmd);
+  const withFilters = (cmd: Command, since: 'optional' | 'required') =>
+    cmd
+      .option('--number <number>', 'only calls to this number')
+      [since === 'required' ? 'requiredOption' : 'option']('--since <time>', `${since === 'required' ? 'calls' : 'only calls'} since then: 30m, 24h, 7d, 2w or a date${since === 'required' ? '' : ' (default: all kept history)'}`)
+      .option('--outcome <outcome>', `only calls that ended so: ${OUTCOMES.filter((o) => o !== 'pending').join(', ')}`, outcomeArgument);
+
+  withData(
+    withFilters(calls.command('list').description('list calls, newest first'), 'optional')
+      .option('--limit <k>', 'at most this many calls', positiveInt, 20)
+      .option('--all', 'every call that matches (pages through all history)')
+      .option('--json', 'print JSON'),
+  ).action(async (opts: ListOptions) => {
+    const target = await resolveDataTarget(opts);
+    const { calls: found, more } = await out.progress('reading call history', () => readHistory(target.calls, opts, opts.all ? Infinity : opts.limit));
+    if (opts.json) return out.line(json(found));
+    if (found.length === 0) return out.line('no calls match');
+    out.line(table(SUMMARY_HEADERS, summaryRows(out, found)));
+    if (more) out.note(`(showing the newest ${found.length}; more with --limit <k> or --all)`);
+  });
+
+  withData(calls.command('show <callId>').description('show one call as a timeline: who said what, tools, DTMF, errors, ending, tokens').option('--json', 'print JSON')).action(
+    async (callId: string, opts: DataOptions & { json?: boolean }) => {
+      const target = await resolveDataTarget(opts);
+      const record = await out.progress(`reading ${callId}`, () => target.calls.get(callId));
+      if (!record) throw new CliError(`no call ${callId} (see \`switchboard calls list\`)`, EXIT.notFound);
+      out.line(opts.json ? json(record) : describeCall(record, out));
+    },
+  );
+
+  withData(
+    withFilters(calls.command('export').description('write full call records (with transcripts) for spreadsheets and other tools'), 'required')
+      .option('--format <format>', 'jsonl (one record per line) or csv', 'jsonl')
+      .option('-o, --out <path>', 'write to this file instead of stdout'),
+  ).action(async (opts: ListOptions & { format: string; out?: string }) => {
+    if (opts.format !== 'jsonl' && opts.format !== 'csv') throw new CliError(`--format must be jsonl or csv, got "${opts.format}"`, EXIT.usage);
+    const target = await resolveDataTarget(opts);
+    const records = await out.progress('exporting calls', async () => {
+      const { calls: found } = await readHistory(target.calls, opts, Infinity);
+      const full = await Promise.all(found.map((c) => target.calls.get(c.callId)));
+      return full.filter((r): r is CallRecord => r !== undefined);
+    });
+    const lines = opts.format === 'csv' ? [CSV_COLUMNS.join(','), ...records.map(toCsvRow)] : records.map((r) => JSON.stringify(r));
+    const text = lines.join('\n') + (lines.length > 0 ? '\n' : '');
+    if (opts.out) {
+      await writeFile(opts.out, text);
+      out.note(`wrote ${records.length} call${records.length === 1 ? '' : 's'} to ${opts.out}`);
+    } else {
+      process.stdout.write(text);
+    }
+  });
 
   withData(
     calls
-      .command('list')
-      .description('list calls, newest first')
+      .command('tail')
+      .description('follow calls as they happen: new calls, what is said on live calls, how each ends (Ctrl-C stops)')
       .option('--number <number>', 'only calls to this number')
-      .option('--limit <k>', 'at most this many calls', positiveInt, 20)
-      .option('--json', 'print JSON'),
-  ).action(async (opts: DataOptions & { number?: string; limit: number; json?: boolean }) => {
+      .option('--interval <seconds>', 'how often to look', (v) => positiveInt(v) * 1000, 2000)
+      .option('--json', 'print one JSON event per line'),
+  ).action(async (opts: DataOptions & { number?: string; interval: number; json?: boolean }) => {
+    const target = await resolveDataTarget(opts);
     const number = opts.number ? numberArgument(opts.number) : undefined;
-    const page = await resolveDataTarget(opts).calls.list({ number, limit: opts.limit });
-    if (opts.json) return out.line(json(page.calls));
-    if (page.calls.length === 0) return out.line(number ? `no calls to ${number} yet` : 'no calls yet');
-    out.line(
-      table(
-        ['STARTED (UTC)', 'NUMBER', 'CALLER', 'DURATION', 'OUTCOME', 'REASON', 'CALL ID'],
-        page.calls.map((c) => [shortTime(c.startedAt), c.number, c.caller, duration(c.durationSeconds), c.outcome, c.reason ?? (c.transferTarget ? `to ${c.transferTarget}` : ''), c.callId]),
-      ),
-    );
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    process.once('SIGTERM', () => stop.abort());
+    out.note(`following calls${number ? ` to ${number}` : ''} in ${target.description} (Ctrl-C stops)`);
+    await tail(target.calls, { number, intervalMs: opts.interval, json: Boolean(opts.json), signal: stop.signal }, out);
   });
+}
 
-  withData(calls.command('show <callId>').description('show one call: transcript, actions, outcome').option('--json', 'print JSON')).action(
-    async (callId: string, opts: DataOptions & { json?: boolean }) => {
-      const record = await resolveDataTarget(opts).calls.get(callId);
-      if (!record) throw new CliError(`no call ${callId} (see \`switchboard calls list\`)`, EXIT.notFound);
-      out.line(opts.json ? json(record) : describeCall(record));
-    },
-  );
+/**
+ * Follows history: prints each new call once, each new transcript line or action of a live call,
+ * and how it ends. Calls that had ended before the tail began are history, not shown.
+ */
+async function tail(calls: CallsStore, opts: { number?: string; intervalMs: number; json: boolean; signal: AbortSignal }, out: Output): Promise<void> {
+  const DONE = -1;
+  /** Per call: how many timeline events were printed, or DONE. */
+  const printed = new Map<string, number>();
+  const tailStart = Date.now();
+  const emit = (event: Record<string, unknown>, text: string) => out.line(opts.json ? JSON.stringify(event) : text);
+  while (!opts.signal.aborted) {
+    // No call can be live for longer than OpenAI's 60-minute session cap.
+    const { calls: recent } = await calls.list({ number: opts.number, since: new Date(tailStart - 3_600_000).toISOString(), limit: 500 });
+    for (const summary of [...recent].reverse()) {
+      const count = printed.get(summary.callId);
+      if (count === DONE) continue;
+      if (count === undefined && summary.outcome !== 'active' && Date.parse(summary.startedAt) < tailStart) {
+        printed.set(summary.callId, DONE);
+        continue;
+      }
+      const record = await calls.get(summary.callId);
+      if (!record) continue;
+      if (count === undefined) {
+        emit({ type: 'call', callId: record.callId, number: record.number, caller: record.caller, startedAt: record.startedAt }, `${shortTime(record.startedAt)}  ${record.callId}  ${record.caller} -> ${record.number}`);
+      }
+      const events = timelineOf(record);
+      for (const event of events.slice(count ?? 0)) emit({ type: 'event', callId: record.callId, ...event }, `${shortTime(event.at)}  ${record.callId}  ${event.text}`);
+      const ended = record.outcome !== 'active' && record.outcome !== 'pending';
+      if (ended) {
+        emit(
+          { type: 'end', callId: record.callId, outcome: record.outcome, reason: record.reason, durationSeconds: record.durationSeconds },
+          `${shortTime(record.endedAt ?? record.startedAt)}  ${record.callId}  ended: ${endingOf(record, out)}${record.durationSeconds !== undefined ? ` after ${duration(record.durationSeconds)}` : ''}`,
+        );
+      }
+      printed.set(record.callId, ended ? DONE : events.length);
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, opts.intervalMs);
+      opts.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
 }

@@ -1,13 +1,14 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
-import { checkNumberConfig, type NumberConfig } from '../../core/numbers/config';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { checkNumberConfig, type ConfigProblem } from '../../core/numbers/config';
 import { toE164 } from '../../core/numbers/e164';
-import { VersionConflictError, type StoredNumber } from '../../core/store/numbers-store';
-import { resolveDataTarget, type DataOptions } from '../data-target';
+import { VersionConflictError, type NumbersStore, type StoredNumber } from '../../core/store/numbers-store';
+import { DATA_OPTIONS, resolveDataTarget, type DataOptions } from '../data-target';
 import { CliError, EXIT } from '../errors';
 import { json, shortTime, table } from '../format';
-import type { Output } from '../output';
+import { paint, type Output } from '../output';
 
 export function numberArgument(value: string): string {
   const e164 = toE164(value);
@@ -15,29 +16,51 @@ export function numberArgument(value: string): string {
   return e164;
 }
 
-async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+interface ConfigFile {
+  doc: Record<string, unknown>;
+  /** The `version` a file written by `numbers get --out` carries: the put only lands on that version. */
+  version?: number;
+}
+
+async function readConfigFile(path: string): Promise<ConfigFile> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     throw new CliError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, EXIT.usage);
   }
-  let doc: unknown;
+  let parsed: unknown;
   try {
     // YAML is a superset of JSON, so one parser reads both.
-    doc = parseYaml(text);
+    parsed = parseYaml(text);
   } catch (err) {
     throw new CliError(`${path} is not valid JSON or YAML: ${(err as Error).message.split('\n')[0]}`, EXIT.usage);
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new CliError(`${path} must hold one number config object`, EXIT.usage);
-  return doc as Record<string, unknown>;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CliError(`${path} must hold one number config object`, EXIT.usage);
+  const { version, ...doc } = parsed as Record<string, unknown>;
+  if (version !== undefined && (!Number.isInteger(version) || (version as number) < 1)) {
+    throw new CliError(`${path}: "version" must be the whole number \`numbers get\` wrote, got ${JSON.stringify(version)}`, EXIT.usage);
+  }
+  return { doc, version: version as number | undefined };
 }
 
-function describeNumber(stored: StoredNumber): string {
+function problemList(problems: ConfigProblem[]): string {
+  return problems.map((p) => `  - ${p.path || '(document)'}: ${p.message}`).join('\n');
+}
+
+async function store(numbers: NumbersStore, config: StoredNumber['config'], expectedVersion?: number): Promise<StoredNumber> {
+  try {
+    return await numbers.put(config, { expectedVersion });
+  } catch (err) {
+    if (err instanceof VersionConflictError) throw new CliError(`${err.message} (nothing was stored)`, EXIT.conflict);
+    throw err;
+  }
+}
+
+function describeNumber(stored: StoredNumber, out: Output): string {
   const c = stored.config;
-  const lines = [
-    `${c.number}${c.label ? `  ${c.label}` : ''}  (${c.enabled ? 'enabled' : 'disabled'}, version ${stored.version}, updated ${shortTime(stored.updatedAt)})`,
-  ];
+  const status = c.enabled ? paint(out, 'green', 'enabled') : paint(out, 'yellow', 'disabled');
+  const lines = [`${c.number}${c.label ? `  ${c.label}` : ''}  (${status}, version ${stored.version}, updated ${shortTime(stored.updatedAt)})`];
   if (c.agent) {
     lines.push(`  agent       ${c.agent.model}, voice ${c.agent.voice}, ${c.agent.turnDetection.type}`);
     lines.push(`  greeting    ${c.agent.greeting ?? '(none)'}`);
@@ -52,7 +75,7 @@ function describeNumber(stored: StoredNumber): string {
 
 export function registerNumberCommands(program: Command, out: Output): void {
   const numbers = program.command('numbers').description('configure how each dialed number is answered');
-  const withData = (cmd: Command) => cmd.option('--endpoint <url>', 'DynamoDB endpoint (local use; default: AWS_ENDPOINT_URL_DYNAMODB)');
+  const withData = (cmd: Command) => DATA_OPTIONS.reduce((c, [flags, description]) => c.option(flags, description), cmd);
 
   withData(
     numbers
@@ -61,34 +84,54 @@ export function registerNumberCommands(program: Command, out: Output): void {
       .requiredOption('-f, --file <path>', 'the config file'),
   ).action(async (numberArg: string, opts: DataOptions & { file: string }) => {
     const number = numberArgument(numberArg);
-    const doc = { ...(await readConfigFile(opts.file)), number };
-    const { config, problems } = checkNumberConfig(doc);
-    if (!config) {
-      throw new CliError(`${opts.file} is not a valid number config; nothing was stored:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n')}`, EXIT.usage);
-    }
-    const { numbers: store } = resolveDataTarget(opts);
-    let stored: StoredNumber;
-    try {
-      stored = await store.put(config as NumberConfig);
-    } catch (err) {
-      if (err instanceof VersionConflictError) throw new CliError(err.message, EXIT.conflict);
-      throw err;
-    }
+    const file = await readConfigFile(opts.file);
+    const { config, problems } = checkNumberConfig({ ...file.doc, number });
+    if (!config) throw new CliError(`${opts.file} is not a valid number config; nothing was stored:\n${problemList(problems)}`, EXIT.usage);
+    const target = await resolveDataTarget(opts);
+    const stored = await out.progress(`storing ${number}`, () => store(target.numbers, config, file.version));
     out.line(`stored ${config.number}${config.label ? ` (${config.label})` : ''}, version ${stored.version}`);
   });
 
-  withData(numbers.command('get <number>').description('show a number config').option('--json', 'print the stored config as JSON')).action(
-    async (numberArg: string, opts: DataOptions & { json?: boolean }) => {
-      const number = numberArgument(numberArg);
-      const stored = await resolveDataTarget(opts).numbers.get(number);
-      if (!stored) throw new CliError(`number ${number} is not configured (see \`switchboard numbers list\`)`, EXIT.notFound);
-      out.line(opts.json ? json(stored.config) : describeNumber(stored));
-    },
-  );
+  numbers
+    .command('validate')
+    .description('check a number config file without storing it; prints every problem with its place in the file')
+    .requiredOption('-f, --file <path>', 'the config file')
+    .option('--json', 'print the problems (or the normalised config) as JSON')
+    .action(async (opts: { file: string; json?: boolean }) => {
+      const { doc } = await readConfigFile(opts.file);
+      const { config, problems } = checkNumberConfig(doc);
+      if (opts.json) out.line(json(config ? { valid: true, config } : { valid: false, problems }));
+      if (!config) {
+        if (!opts.json) out.line(`${opts.file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problemList(problems)}`);
+        throw new CliError(`${opts.file} is not a valid number config`, EXIT.usage);
+      }
+      if (!opts.json) out.line(`${opts.file}: valid config for ${config.number}${config.label ? ` (${config.label})` : ''}`);
+    });
+
+  withData(
+    numbers
+      .command('get <number>')
+      .description('show a number config, or write it to a file to edit and put again')
+      .option('--json', 'print the stored config as JSON')
+      .option('-o, --out <path>', 'write the config (with its version) to a .json or .yaml file'),
+  ).action(async (numberArg: string, opts: DataOptions & { json?: boolean; out?: string }) => {
+    const number = numberArgument(numberArg);
+    const target = await resolveDataTarget(opts);
+    const stored = await out.progress(`reading ${number}`, () => target.numbers.get(number));
+    if (!stored) throw new CliError(`number ${number} is not configured (see \`switchboard numbers list\`)`, EXIT.notFound);
+    if (opts.out) {
+      const doc = { ...stored.config, version: stored.version };
+      const yaml = ['.yaml', '.yml'].includes(extname(opts.out).toLowerCase());
+      await writeFile(opts.out, yaml ? toYaml(doc) : json(doc) + '\n');
+      return out.line(`wrote ${number} (version ${stored.version}) to ${opts.out}; edit it, then: switchboard numbers put ${number} --file ${opts.out}`);
+    }
+    out.line(opts.json ? json(stored.config) : describeNumber(stored, out));
+  });
 
   withData(numbers.command('list').description('list configured numbers').option('--json', 'print JSON')).action(
     async (opts: DataOptions & { json?: boolean }) => {
-      const all = await resolveDataTarget(opts).numbers.list();
+      const target = await resolveDataTarget(opts);
+      const all = await out.progress('reading numbers', () => target.numbers.list());
       if (opts.json) return out.line(json(all.map((n) => ({ ...n.config, version: n.version, updatedAt: n.updatedAt }))));
       if (all.length === 0) return out.line('no numbers configured yet: `switchboard numbers put <number> --file <config.json>`');
       out.line(
@@ -97,7 +140,7 @@ export function registerNumberCommands(program: Command, out: Output): void {
           all.map(({ config: c, version, updatedAt }) => [
             c.number,
             c.label,
-            c.enabled ? 'enabled' : 'disabled',
+            c.enabled ? paint(out, 'green', 'enabled') : paint(out, 'yellow', 'disabled'),
             c.agent?.voice,
             c.transfers.map((t) => t.name).join(',') || '-',
             version,
@@ -108,10 +151,28 @@ export function registerNumberCommands(program: Command, out: Output): void {
     },
   );
 
-  withData(numbers.command('delete <number>').description('remove a number config (calls to it are then rejected with 404)')).action(
+  for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
+    withData(
+      numbers
+        .command(`${verb} <number>`)
+        .description(enabled ? 'answer calls to this number again' : 'stop answering this number (calls are rejected with SIP 480)'),
+    ).action(async (numberArg: string, opts: DataOptions) => {
+      const number = numberArgument(numberArg);
+      const { numbers: table } = await resolveDataTarget(opts);
+      const current = await table.get(number);
+      if (!current) throw new CliError(`number ${number} is not configured (see \`switchboard numbers list\`)`, EXIT.notFound);
+      if (current.config.enabled === enabled) return out.line(`${number} is already ${verb}d (version ${current.version})`);
+      const { config, problems } = checkNumberConfig({ ...current.config, enabled });
+      if (!config) throw new CliError(`cannot ${verb} ${number}:\n${problemList(problems)}`, EXIT.usage);
+      const stored = await store(table, config, current.version);
+      out.line(`${verb}d ${number}, version ${stored.version}`);
+    });
+  }
+
+  withData(numbers.command('delete <number>').description('remove a number config (calls to it are then rejected with SIP 404)')).action(
     async (numberArg: string, opts: DataOptions) => {
       const number = numberArgument(numberArg);
-      if (!(await resolveDataTarget(opts).numbers.delete(number))) throw new CliError(`number ${number} is not configured`, EXIT.notFound);
+      if (!(await (await resolveDataTarget(opts)).numbers.delete(number))) throw new CliError(`number ${number} is not configured`, EXIT.notFound);
       out.line(`deleted ${number}`);
     },
   );

@@ -175,30 +175,23 @@ export class CallsStore {
    * Newest first. By number through the `byNumber` index; otherwise day by day through the
    * `byDay` index, back to `oldestDay` (the retention horizon by default).
    */
-  async list(opts: { number?: string; limit: number; cursor?: string; since?: string; now?: number }): Promise<CallsPage> {
+  async list(opts: { number?: string; outcome?: Outcome; limit: number; cursor?: string; since?: string; now?: number }): Promise<CallsPage> {
     const now = opts.now ?? Date.now();
     const since = opts.since ?? new Date(now - this.retentionDays * 86400_000).toISOString();
     const cursor = opts.cursor ? (JSON.parse(Buffer.from(opts.cursor, 'base64url').toString('utf8')) as ListCursor) : undefined;
     const calls: CallSummary[] = [];
     let day = cursor?.day ?? new Date(now).toISOString().slice(0, 10);
     let startKey = cursor?.key;
+    const index = opts.number ? CALLS_TABLE.byNumberIndex : CALLS_TABLE.byDayIndex;
     while (calls.length < opts.limit) {
       const page: QueryCommandOutput = await this.db.send(
         new QueryCommand({
           TableName: this.tableName,
-          ...(opts.number
-            ? {
-                IndexName: CALLS_TABLE.byNumberIndex.name,
-                KeyConditionExpression: '#p = :p AND startedAt >= :since',
-                ExpressionAttributeNames: { '#p': 'number' },
-                ExpressionAttributeValues: { ':p': opts.number, ':since': since },
-              }
-            : {
-                IndexName: CALLS_TABLE.byDayIndex.name,
-                KeyConditionExpression: '#p = :p AND startedAt >= :since',
-                ExpressionAttributeNames: { '#p': 'day' },
-                ExpressionAttributeValues: { ':p': day, ':since': since },
-              }),
+          IndexName: index.name,
+          KeyConditionExpression: '#p = :p AND startedAt >= :since',
+          ExpressionAttributeNames: { '#p': index.partitionKey },
+          ExpressionAttributeValues: { ':p': opts.number ?? day, ':since': since, ...(opts.outcome && { ':outcome': opts.outcome }) },
+          ...(opts.outcome && { FilterExpression: 'outcome = :outcome' }),
           ScanIndexForward: false,
           Limit: opts.limit - calls.length,
           ExclusiveStartKey: startKey,

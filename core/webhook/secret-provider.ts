@@ -26,12 +26,24 @@ export class SecretNotSetError extends Error {
   }
 }
 
-export function cachedSecret(load: () => Promise<string>): SecretProvider {
+export interface CacheOptions {
+  /**
+   * After this long, `get()` still answers at once with the cached value but re-reads it in the
+   * background, so a secret changed in place (the API key) reaches running hosts without a restart.
+   */
+  maxAgeMs?: number;
+  now?: () => number;
+}
+
+export function cachedSecret(load: () => Promise<string>, opts: CacheOptions = {}): SecretProvider {
+  const now = opts.now ?? Date.now;
   let value: string | undefined;
+  let loadedAt = 0;
   let loading: Promise<string> | undefined;
 
   const loadAndKeep = async (): Promise<string> => {
     value = await load();
+    loadedAt = now();
     return value;
   };
   const reload = (): Promise<string> => {
@@ -45,7 +57,11 @@ export function cachedSecret(load: () => Promise<string>): SecretProvider {
   return {
     // A failed refresh keeps the last good value: a Secrets Manager outage then costs nothing
     // to requests the cached secret still verifies.
-    get: () => (value === undefined ? reload() : Promise.resolve(value)),
+    get: () => {
+      if (value === undefined) return reload();
+      if (opts.maxAgeMs !== undefined && now() - loadedAt > opts.maxAgeMs) reload().catch(() => undefined);
+      return Promise.resolve(value);
+    },
     refresh: reload,
   };
 }
@@ -56,7 +72,7 @@ export function staticSecret(value: string): SecretProvider {
 }
 
 /** Reads a Secrets Manager secret's SecretString (its AWSCURRENT version). */
-export function secretsManagerSecret(client: SecretsManagerClient, secretId: string): SecretProvider {
+export function secretsManagerSecret(client: SecretsManagerClient, secretId: string, opts: CacheOptions = {}): SecretProvider {
   return cachedSecret(async () => {
     let secretString: string | undefined;
     try {
@@ -68,5 +84,8 @@ export function secretsManagerSecret(client: SecretsManagerClient, secretId: str
     }
     if (!secretString) throw new SecretNotSetError(secretId);
     return secretString;
-  });
+  }, opts);
 }
+
+/** How stale a cached OpenAI API key may get before hosts re-read it. */
+export const API_KEY_MAX_AGE_MS = 5 * 60_000;

@@ -11,18 +11,21 @@ import { CallsStore } from '../../core/store/calls-store';
 import { NumbersStore } from '../../core/store/numbers-store';
 import { SqsCallQueue } from '../../core/queue/sqs-call-queue';
 import { createWebhookHandler, type WebhookSummary } from '../../core/webhook/handle-webhook';
-import { secretsManagerSecret } from '../../core/webhook/secret-provider';
+import { API_KEY_MAX_AGE_MS, secretsManagerSecret } from '../../core/webhook/secret-provider';
 
 // Built once per container, outside the handler: clients and cached secrets survive invocations.
 const settings = deployedSettings();
 const logger = new Logger({ serviceName: METRICS.webhookService });
 const metrics = new Metrics({ namespace: METRICS.namespace, serviceName: METRICS.webhookService });
 const secretsManager = new SecretsManagerClient({});
-const apiKey = secretsManagerSecret(secretsManager, settings.openAiApiKeySecretArn);
+const apiKey = secretsManagerSecret(secretsManager, settings.openAiApiKeySecretArn, { maxAgeMs: API_KEY_MAX_AGE_MS });
+const webhookSecret = secretsManagerSecret(secretsManager, requireEnv(ENV.webhookSecretArn));
+// Read both secrets while the container starts, not on the first caller's ring.
+void Promise.allSettled([apiKey.get(), webhookSecret.get()]);
 const db = createDocumentClient();
 
 const handleWebhook = createWebhookHandler({
-  secrets: secretsManagerSecret(secretsManager, requireEnv(ENV.webhookSecretArn)),
+  secrets: webhookSecret,
   numbers: new NumbersStore(db, settings.tables.numbers),
   calls: new CallsStore(db, settings.tables.calls, settings.retentionDays),
   // The caller hears ringing until accept: fail fast and let OpenAI's webhook retry do the rest.

@@ -170,3 +170,21 @@ describe('secretsManagerSecret (against a local server speaking the Secrets Mana
     expect(error).toMatchObject({ name: 'AccessDeniedException', message: expect.stringContaining('not authorized') });
   });
 });
+
+describe('cachedSecret with maxAgeMs', () => {
+  it('answers from the cache at once and re-reads in the background once the value is old', async () => {
+    let clock = 0;
+    const values = ['old', 'new'];
+    let loads = 0;
+    const secret = cachedSecret(async () => values[Math.min(loads++, 1)], { maxAgeMs: 1000, now: () => clock });
+    expect(await secret.get()).toBe('old');
+    clock = 500;
+    expect(await secret.get()).toBe('old');
+    expect(loads).toBe(1);
+    clock = 1500;
+    expect(await secret.get()).toBe('old');
+    await new Promise((r) => setImmediate(r));
+    expect(loads).toBe(2);
+    expect(await secret.get()).toBe('new');
+  });
+});

@@ -1,0 +1,78 @@
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Command } from 'commander';
+import { DATA_OPTIONS, resolveDataTarget, type DataOptions } from '../data-target';
+import type { StackOutputs } from '../deployed-stack';
+import { json } from '../format';
+import { paint, type Output } from '../output';
+
+interface Status {
+  target: string;
+  webhookUrl?: string;
+  sipUri?: string;
+  secrets?: { openAiApiKey: boolean; webhookSecret: boolean };
+  numbers: { configured: number; enabled: number };
+  callsToday: { total: number; live: number };
+  workers?: { running: number; desired: number };
+}
+
+/** A secret counts as set once it has a current value (the deploy creates it without one). */
+async function isSecretSet(client: SecretsManagerClient, arn: string | undefined): Promise<boolean> {
+  if (!arn) return false;
+  const { VersionIdsToStages } = await client.send(new DescribeSecretCommand({ SecretId: arn }));
+  return Object.values(VersionIdsToStages ?? {}).some((stages) => stages.includes('AWSCURRENT'));
+}
+
+async function workerCount(stack: StackOutputs): Promise<Status['workers']> {
+  if (!stack.clusterName || !stack.serviceName) return undefined;
+  const { services } = await new ECSClient({}).send(new DescribeServicesCommand({ cluster: stack.clusterName, services: [stack.serviceName] }));
+  const service = services?.[0];
+  return service ? { running: service.runningCount ?? 0, desired: service.desiredCount ?? 0 } : undefined;
+}
+
+function describe(status: Status, out: Output): string {
+  const yes = (set: boolean, fix: string) => (set ? paint(out, 'green', 'set') : `${paint(out, 'red', 'NOT SET')} (${fix})`);
+  const lines = [`Switchboard ${status.target}`];
+  if (status.webhookUrl) lines.push(`  webhook URL   ${status.webhookUrl}`, `                paste into OpenAI: platform settings > Project > Webhooks, event realtime.call.incoming`);
+  if (status.sipUri) lines.push(`  SIP URI       ${status.sipUri}`, `                set as the SIP URI destination of each Wavix number (or: switchboard wavix route <number> --project <proj_id>)`);
+  if (status.secrets) {
+    const stackFlag = status.target.replace(/^stack /, '');
+    lines.push(`  API key       ${yes(status.secrets.openAiApiKey, `switchboard secrets set openai-api-key --stack ${stackFlag}`)}`);
+    lines.push(`  webhook secret ${yes(status.secrets.webhookSecret, `switchboard secrets set webhook-secret --stack ${stackFlag}`)}`);
+  }
+  lines.push(`  numbers       ${status.numbers.configured} configured, ${status.numbers.enabled} enabled${status.numbers.configured === 0 ? ' (switchboard numbers put <number> --file <config.json>)' : ''}`);
+  lines.push(`  calls today   ${status.callsToday.total} (${status.callsToday.live} live now)`);
+  if (status.workers) lines.push(`  workers       ${status.workers.running} running, ${status.workers.desired} wanted`);
+  return lines.join('\n');
+}
+
+export function registerStatusCommand(program: Command, out: Output): void {
+  DATA_OPTIONS.reduce((c, [flags, description]) => c.option(flags, description), program.command('status'))
+    .description('what a newcomer needs: URLs to paste into OpenAI and Wavix, secrets, numbers, calls today, workers')
+    .option('--json', 'print JSON')
+    .action(async (opts: DataOptions & { json?: boolean }) => {
+      const target = await resolveDataTarget(opts);
+      const status = await out.progress('reading status', async () => {
+        const today = new Date().toISOString().slice(0, 10);
+        const secretsClient = target.stack && new SecretsManagerClient({});
+        const [numbers, calls, apiKeySet, webhookSecretSet, workers] = await Promise.all([
+          target.numbers.list(),
+          target.calls.list({ since: `${today}T00:00:00.000Z`, limit: 100_000 }),
+          secretsClient && isSecretSet(secretsClient, target.stack?.openAiApiKeySecretArn),
+          secretsClient && isSecretSet(secretsClient, target.stack?.webhookSecretArn),
+          target.stack && workerCount(target.stack),
+        ]);
+        const result: Status = {
+          target: target.description,
+          webhookUrl: target.stack?.webhookUrl,
+          sipUri: target.stack?.sipUri,
+          secrets: target.stack ? { openAiApiKey: Boolean(apiKeySet), webhookSecret: Boolean(webhookSecretSet) } : undefined,
+          numbers: { configured: numbers.length, enabled: numbers.filter((n) => n.config.enabled).length },
+          callsToday: { total: calls.calls.length, live: calls.calls.filter((c) => c.outcome === 'active').length },
+          workers,
+        };
+        return result;
+      });
+      out.line(opts.json ? json(status) : describe(status, out));
+    });
+}
