@@ -5,11 +5,11 @@ import { CallsStore } from '../core/store/calls-store';
 import { createDocumentClient, createDynamoDBClient } from '../core/store/dynamodb-client';
 import { NumbersStore } from '../core/store/numbers-store';
 import { LOCAL_TABLE_NAMES } from '../core/store/tables';
-import { createWebhookHandler, type WebhookSummary } from '../core/webhook/handle-webhook';
+import type { WebhookSummary } from '../core/webhook/handle-webhook';
 import { staticSecret } from '../core/webhook/secret-provider';
 import type { Log } from '../core/runtime/log';
 import { ensureTables, startLocalDynamoDB, type LocalDynamoDB } from './dynamodb';
-import { startHttpHost } from './http-host';
+import { startWebhookHost } from './webhook-host';
 import { InProcessCallQueue } from './in-process-queue';
 
 export interface DevStackOptions {
@@ -58,25 +58,12 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       timeout: opts.openai.timeoutMs ?? 2500,
       maxRetries: opts.openai.maxRetries ?? 1,
     });
-    const handleWebhook = createWebhookHandler({
-      secrets: staticSecret(opts.webhookSecret),
-      numbers,
-      calls,
-      openai,
-      queue,
-      log: opts.log,
-      onHandled: opts.onWebhook,
-    });
-    const http = await startHttpHost(
-      {
-        'POST /webhook': async (req, body) =>
-          handleWebhook({ body, headers: req.headers as Record<string, string | undefined> }),
-        'GET /healthz': async () => ({ status: 200, body: JSON.stringify({ ok: true }) }),
-      },
+    const http = await startWebhookHost(
+      { secrets: staticSecret(opts.webhookSecret), numbers, calls, openai, queue, log: opts.log, onHandled: opts.onWebhook },
       opts.port,
     );
     return {
-      webhookUrl: `${http.url}/webhook`,
+      webhookUrl: http.webhookUrl,
       url: http.url,
       dynamodb,
       numbers,

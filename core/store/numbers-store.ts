@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { parseNumberConfig, type NumberConfig } from '../numbers/config';
+import type { NumberConfig } from '../numbers/config';
 
 export interface StoredNumber {
   config: NumberConfig;
@@ -36,12 +36,12 @@ export class NumbersStore {
   }
 
   /**
-   * Stores a config (validated again here: nothing invalid reaches the table). With
+   * Stores a config, which must come from `parseNumberConfig` (the store does not validate, so
+   * that the webhook Lambda, which only reads, does not load the schema). With
    * `expectedVersion`, the write only lands if the stored version is still that one
    * (0 = the number must not exist yet).
    */
-  async put(config: NumberConfig, opts: { expectedVersion?: number; now?: Date } = {}): Promise<StoredNumber> {
-    const valid = parseNumberConfig(config);
+  async put(valid: NumberConfig, opts: { expectedVersion?: number; now?: Date } = {}): Promise<StoredNumber> {
     const current = opts.expectedVersion ?? (await this.get(valid.number))?.version ?? 0;
     const stored: StoredNumber = { config: valid, version: current + 1, updatedAt: (opts.now ?? new Date()).toISOString() };
     try {

@@ -112,9 +112,9 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
     const number = parties.dialed ?? UNKNOWN_NUMBER;
     const base = { callId, number, caller: parties.caller, webhookId, eventType: INCOMING_CALL };
 
-    const [stored, live] = parties.dialed
-      ? await Promise.all([deps.numbers.get(number), deps.calls.countLive(number, receivedAt)])
-      : [undefined, 0];
+    const stored = parties.dialed ? await deps.numbers.get(number) : undefined;
+    // Counting live calls costs a query, so only numbers with a cap pay for it.
+    const live = stored?.config.limits.maxConcurrentCalls !== undefined ? await deps.calls.countLive(number, receivedAt) : 0;
     const decision = routeCall({ number, caller: parties.caller }, stored?.config, live);
 
     const claimToken = randomUUID();

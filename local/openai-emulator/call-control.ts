@@ -28,6 +28,8 @@ export interface CallControlContext {
   timers: Timers;
   /** How long after a 200 to `/refer` the call leaves. */
   referDelayMs: number;
+  /** Told the moment a request arrives (benchmarks time accepts with it). */
+  onRequest?: (callId: string, verb: Verb) => void;
 }
 
 type Outcome = { status: 200 } | { status: number; error: ReturnType<typeof apiError> };
@@ -55,6 +57,7 @@ export async function handleCallControl(ctx: CallControlContext, req: IncomingMe
   }
   const callId = decodeURIComponent(route[1]);
   const verb = route[2] as Verb;
+  ctx.onRequest?.(callId, verb);
   const raw = await readBody(req);
   const body = parseJson(raw);
   const answer = (outcome: Outcome) => {

@@ -30,6 +30,8 @@ export interface EmulatorOptions {
   timing?: keyof typeof TIMING | Timing;
   /** The project in the generated `To` header. Default `proj_switchboardemulator`. */
   projectId?: string;
+  /** Told the moment a call-control request arrives, before it is answered. */
+  onCallControl?: (callId: string, verb: Verb) => void;
 }
 
 export interface PlaceCallOptions {
@@ -89,7 +91,7 @@ export async function startOpenAIEmulator(opts: EmulatorOptions): Promise<OpenAI
   const timers = new Timers();
   const sender = opts.webhook && new WebhookSender(opts.webhook, opts.retrySchedule ?? OPENAI_RETRY_SCHEDULE_MS, opts.webhookTimeoutMs ?? 5000, timers);
   const wss = new WebSocketServer({ noServer: true });
-  const control = { apiKey: opts.apiKey, calls, faults, received, timers, referDelayMs: timing.stepDelayMs };
+  const control = { apiKey: opts.apiKey, calls, faults, received, timers, referDelayMs: timing.stepDelayMs, onRequest: opts.onCallControl };
 
   const server = createServer((req, res) => {
     const { pathname } = new URL(req.url ?? '/', 'http://localhost');
