@@ -1,0 +1,127 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { type ITableV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { OUTPUTS } from '../core/runtime/contract';
+import { CALLS_TABLE } from '../core/store/tables';
+import { CallQueue } from './constructs/call-queue';
+import { CallWorkers } from './constructs/call-workers';
+import { Operations } from './constructs/operations';
+import { WebhookReceiver } from './constructs/webhook-receiver';
+import type { NetworkingMode } from './settings';
+
+export interface CallStackProps extends StackProps {
+  readonly numbersTable: ITableV2;
+  readonly callsTable: ITableV2;
+  readonly openAiApiKey: ISecret;
+  readonly webhookSecret: ISecret;
+  /** Printed as the SipUri output (or the hint on how to set the project id). */
+  readonly sipUri: string;
+  readonly callRetentionDays: number;
+  /** Reserved concurrency of the webhook Lambda; undefined reserves none. */
+  readonly webhookReservedConcurrency?: number;
+  /** Keep the log groups when the stack is destroyed (false for disposable dev stages). */
+  readonly retainLogs: boolean;
+  readonly networking: NetworkingMode;
+  readonly workerMinTasks: number;
+  readonly workerMaxTasks: number;
+  readonly callsPerTask: number;
+  readonly alarmEmail?: string;
+}
+
+/**
+ * Everything stateless on the call path: webhook receiver, call queue, call workers, operations.
+ * It holds no data of its own, so it can be destroyed and redeployed freely.
+ */
+export class CallStack extends Stack {
+  public readonly webhook: WebhookReceiver;
+  public readonly callQueue: CallQueue;
+  public readonly workers: CallWorkers;
+  public readonly operations: Operations;
+
+  constructor(scope: Construct, id: string, props: CallStackProps) {
+    super(scope, id, props);
+
+    // The stateful stack's resources arrive through named exports ("<data stack>:<Name>") rather
+    // than CDK's generated references: the names are stable and readable (policies and cdk-nag
+    // acknowledgements can name them), and CloudFormation refuses to delete the stateful stack
+    // while this one still uses them.
+    const numbersTable = importTable(this, 'NumbersTable', props.numbersTable, []);
+    const callsTable = importTable(this, 'CallsTable', props.callsTable, [
+      CALLS_TABLE.byNumberIndex.name,
+      CALLS_TABLE.byDayIndex.name,
+      CALLS_TABLE.liveByNumberIndex.name,
+    ]);
+    const openAiApiKey = importSecret(this, 'OpenAiApiKey', props.openAiApiKey);
+    const webhookSecret = importSecret(this, 'WebhookSecret', props.webhookSecret);
+
+    const logRemovalPolicy = props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    this.callQueue = new CallQueue(this, 'CallQueue');
+
+    this.webhook = new WebhookReceiver(this, 'WebhookReceiver', {
+      numbers: numbersTable,
+      calls: callsTable,
+      queue: this.callQueue.queue,
+      webhookSecret,
+      openAiApiKey,
+      callRetentionDays: props.callRetentionDays,
+      ...(props.webhookReservedConcurrency !== undefined && { reservedConcurrency: props.webhookReservedConcurrency }),
+      logRemovalPolicy,
+    });
+
+    this.workers = new CallWorkers(this, 'CallWorkers', {
+      numbers: numbersTable,
+      calls: callsTable,
+      queue: this.callQueue.queue,
+      openAiApiKey,
+      networking: props.networking,
+      minTasks: props.workerMinTasks,
+      maxTasks: props.workerMaxTasks,
+      callsPerTask: props.callsPerTask,
+      callRetentionDays: props.callRetentionDays,
+      logRemovalPolicy,
+    });
+
+    this.operations = new Operations(this, 'Operations', {
+      webhook: this.webhook,
+      queue: this.callQueue,
+      workers: this.workers,
+      callsPerTask: props.callsPerTask,
+      ...(props.alarmEmail && { alarmEmail: props.alarmEmail }),
+    });
+
+    // Output keys are shared with the CLI (`switchboard ... --stack`), which reads them back.
+    const output = (key: string, value: string, description: string) => new CfnOutput(this, key, { value, description });
+    output(OUTPUTS.webhookUrl, this.webhook.url, 'Paste into OpenAI: platform settings > Project > Webhooks, event realtime.call.incoming');
+    output(OUTPUTS.sipUri, props.sipUri, 'Set as the SIP URI destination of your Wavix numbers');
+    output(OUTPUTS.numbersTable, numbersTable.tableName, 'DynamoDB table of number configs');
+    output(OUTPUTS.callsTable, callsTable.tableName, 'DynamoDB table of call records');
+    output(OUTPUTS.callQueueUrl, this.callQueue.queue.queueUrl, 'SQS queue of answered calls');
+    output(OUTPUTS.openAiApiKeySecretArn, openAiApiKey.secretArn, 'Put your OpenAI API key here (aws secretsmanager put-secret-value)');
+    output(OUTPUTS.webhookSecretArn, webhookSecret.secretArn, 'Put the OpenAI webhook signing secret (whsec_...) here');
+    output(OUTPUTS.clusterName, this.workers.cluster.clusterName, 'ECS cluster of the call workers');
+    output(OUTPUTS.serviceName, this.workers.service.serviceName, 'ECS service of the call workers');
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.operations.alarmTopic.topicArn, description: 'SNS topic the alarms notify: subscribe to it' });
+    new CfnOutput(this, 'DashboardName', { value: this.operations.dashboard.dashboardName, description: 'CloudWatch dashboard' });
+  }
+}
+
+/** Exports a stateful resource's attribute as `<producer stack>:<id><attribute>`; returns its import. */
+function exportFrom(resource: Construct, id: string, attribute: string, value: string): string {
+  const producer = Stack.of(resource);
+  return producer.exportValue(value, { name: `${producer.stackName}:${id}${attribute}` });
+}
+
+function importTable(consumer: Stack, id: string, table: ITableV2, indexNames: string[]): ITableV2 {
+  if (Stack.of(table) === consumer) return table;
+  return TableV2.fromTableAttributes(consumer, id, {
+    // The ARN is built from the name, in this stack's account and region (the stacks share both).
+    tableName: exportFrom(table, id, 'Name', table.tableName),
+    ...(indexNames.length > 0 && { globalIndexes: indexNames }),
+  });
+}
+
+function importSecret(consumer: Stack, id: string, secret: ISecret): ISecret {
+  if (Stack.of(secret) === consumer) return secret;
+  return Secret.fromSecretCompleteArn(consumer, id, exportFrom(secret, id, 'Arn', secret.secretArn));
+}

@@ -1,0 +1,212 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  Metric,
+  SingleValueWidget,
+  TextWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { RejectReason } from '../../core/calls/route';
+import { METRICS } from '../../core/runtime/contract';
+import type { CallQueue } from './call-queue';
+import type { CallWorkers } from './call-workers';
+import type { WebhookReceiver } from './webhook-receiver';
+
+/** The `reason` dimension values of CallRejected: the routing decisions plus unreadable webhooks. */
+export const REJECT_REASONS = [
+  'unknown-number',
+  'number-disabled',
+  'caller-blocked',
+  'number-busy',
+  'invalid-request',
+] as const satisfies readonly (RejectReason | 'invalid-request')[];
+
+export interface OperationsProps {
+  readonly webhook: WebhookReceiver;
+  readonly queue: CallQueue;
+  readonly workers: CallWorkers;
+  readonly callsPerTask: number;
+  /** Subscribed to the alarm topic when given. */
+  readonly alarmEmail?: string;
+}
+
+/**
+ * What an operator watches: one dashboard with the call path end to end, and alarms (on an
+ * encrypted SNS topic) for what means a caller is, or soon will be, failed.
+ */
+export class Operations extends Construct {
+  public readonly dashboard: Dashboard;
+  public readonly alarmTopic: Topic;
+  public readonly alarms: {
+    readonly webhookServerErrors: Alarm;
+    readonly deadLetters: Alarm;
+    readonly acceptFailures: Alarm;
+    readonly workerErrors: Alarm;
+    readonly callsWaiting: Alarm;
+  };
+
+  constructor(scope: Construct, id: string, props: OperationsProps) {
+    super(scope, id);
+    const { webhook, queue, workers } = props;
+
+    // CloudWatch alarms can only publish to an encrypted topic whose key lets CloudWatch use it,
+    // which rules out the AWS managed aws/sns key: a small key of our own.
+    const topicKey = new Key(this, 'AlarmTopicKey', {
+      description: 'Switchboard alarm topic encryption',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    topicKey.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.alarmTopic = new Topic(this, 'AlarmTopic', {
+      displayName: 'Switchboard alarms',
+      masterKey: topicKey,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
+
+    const webhookMetric = (metricName: string, statistic = 'Sum', dimensions: Record<string, string> = {}) =>
+      new Metric({
+        namespace: METRICS.namespace,
+        metricName,
+        dimensionsMap: { service: METRICS.webhookService, ...dimensions },
+        statistic,
+        period: Duration.minutes(5),
+      });
+    const workerMetric = (metricName: string, statistic = 'Sum') =>
+      new Metric({
+        namespace: METRICS.namespace,
+        metricName,
+        dimensionsMap: { service: METRICS.workerService },
+        statistic,
+        period: Duration.minutes(1),
+      });
+
+    const fiveMinutes = { period: Duration.minutes(5), statistic: 'Sum' };
+    const webhookServerErrors = webhook.api.metricServerError(fiveMinutes);
+    const acceptFailed = webhookMetric(METRICS.acceptFailed);
+    const workerErrors = workerMetric(METRICS.workerErrors).with({ period: Duration.minutes(5) });
+    const deadLetters = queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' });
+    const callsWaiting = queue.queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' });
+
+    /** Alarms when the metric reaches `atLeast` in each of `periods` consecutive periods. */
+    const alarm = (alarmId: string, metric: IMetric, atLeast: number, description: string, periods = 1) => {
+      const created = new Alarm(this, alarmId, {
+        metric,
+        threshold: atLeast,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: periods,
+        datapointsToAlarm: periods,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      created.addAlarmAction(new SnsAction(this.alarmTopic));
+      created.addOkAction(new SnsAction(this.alarmTopic));
+      return created;
+    };
+    this.alarms = {
+      webhookServerErrors: alarm('WebhookServerErrors', webhookServerErrors, 1, 'The webhook answered OpenAI with a 5xx: calls may go unanswered until OpenAI retries. Check the webhook Lambda logs.'),
+      deadLetters: alarm('DeadLetters', deadLetters, 1, 'A call message reached the dead-letter queue: workers failed to take it repeatedly. Inspect the DLQ message and the worker logs.'),
+      acceptFailures: alarm('AcceptFailures', acceptFailed, 1, 'Accepting a call with OpenAI failed: the caller heard ringing and no answer. Check the OpenAI API key secret and the webhook Lambda logs.'),
+      workerErrors: alarm('WorkerErrors', workerErrors, 1, 'A call worker reported errors handling live calls. Check the worker logs.'),
+      callsWaiting: alarm('CallsWaiting', callsWaiting, 1, 'Answered calls have waited 3 minutes for a worker: check that the worker service runs healthy tasks.', 3),
+    };
+
+    const dashboardWidth = 24;
+    const third = dashboardWidth / 3;
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.hours(3),
+    });
+    this.dashboard.addWidgets(
+      new TextWidget({
+        markdown: `# Switchboard (${Stack.of(this).stackName})\nWebhook \`${METRICS.webhookService}\` and call workers \`${METRICS.workerService}\`, namespace \`${METRICS.namespace}\`.`,
+        width: dashboardWidth,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Webhooks',
+        width: third,
+        left: [
+          webhookMetric(METRICS.webhookReceived).with({ label: 'received' }),
+          webhookMetric(METRICS.callAccepted).with({ label: 'accepted' }),
+          webhookMetric(METRICS.callMissed).with({ label: 'missed' }),
+          acceptFailed.with({ label: 'accept failed' }),
+        ],
+      }),
+      new GraphWidget({
+        title: 'Accept latency (ms)',
+        width: third,
+        left: [
+          webhookMetric(METRICS.decisionLatency, 'p50').with({ label: 'p50' }),
+          webhookMetric(METRICS.decisionLatency, 'p99').with({ label: 'p99' }),
+        ],
+      }),
+      new GraphWidget({
+        title: 'Rejects by reason',
+        width: third,
+        stacked: true,
+        left: REJECT_REASONS.map((reason) => webhookMetric(METRICS.callRejected, 'Sum', { reason }).with({ label: reason })),
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Active calls',
+        width: third,
+        left: [
+          workerMetric(METRICS.activeCalls, 'Sum').with({ label: 'all tasks' }),
+          workers.metricActiveCallsPerTask().with({ label: 'per task (average)' }),
+        ],
+        leftAnnotations: [
+          { value: workers.targetCallsPerTask, label: 'autoscaling target per task' },
+          { value: props.callsPerTask, label: 'capacity per task' },
+        ],
+      }),
+      new GraphWidget({
+        title: 'Call workers (running tasks)',
+        width: third,
+        left: [workers.metricRunningTasks().with({ label: 'running' })],
+        right: [workerMetric(METRICS.callsEnded).with({ label: 'calls ended', period: Duration.minutes(5) })],
+      }),
+      new GraphWidget({
+        title: 'Call queue',
+        width: third,
+        left: [
+          queue.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum', label: 'age of oldest message (s, includes held calls)' }),
+        ],
+        right: [
+          callsWaiting.with({ label: 'waiting for a worker' }),
+          queue.queue.metricApproximateNumberOfMessagesNotVisible({ period: Duration.minutes(1), statistic: 'Maximum', label: 'held by workers' }),
+        ],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new SingleValueWidget({
+        title: 'Dead-letter queue depth',
+        width: third,
+        metrics: [deadLetters.with({ label: 'messages in DLQ' })],
+      }),
+      new GraphWidget({
+        title: 'Errors',
+        width: 2 * third,
+        left: [
+          webhook.handler.metricErrors({ ...fiveMinutes, label: 'webhook Lambda errors' }),
+          webhook.handler.metricThrottles({ ...fiveMinutes, label: 'webhook Lambda throttles' }),
+          webhookServerErrors.with({ label: 'webhook API 5xx' }),
+          workerErrors.with({ label: 'worker errors' }),
+        ],
+      }),
+    );
+  }
+}

@@ -1,0 +1,62 @@
+import { type App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { CallStack } from './call-stack';
+import { isDevStage, sipUriFor, stackNames, type SwitchboardSettings } from './settings';
+import { StatefulStack } from './stateful-stack';
+
+export interface SwitchboardStacks {
+  readonly data: StatefulStack;
+  readonly calls: CallStack;
+}
+
+/**
+ * Adds Switchboard's two stacks to an app from validated settings. `bin/switchboard.ts` and the
+ * infrastructure tests build the app through this one function, so the tests check what deploys.
+ */
+export function addSwitchboard(app: App, settings: SwitchboardSettings): SwitchboardStacks {
+  const names = stackNames(settings.stage);
+  const tags = { app: 'switchboard', stage: settings.stage };
+  const dev = isDevStage(settings.stage);
+
+  const data = new StatefulStack(app, names.data, {
+    stackName: names.data,
+    description: `Switchboard (${settings.stage}): numbers and calls tables, OpenAI secrets`,
+    tags,
+    retainData: !dev,
+    terminationProtection: !dev,
+  });
+
+  const calls = new CallStack(app, names.calls, {
+    stackName: names.calls,
+    description: `Switchboard (${settings.stage}): webhook receiver, call queue, call workers, dashboard and alarms`,
+    tags,
+    numbersTable: data.numbersTable,
+    callsTable: data.callsTable,
+    openAiApiKey: data.openAiApiKey,
+    webhookSecret: data.webhookSecret,
+    sipUri: sipUriFor(settings.openAiProjectId),
+    callRetentionDays: settings.callRetentionDays,
+    ...(settings.webhookReservedConcurrency !== 'none' && { webhookReservedConcurrency: settings.webhookReservedConcurrency }),
+    retainLogs: !dev,
+    networking: settings.networking,
+    workerMinTasks: settings.workerMinTasks,
+    workerMaxTasks: settings.workerMaxTasks,
+    callsPerTask: settings.callsPerTask,
+    ...(settings.alarmEmail && { alarmEmail: settings.alarmEmail }),
+  });
+  calls.addStackDependency(data, 'the call stack reads the tables and secrets');
+
+  return { data, calls };
+}
+
+/**
+ * cdk-nag's AwsSolutions pack over the whole app, as a validation plugin: synthesis fails on any
+ * finding not acknowledged in code (`Validations.of(construct).acknowledge({ id, reason })`), and
+ * the acknowledgements are written into the templates' Metadata (`cdk_nag.rules_to_suppress`)
+ * for other compliance tools.
+ */
+export function addComplianceChecks(app: App): AwsSolutionsChecks {
+  const checks = new AwsSolutionsChecks(app, { verbose: true, writeSuppressionsToCloudFormation: true });
+  Validations.of(app).addPlugins(checks);
+  return checks;
+}

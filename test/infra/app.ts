@@ -1,0 +1,61 @@
+/**
+ * Builds the Switchboard app the way bin/switchboard.ts does (same cdk.json context, feature flags
+ * and settings parser, same composition function), for Template assertions.
+ */
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import cdkJson from '../../cdk.json';
+import { parseSettings, type SwitchboardSettings } from '../../lib/settings';
+import { addSwitchboard, type SwitchboardStacks } from '../../lib/switchboard-app';
+
+export interface BuiltApp extends SwitchboardStacks {
+  readonly app: App;
+  readonly settings: SwitchboardSettings;
+  readonly dataTemplate: () => Template;
+  readonly callsTemplate: () => Template;
+}
+
+/**
+ * @param context settings as `-c key=value` would give them (strings) or cdk.json would (JSON)
+ * @param options.bundle run esbuild for the webhook Lambda (about a second); off by default
+ */
+export function buildApp(context: Record<string, unknown> = {}, options: { bundle?: boolean } = {}): BuiltApp {
+  const merged = { ...cdkJson.context, ...context };
+  const app = new App({
+    context: { ...merged, ...(!options.bundle && { 'aws:cdk:bundling-stacks': [] }) },
+  });
+  const settings = parseSettings(merged);
+  const stacks = addSwitchboard(app, settings);
+  let data: Template | undefined;
+  let calls: Template | undefined;
+  return {
+    app,
+    settings,
+    ...stacks,
+    dataTemplate: () => (data ??= Template.fromStack(stacks.data)),
+    callsTemplate: () => (calls ??= Template.fromStack(stacks.calls)),
+  };
+}
+
+/** Logical IDs of a template's resources of one type whose ID starts with a prefix. */
+export function logicalIds(template: Template, type: string, prefix = ''): string[] {
+  return Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
+}
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+
+/** The statements of the inline policies attached to roles whose logical ID starts with `rolePrefix`. */
+export function statementsOfRole(template: Template, rolePrefix: string): Statement[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.values(policies)
+    .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref.startsWith(rolePrefix)))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+export function actionsOf(statement: Statement): string[] {
+  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+export function resourcesOf(statement: Statement): unknown[] {
+  return Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+}

@@ -1,0 +1,116 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { CALL_SUMMARY_ATTRIBUTES, CALLS_TABLE, NUMBERS_TABLE } from '../../core/store/tables';
+import { STATEFUL_LOGICAL_IDS } from '../../lib/stateful-stack';
+import { buildApp } from './app';
+
+describe('stateful stack', () => {
+  const dev = buildApp();
+  const prod = buildApp({ stage: 'prod' });
+
+  it('is named after the stage and tagged', () => {
+    expect(dev.data.stackName).toBe('Switchboard-dev-Data');
+    expect(prod.data.stackName).toBe('Switchboard-prod-Data');
+    expect(prod.data.tags.tagValues()).toEqual({ app: 'switchboard', stage: 'prod' });
+    expect(prod.data.terminationProtection).toBe(true);
+    expect(dev.data.terminationProtection).toBe(false);
+  });
+
+  it('keeps its logical IDs (renaming one would replace a table and lose its data)', () => {
+    const resources = dev.dataTemplate().toJSON().Resources as Record<string, { Type: string }>;
+    const stateful = Object.fromEntries(Object.entries(resources).filter(([, r]) => r.Type !== 'AWS::CDK::Metadata').map(([id, r]) => [id, r.Type]));
+    expect(stateful).toEqual({
+      NumbersTable: 'AWS::DynamoDB::GlobalTable',
+      CallsTable: 'AWS::DynamoDB::GlobalTable',
+      OpenAiApiKeySecret: 'AWS::SecretsManager::Secret',
+      WebhookSigningSecret: 'AWS::SecretsManager::Secret',
+    });
+    expect(Object.values(STATEFUL_LOGICAL_IDS).sort()).toEqual(Object.keys(stateful).sort());
+  });
+
+  it('creates the numbers table on demand, with point-in-time recovery and encryption', () => {
+    dev.dataTemplate().hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [{ AttributeName: NUMBERS_TABLE.partitionKey, KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: false }, // false = encrypted with the AWS owned key (DynamoDB's default)
+      Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+    });
+  });
+
+  it('creates the calls table with its history indexes, live-calls index and TTL', () => {
+    const historyIndex = (index: { name: string; partitionKey: string; sortKey: string }) => ({
+      IndexName: index.name,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...CALL_SUMMARY_ATTRIBUTES] },
+    });
+    dev.dataTemplate().hasResource('AWS::DynamoDB::GlobalTable', {
+      Properties: Match.objectLike({
+        KeySchema: [{ AttributeName: CALLS_TABLE.partitionKey, KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: CALLS_TABLE.ttlAttribute, Enabled: true },
+        GlobalSecondaryIndexes: Match.arrayWith([
+          Match.objectLike(historyIndex(CALLS_TABLE.byNumberIndex)),
+          Match.objectLike(historyIndex(CALLS_TABLE.byDayIndex)),
+          Match.objectLike({
+            IndexName: CALLS_TABLE.liveByNumberIndex.name,
+            KeySchema: [
+              { AttributeName: CALLS_TABLE.liveByNumberIndex.partitionKey, KeyType: 'HASH' },
+              { AttributeName: CALLS_TABLE.liveByNumberIndex.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'KEYS_ONLY' },
+          }),
+        ]),
+        Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+      }),
+    });
+    const calls = dev.dataTemplate().toJSON().Resources.CallsTable;
+    expect(calls.Properties.GlobalSecondaryIndexes).toHaveLength(3);
+  });
+
+  it('destroys the tables of a dev stage', () => {
+    for (const id of [STATEFUL_LOGICAL_IDS.numbersTable, STATEFUL_LOGICAL_IDS.callsTable]) {
+      const table = dev.dataTemplate().toJSON().Resources[id];
+      expect(table.DeletionPolicy).toBe('Delete');
+      expect(table.Properties.Replicas[0].DeletionProtectionEnabled).toBe(false);
+    }
+  });
+
+  it('retains the tables and secrets of any other stage, with deletion protection', () => {
+    const resources = prod.dataTemplate().toJSON().Resources;
+    for (const id of Object.values(STATEFUL_LOGICAL_IDS)) {
+      expect(resources[id]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    }
+    for (const id of [STATEFUL_LOGICAL_IDS.numbersTable, STATEFUL_LOGICAL_IDS.callsTable]) {
+      expect(resources[id].Properties.Replicas[0].DeletionProtectionEnabled).toBe(true);
+    }
+  });
+
+  it('creates both secrets empty (the user puts the values in)', () => {
+    const secrets = dev.dataTemplate().findResources('AWS::SecretsManager::Secret');
+    expect(Object.keys(secrets)).toHaveLength(2);
+    for (const secret of Object.values(secrets)) {
+      expect(secret.Properties).not.toHaveProperty('GenerateSecretString');
+      expect(secret.Properties).not.toHaveProperty('SecretString');
+      expect(secret.Properties).not.toHaveProperty('Name');
+      expect(secret.Properties.Description).toMatch(/put-secret-value/);
+    }
+  });
+
+  it('uses generated names only', () => {
+    for (const table of Object.values(dev.dataTemplate().findResources('AWS::DynamoDB::GlobalTable'))) {
+      expect(table.Properties).not.toHaveProperty('TableName');
+    }
+  });
+
+  it('exports what the call stack imports under stable names', () => {
+    const outputs = dev.dataTemplate().toJSON().Outputs as Record<string, { Export: { Name: string } }>;
+    expect(Object.values(outputs).map((o) => o.Export.Name).sort()).toEqual([
+      'Switchboard-dev-Data:CallsTableName',
+      'Switchboard-dev-Data:NumbersTableName',
+      'Switchboard-dev-Data:OpenAiApiKeyArn',
+      'Switchboard-dev-Data:WebhookSecretArn',
+    ]);
+  });
+});
