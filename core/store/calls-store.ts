@@ -109,10 +109,12 @@ export class CallsStore {
   async settle(
     callId: string,
     claimToken: string,
-    fields: Partial<Pick<StoredCall, 'outcome' | 'reason' | 'answered' | 'queued' | 'decisionMs' | 'endedAt' | 'acceptUnconfirmed'>>,
+    fields: Partial<
+      Pick<StoredCall, 'outcome' | 'reason' | 'rejectStatus' | 'label' | 'liveNumber' | 'answered' | 'queued' | 'decisionMs' | 'endedAt' | 'acceptUnconfirmed'>
+    >,
   ): Promise<void> {
     const set = Object.entries(fields).filter(([, v]) => v !== undefined);
-    const live = fields.outcome === undefined || fields.outcome === 'active';
+    const live = fields.outcome === 'active';
     const names = Object.fromEntries(set.map(([k], i) => [`#f${i}`, k]));
     const values = Object.fromEntries(set.map(([, v], i) => [`:f${i}`, v]));
     await this.db.send(

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { APIConnectionError, APIError } from 'openai';
 import type OpenAI from 'openai';
 import { routeCall, type Decision } from '../calls/route';
+import type { NumberConfig } from '../numbers/config';
 import { UNKNOWN_NUMBER } from '../calls/record';
 import { parseCallParties, type SipHeader } from '../calls/sip-headers';
 import type { NumbersStore } from '../store/numbers-store';
@@ -71,6 +72,15 @@ interface IncomingCallEvent {
 
 type Summary = Omit<WebhookSummary, 'handlingMs'>;
 
+/** An incoming call being decided. */
+interface Pending {
+  callId: string;
+  number: string;
+  caller: string;
+  config: NumberConfig | undefined;
+  receivedAt: number;
+}
+
 const INCOMING_CALL = 'realtime.call.incoming';
 
 /**
@@ -113,10 +123,10 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
     const base = { callId, number, caller: parties.caller, webhookId, eventType: INCOMING_CALL };
 
     const stored = parties.dialed ? await deps.numbers.get(number) : undefined;
-    // Counting live calls costs a query, so only numbers with a cap pay for it.
-    const live = stored?.config.limits.maxConcurrentCalls !== undefined ? await deps.calls.countLive(number, receivedAt) : 0;
-    const decision = routeCall({ number, caller: parties.caller }, stored?.config, live);
-
+    const call: Pending = { callId, number, caller: parties.caller, config: stored?.config, receivedAt };
+    const decision = await decide(call);
+    // The claim records the decision before OpenAI hears it, so a retry that finds the claim
+    // abandoned knows whether an accept may have been sent.
     const claimToken = randomUUID();
     const claim = await deps.calls.create({
       callId,
@@ -124,75 +134,88 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
       caller: parties.caller,
       startedAt: new Date(receivedAt).toISOString(),
       webhookId: webhookId ?? '',
-      ...(stored?.config.label && { label: stored.config.label }),
+      ...(call.config?.label && { label: call.config.label }),
       ...(decision.kind === 'accept'
         ? { outcome: 'active', liveNumber: number }
         : { outcome: 'rejected', reason: decision.reason, rejectStatus: decision.status }),
       claimToken,
       claimUntil: receivedAt + claimMs,
     });
-    if (!claim.created) return { ...base, ...(await resume(claim.existing, receivedAt)) };
-    return { ...base, ...(await answer(callId, number, claimToken, decision, receivedAt)) };
+    if (!claim.created) return { ...base, ...(await resume(claim.existing, call)) };
+    return { ...base, ...(await answer(call, claimToken, decision)) };
+  }
+
+  async function decide(call: Pending): Promise<Decision> {
+    // Counting live calls costs a query, so only numbers with a cap pay for it.
+    const live = call.config?.limits.maxConcurrentCalls !== undefined ? await deps.calls.countLive(call.number, call.receivedAt) : 0;
+    return routeCall(call, call.config, live);
   }
 
   /** Sends the decision to OpenAI and records the result; called with the claim held. */
-  async function answer(callId: string, number: string, claimToken: string, decision: Decision, receivedAt: number): Promise<Summary> {
+  async function answer(call: Pending, claimToken: string, decision: Decision): Promise<Summary> {
+    const { callId } = call;
+    const label = call.config?.label;
     if (decision.kind === 'reject') {
       try {
         await deps.openai.realtime.calls.reject(callId, { status_code: decision.status });
       } catch (err) {
         if (!(err instanceof APIError && err.status === 404)) return giveBack(callId, claimToken, 'reject', err);
       }
-      const decisionMs = now() - receivedAt;
-      await deps.calls.settle(callId, claimToken, { answered: true, decisionMs });
+      const decisionMs = now() - call.receivedAt;
+      await deps.calls.settle(callId, claimToken, { outcome: 'rejected', reason: decision.reason, rejectStatus: decision.status, label, answered: true, decisionMs });
       return { result: 'rejected', status: 200, reason: decision.reason, rejectStatus: decision.status, decisionMs };
     }
 
     try {
       await deps.openai.realtime.calls.accept(callId, decision.session);
     } catch (err) {
-      const decisionMs = now() - receivedAt;
+      const decisionMs = now() - call.receivedAt;
+      const ended = { answered: true, label, decisionMs, endedAt: new Date(now()).toISOString() };
       if (err instanceof APIError && err.status === 404) {
-        await deps.calls.settle(callId, claimToken, { outcome: 'missed', reason: 'caller-hung-up', answered: true, decisionMs, endedAt: new Date(now()).toISOString() });
+        await deps.calls.settle(callId, claimToken, { outcome: 'missed', reason: 'caller-hung-up', ...ended });
         return { result: 'missed', status: 200, reason: 'caller-hung-up', decisionMs };
       }
       if (err instanceof APIError && (err.status === 400 || err.status === 422)) {
         // Retrying the same session config cannot succeed; the number's config needs fixing.
         const reason = `accept-refused: ${err.message}`;
-        deps.log.error('OpenAI refused the session config', { callId, number, status: err.status, error: err.message });
-        await deps.calls.settle(callId, claimToken, { outcome: 'failed', reason, answered: true, decisionMs, endedAt: new Date(now()).toISOString() });
+        deps.log.error('OpenAI refused the session config', { callId, number: call.number, status: err.status, error: err.message });
+        await deps.calls.settle(callId, claimToken, { outcome: 'failed', reason, ...ended });
         return { result: 'failed', status: 200, reason, decisionMs };
       }
       if (requestMayHaveLanded(err)) {
         // OpenAI may have accepted: never accept twice; the worker learns the truth on the sideband.
-        return handOver(callId, number, claimToken, { acceptUnconfirmed: true, decisionMs });
+        return handOver(call, claimToken, { acceptUnconfirmed: true, decisionMs });
       }
       return giveBack(callId, claimToken, 'accept', err);
     }
-    return handOver(callId, number, claimToken, { decisionMs: now() - receivedAt });
+    return handOver(call, claimToken, { decisionMs: now() - call.receivedAt });
   }
 
-  /** Marks the call answered and queues it for a worker. */
-  async function handOver(
-    callId: string,
-    number: string,
-    claimToken: string,
-    opts: { acceptUnconfirmed?: boolean; decisionMs?: number },
-  ): Promise<Summary> {
+  /** Records the call as live and queues it for a worker. */
+  async function handOver(call: Pending, claimToken: string, opts: { acceptUnconfirmed?: boolean; decisionMs?: number }): Promise<Summary> {
+    const { callId, number } = call;
     const [settled, queued] = await Promise.allSettled([
-      deps.calls.settle(callId, claimToken, { answered: true, queued: true, decisionMs: opts.decisionMs, acceptUnconfirmed: opts.acceptUnconfirmed }),
+      deps.calls.settle(callId, claimToken, {
+        outcome: 'active',
+        liveNumber: number,
+        label: call.config?.label,
+        answered: true,
+        queued: true,
+        decisionMs: opts.decisionMs,
+        acceptUnconfirmed: opts.acceptUnconfirmed,
+      }),
       deps.queue.enqueue({ callId, number, ...(opts.acceptUnconfirmed && { acceptUnconfirmed: true }) }),
     ]);
     if (queued.status === 'rejected') {
       deps.log.error('could not queue the call for a worker; OpenAI will retry the webhook', { callId, number, error: queued.reason });
-      await deps.calls.settle(callId, claimToken, { answered: true, queued: false }).catch((err: unknown) => {
+      await deps.calls.settle(callId, claimToken, { outcome: 'active', liveNumber: number, answered: true, queued: false }).catch((err: unknown) => {
         deps.log.error('could not record the failed hand-over', { callId, error: err });
       });
       return { result: 'retry-later', status: 503, reason: 'queue-unavailable', decisionMs: opts.decisionMs };
     }
     if (settled.status === 'rejected') throw settled.reason;
     return opts.acceptUnconfirmed
-      ? { result: 'accept-unconfirmed', status: 200, reason: 'accept-timed-out', decisionMs: opts.decisionMs }
+      ? { result: 'accept-unconfirmed', status: 200, reason: 'accept-unconfirmed', decisionMs: opts.decisionMs }
       : { result: 'accepted', status: 200, decisionMs: opts.decisionMs };
   }
 
@@ -204,21 +227,25 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
   }
 
   /** Another delivery of a call we have seen. */
-  async function resume(existing: StoredCall, receivedAt: number): Promise<Summary> {
+  async function resume(existing: StoredCall, call: Pending): Promise<Summary> {
     const live = existing.outcome === 'active';
     if (existing.answered && (!live || existing.queued)) return { result: 'duplicate', status: 200, reason: existing.outcome };
-    if ((existing.claimUntil ?? 0) > receivedAt) return { result: 'in-progress', status: 409 };
+    if ((existing.claimUntil ?? 0) > call.receivedAt) return { result: 'in-progress', status: 409 };
     const claimToken = randomUUID();
-    if (!(await deps.calls.takeOver(existing.callId, existing.claimToken, claimToken, receivedAt + claimMs))) {
+    if (!(await deps.calls.takeOver(existing.callId, existing.claimToken, claimToken, call.receivedAt + claimMs))) {
       return { result: 'in-progress', status: 409 };
     }
-    if (existing.answered) return handOver(existing.callId, existing.number, claimToken, {});
+    // The record, not this delivery, says when the call started and who it is.
+    const recorded: Pending = { ...call, number: existing.number, caller: existing.caller, receivedAt: Date.parse(existing.startedAt) };
+    if (existing.answered) return handOver(recorded, claimToken, {});
     if (live) {
-      // The handler that claimed this call stopped after it may have sent the accept.
+      // The handler that claimed this call decided to accept and stopped without recording what
+      // OpenAI answered: it may have accepted. Never accept twice; the worker finds out on the sideband.
       deps.log.warn('taking over a call whose accept may have been sent', { callId: existing.callId });
-      return handOver(existing.callId, existing.number, claimToken, { acceptUnconfirmed: true });
+      return handOver(recorded, claimToken, { acceptUnconfirmed: true });
     }
-    return answer(existing.callId, existing.number, claimToken, rejectionOf(existing), receivedAt);
+    // Only a rejection was decided, and rejecting twice is harmless: decide again.
+    return answer(recorded, claimToken, await decide(recorded));
   }
 
   return async (request) => {
@@ -250,11 +277,6 @@ export function requestMayHaveLanded(err: unknown): boolean {
     if (NOT_SENT.has((cause as NodeJS.ErrnoException).code ?? '')) return false;
   }
   return true;
-}
-
-/** The rejection a previous handler decided and recorded, to send again. */
-function rejectionOf(call: StoredCall): Decision {
-  return { kind: 'reject', status: call.rejectStatus ?? 603, reason: call.reason } as Decision;
 }
 
 function header(headers: Record<string, string | undefined>, name: string): string | undefined {

@@ -278,13 +278,15 @@ describe('the operator CLI against a deployed stack (stack outputs from a CloudF
       expect(csv.code).toBe(0);
       const [header, ...rows] = csv.stdout.trimEnd().split(/\n(?=rtc_)/);
       expect(header).toBe('callId,startedAt,endedAt,durationSeconds,number,caller,label,outcome,reason,rejectStatus,transferTarget,inputTokens,outputTokens,totalTokens,transcript');
-      expect(rows).toHaveLength(4);
+      // rtc_other is three days old; a call the tail test placed may be there too.
+      expect(rows.map((r) => r.split(',')[0])).toEqual(expect.arrayContaining(['rtc_live', 'rtc_blocked', 'rtc_moved', 'rtc_done']));
+      expect(rows.map((r) => r.split(',')[0])).not.toContain('rtc_other');
       const done = rows.find((r) => r.startsWith('rtc_done'))!;
       expect(done).toContain(',42,+17134810111,+14067704205,,completed,caller-hung-up,,,1200,300,1500,"agent: Thanks for calling Wavix support, this is Alex.\ncaller: Hi, what time do you open, tomorrow?\nagent: We open at ""nine""."');
 
       const out = join(dir, 'calls.jsonl');
       const jsonl = await cli(['calls', 'export', '--since', '7d', '--format', 'jsonl', '--out', out, '--stack', 'dev']);
-      expect(jsonl.stderr).toContain(`wrote 5 calls to ${out}`);
+      expect(jsonl.stderr).toMatch(new RegExp(`wrote [56] calls to ${out}`));
       const records = (await readFile(out, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
       expect(records.find((r) => r.callId === 'rtc_done')).toMatchObject({ transcript: expect.arrayContaining([expect.objectContaining({ role: 'caller' })]), usage: { totalTokens: 1500 } });
       expect((await cli(['calls', 'export', '--since', '7d', '--format', 'xml', '--stack', 'dev'])).code).toBe(2);

@@ -116,6 +116,14 @@ describe('the webhook path (local host, dynalite, OpenAI emulator)', () => {
     expect(local.emulator.deliveries(callId).map((d) => d.status)).toEqual([502, 200]);
   });
 
+  it('records a call as failed, and answers 200, when OpenAI refuses the session config (a retry cannot help)', async () => {
+    local.emulator.failNext('*', 'accept', { status: 400, times: 1 });
+    const { callId } = await local.emulator.placeCall({ dialed: DIALED, caller: CALLER });
+    expect(local.emulator.deliveries(callId).map((d) => d.status)).toEqual([200]);
+    expect(await local.stack.calls.get(callId)).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/^accept-refused: /), endedAt: expect.any(String) });
+    expect(local.stack.queue.size).toBe(0);
+  });
+
   it('never accepts twice when accept times out: the call goes to the worker as unconfirmed', async () => {
     local.emulator.failNext('*', 'accept', { delayMs: 1500, times: 1 });
     const { callId } = await local.emulator.placeCall({ dialed: DIALED, caller: CALLER });
