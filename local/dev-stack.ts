@@ -11,6 +11,10 @@ import type { Log } from '../core/runtime/log';
 import { ensureTables, startLocalDynamoDB, type LocalDynamoDB } from './dynamodb';
 import { startWebhookHost } from './webhook-host';
 import { InProcessCallQueue } from './in-process-queue';
+import { CallWorker, type WorkerTimings } from '../core/worker/call-worker';
+import { openSideband } from '../core/worker/sideband';
+import { LiveCallStore } from '../core/store/live-call-store';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export interface DevStackOptions {
   /** Webhook server port (0 = any free port). */
@@ -24,6 +28,8 @@ export interface DevStackOptions {
   retentionDays?: number;
   log: Log;
   onWebhook?: (summary: WebhookSummary) => void;
+  /** Runs a call worker on the in-process queue (`dev`, `simulate`); without it calls stay queued. */
+  worker?: { capacity?: number; timings?: Partial<WorkerTimings>; now?: () => number };
 }
 
 export interface DevStack {
@@ -34,6 +40,7 @@ export interface DevStack {
   calls: CallsStore;
   queue: InProcessCallQueue;
   openai: OpenAI;
+  worker?: CallWorker;
   close(): Promise<void>;
 }
 
@@ -58,6 +65,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       timeout: opts.openai.timeoutMs ?? 2500,
       maxRetries: opts.openai.maxRetries ?? 1,
     });
+    const worker = opts.worker && startWorker(opts, db, numbers, openai, queue);
     const http = await startWebhookHost(
       { secrets: staticSecret(opts.webhookSecret), numbers, calls, openai, queue, log: opts.log, onHandled: opts.onWebhook },
       opts.port,
@@ -70,8 +78,11 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       calls,
       queue,
       openai,
+      worker,
       close: async () => {
         await http.close();
+        // Live calls are handed back (not hung up), as a deployed worker does on shutdown.
+        await worker?.drain(Date.now());
         await dynamodb.close();
       },
     };
@@ -79,4 +90,22 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     await dynamodb.close();
     throw err;
   }
+}
+
+function startWorker(opts: DevStackOptions, db: DynamoDBDocumentClient, numbers: NumbersStore, openai: OpenAI, queue: InProcessCallQueue): CallWorker {
+  const baseURL = opts.openai.baseURL ?? 'https://api.openai.com/v1';
+  const worker = new CallWorker({
+    id: `dev-${process.pid}`,
+    source: queue,
+    store: new LiveCallStore(db, LOCAL_TABLE_NAMES.calls),
+    numbers,
+    openai,
+    connect: (callId) => openSideband(callId, baseURL, async () => opts.openai.apiKey, { retryForMs: 10_000 }),
+    capacity: opts.worker?.capacity ?? 50,
+    log: opts.log.child({ component: 'worker' }),
+    timings: opts.worker?.timings,
+    now: opts.worker?.now,
+  });
+  worker.start();
+  return worker;
 }

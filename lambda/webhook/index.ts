@@ -5,6 +5,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import OpenAI from 'openai';
 import { METRICS, ENV } from '../../core/runtime/contract';
+import type { Log } from '../../core/runtime/log';
 import { deployedSettings, requireEnv } from '../../core/runtime/settings';
 import { createDocumentClient } from '../../core/store/dynamodb-client';
 import { CallsStore } from '../../core/store/calls-store';
@@ -31,13 +32,18 @@ const handleWebhook = createWebhookHandler({
   // The caller hears ringing until accept: fail fast and let OpenAI's webhook retry do the rest.
   openai: new OpenAI({ apiKey: () => apiKey.get(), timeout: 2500, maxRetries: 1 }),
   queue: new SqsCallQueue(new SQSClient({}), settings.queueUrl),
-  log: {
-    info: (message, fields) => logger.info(message, { ...fields }),
-    warn: (message, fields) => logger.warn(message, { ...fields }),
-    error: (message, fields) => logger.error(message, { ...fields }),
-  },
+  log: powertoolsLog(logger),
   onHandled: recordMetrics,
 });
+
+function powertoolsLog(target: Logger): Log {
+  return {
+    info: (message, fields) => target.info(message, { ...fields }),
+    warn: (message, fields) => target.warn(message, { ...fields }),
+    error: (message, fields) => target.error(message, { ...fields }),
+    child: (fields) => powertoolsLog(target.createChild({ persistentKeys: fields })),
+  };
+}
 
 function recordMetrics(summary: WebhookSummary): void {
   metrics.addMetric(METRICS.webhookReceived, MetricUnit.Count, 1);

@@ -1,0 +1,124 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CallAction, Outcome, TokenUsage, TranscriptEntry } from '../calls/record';
+import type { StoredCall } from './calls-store';
+
+export interface CallEnding {
+  outcome: Exclude<Outcome, 'pending' | 'active'>;
+  reason?: string;
+  transferTarget?: string;
+  endedAt: string;
+  durationSeconds: number;
+}
+
+/**
+ * What the call worker writes on a live call's record, as it happens: the lease that makes one
+ * worker the call's owner, transcript entries (each stored once), actions, token usage, and
+ * how the call ended.
+ */
+export class LiveCallStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    readonly tableName: string,
+  ) {}
+
+  async get(callId: string): Promise<StoredCall | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { callId }, ConsistentRead: true }));
+    return Item as StoredCall | undefined;
+  }
+
+  /**
+   * Makes `owner` the call's worker until `until` (epoch ms), if the call is live and nobody
+   * else holds an unexpired lease. Returns the record, or undefined when the lease was not had.
+   */
+  async acquireLease(callId: string, owner: string, until: number, now: number): Promise<StoredCall | undefined> {
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { callId },
+          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
+          ConditionExpression: 'outcome = :active AND (attribute_not_exists(leaseOwner) OR leaseUntil < :now OR leaseOwner = :owner)',
+          ExpressionAttributeValues: { ':owner': owner, ':until': until, ':now': now, ':active': 'active' },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes as StoredCall;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return undefined;
+      throw err;
+    }
+  }
+
+  /** Extends the lease; false when it was lost (expired and taken, or the call ended). */
+  async renewLease(callId: string, owner: string, until: number): Promise<boolean> {
+    return this.conditional({
+      UpdateExpression: 'SET leaseUntil = :until',
+      ConditionExpression: 'leaseOwner = :owner AND outcome = :active',
+      ExpressionAttributeValues: { ':owner': owner, ':until': until, ':active': 'active' },
+    }, callId);
+  }
+
+  /** Gives the call up so another worker can take it at once. */
+  async releaseLease(callId: string, owner: string): Promise<void> {
+    await this.conditional({
+      UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
+      ConditionExpression: 'leaseOwner = :owner',
+      ExpressionAttributeValues: { ':owner': owner },
+    }, callId);
+  }
+
+  /** Appends an entry unless one with the same id is stored; false for a duplicate. */
+  async appendTranscript(callId: string, entry: TranscriptEntry): Promise<boolean> {
+    return this.conditional({
+      UpdateExpression: 'SET transcript = list_append(if_not_exists(transcript, :none), :entry) ADD transcriptIds :ids',
+      ConditionExpression: 'attribute_exists(callId) AND NOT contains(transcriptIds, :id)',
+      ExpressionAttributeValues: { ':entry': [entry], ':none': [], ':ids': new Set([entry.id]), ':id': entry.id },
+    }, callId);
+  }
+
+  async appendAction(callId: string, action: CallAction): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { callId },
+        UpdateExpression: 'SET actions = list_append(if_not_exists(actions, :none), :action)',
+        ConditionExpression: 'attribute_exists(callId)',
+        ExpressionAttributeValues: { ':action': [action], ':none': [] },
+      }),
+    );
+  }
+
+  async addUsage(callId: string, usage: TokenUsage): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { callId },
+        UpdateExpression: 'ADD inputTokens :in, outputTokens :out, totalTokens :total',
+        ConditionExpression: 'attribute_exists(callId)',
+        ExpressionAttributeValues: { ':in': usage.inputTokens, ':out': usage.outputTokens, ':total': usage.totalTokens },
+      }),
+    );
+  }
+
+  /** Records how the call ended, once: a record that is no longer live is left as it is. */
+  async finish(callId: string, ending: CallEnding): Promise<boolean> {
+    const fields = Object.entries(ending).filter(([, v]) => v !== undefined);
+    return this.conditional({
+      UpdateExpression: `SET ${fields.map((_, i) => `#f${i} = :f${i}`).join(', ')} REMOVE liveNumber, leaseOwner, leaseUntil`,
+      ConditionExpression: 'outcome = :active',
+      ExpressionAttributeNames: Object.fromEntries(fields.map(([k], i) => [`#f${i}`, k])),
+      ExpressionAttributeValues: { ...Object.fromEntries(fields.map(([, v], i) => [`:f${i}`, v])), ':active': 'active' },
+    }, callId);
+  }
+
+  private async conditional(update: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'Key'>, callId: string): Promise<boolean> {
+    try {
+      await this.db.send(new UpdateCommand({ TableName: this.tableName, Key: { callId }, ...update }));
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+}

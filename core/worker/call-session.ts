@@ -1,0 +1,356 @@
+import { APIError } from 'openai';
+import type OpenAI from 'openai';
+import type WebSocket from 'ws';
+import type { CallAction } from '../calls/record';
+import { END_CALL_TOOL, TRANSFER_TOOL } from '../calls/session-config';
+import type { NumberConfig } from '../numbers/config';
+import type { Log } from '../runtime/log';
+import type { StoredCall } from '../store/calls-store';
+import type { CallEnding, LiveCallStore } from '../store/live-call-store';
+import { CallNotFoundError } from './sideband';
+import { planTransfer, sayExactly, transferFailedNote, WRAP_UP_INSTRUCTIONS } from './tools';
+
+export interface SessionTimings {
+  /** A transfer whose call has not left by then is reported to the model as failed. */
+  transferTimeoutMs: number;
+  /** Hang up after this long even if the goodbye's audio never reports that it stopped. */
+  hangupTimeoutMs: number;
+  /** After our `/hangup` or `/refer`, close the socket ourselves if OpenAI has not by then. */
+  closeGraceMs: number;
+  /** OpenAI ends every session at 60 minutes; past this, the call is recorded as ended by that cap. */
+  sessionCapMs: number;
+}
+
+export const DEFAULT_SESSION_TIMINGS: SessionTimings = {
+  transferTimeoutMs: 10_000,
+  hangupTimeoutMs: 8_000,
+  closeGraceMs: 3_000,
+  sessionCapMs: 60 * 60_000 + 30_000,
+};
+
+export interface CallSessionDeps {
+  call: StoredCall;
+  config: NumberConfig | undefined;
+  store: LiveCallStore;
+  openai: Pick<OpenAI, 'realtime'>;
+  /** Opens (or re-opens) the call's sideband; rejects with CallNotFoundError when the call is gone. */
+  connect: () => Promise<WebSocket>;
+  log: Log;
+  timings: SessionTimings;
+  /** The webhook could not confirm the accept: a 404 on attach means it never happened. */
+  acceptUnconfirmed?: boolean;
+  now?: () => number;
+}
+
+export type SessionEnd = { kind: 'ended'; ending: CallEnding } | { kind: 'handed-back' };
+
+type PlannedEnding = Pick<CallEnding, 'outcome' | 'reason' | 'transferTarget'>;
+
+interface ServerEvent {
+  type: string;
+  [field: string]: unknown;
+}
+
+/**
+ * One live call held by this worker: its sideband socket (re-opened when it drops while the
+ * call lives), everything said and done written to the record as it happens, the tools the
+ * agent calls, the call's time limit, and how the call ended.
+ */
+export class CallSession {
+  private socket: WebSocket | undefined;
+  private readonly now: () => number;
+  private readonly callId: string;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Per-call write order: each write starts after the previous one settled. */
+  private writes: Promise<unknown> = Promise.resolve();
+  private planned: PlannedEnding | undefined;
+  private transfer: { name: string; watchdog: NodeJS.Timeout } | undefined;
+  private goodbye: { reason: string; responseId?: string; responseDone: boolean; timer: NodeJS.Timeout } | undefined;
+  private hungUp = false;
+  private finished = false;
+  private handingBack = false;
+  private readonly handledTools: Set<string>;
+  private readonly speechStartedAt = new Map<string, string>();
+  private readonly responseStartedAt = new Map<string, string>();
+  private resolveEnd!: (end: SessionEnd) => void;
+  readonly ended: Promise<SessionEnd>;
+
+  constructor(private readonly deps: CallSessionDeps) {
+    this.now = deps.now ?? Date.now;
+    this.callId = deps.call.callId;
+    this.handledTools = new Set(deps.call.actions.map((a) => a.toolCallId).filter((id): id is string => typeof id === 'string'));
+    this.ended = new Promise((resolve) => (this.resolveEnd = resolve));
+  }
+
+  /** Attaches to the call and resolves when it ended or was handed back. */
+  async run(): Promise<SessionEnd> {
+    try {
+      this.attach(await this.deps.connect());
+    } catch (err) {
+      const reason = err instanceof CallNotFoundError ? (this.deps.acceptUnconfirmed ? 'accept-unconfirmed' : 'call-not-found') : `sideband-unreachable: ${(err as Error).message}`;
+      this.deps.log.error('could not attach to the call', { reason });
+      await this.finish({ outcome: 'failed', reason });
+      return this.ended;
+    }
+    this.greetOnce();
+    this.scheduleLimits();
+    return this.ended;
+  }
+
+  /** Lets go of the call without ending it (drain, or the lease was lost): another worker takes over. */
+  handBack(): void {
+    if (this.finished) return;
+    this.handingBack = true;
+    this.clearTimers();
+    if (this.socket) this.socket.close(1000, 'worker handing the call over');
+    else this.resolveEnd({ kind: 'handed-back' });
+  }
+
+  private attach(socket: WebSocket): void {
+    this.socket = socket;
+    socket.on('message', (data) => this.onMessage(data.toString()));
+    socket.once('close', (code) => void this.onClose(socket, code));
+    socket.on('error', (err) => this.deps.log.warn('sideband socket error', { error: err }));
+  }
+
+  private send(event: Record<string, unknown>): void {
+    if (this.socket?.readyState === 1) this.socket.send(JSON.stringify(event));
+  }
+
+  private persist(write: () => Promise<unknown>, what: string): void {
+    this.writes = this.writes.then(write).catch((err: unknown) => this.deps.log.error(`could not store ${what}`, { error: err }));
+  }
+
+  private action(type: string, details: Record<string, unknown> = {}): void {
+    const action: CallAction = { type, at: new Date(this.now()).toISOString(), ...details };
+    this.persist(() => this.deps.store.appendAction(this.callId, action), `action ${type}`);
+  }
+
+  private timer(ms: number, run: () => void): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      run();
+    }, Math.max(0, ms));
+    this.timers.add(timer);
+    return timer;
+  }
+
+  private clearTimer(timer: NodeJS.Timeout | undefined): void {
+    if (!timer) return;
+    clearTimeout(timer);
+    this.timers.delete(timer);
+  }
+
+  private clearTimers(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private greetOnce(): void {
+    const greeting = this.deps.config?.agent?.greeting;
+    if (!greeting || this.deps.call.actions.some((a) => a.type === 'greeting')) return;
+    this.send({ type: 'response.create', response: { instructions: sayExactly(greeting) } });
+    this.action('greeting');
+  }
+
+  private scheduleLimits(): void {
+    const startedAt = Date.parse(this.deps.call.startedAt);
+    const maxSeconds = this.deps.config?.limits.maxCallSeconds;
+    if (maxSeconds !== undefined) this.timer(startedAt + maxSeconds * 1000 - this.now(), () => this.wrapUp());
+    this.timer(startedAt + this.deps.timings.sessionCapMs - this.now(), () => {
+      this.deps.log.warn('call outlived OpenAI\'s 60-minute session cap');
+      void this.finish({ outcome: 'completed', reason: 'session-limit' }).then(() => this.socket?.terminate());
+    });
+  }
+
+  private wrapUp(): void {
+    if (this.planned) return;
+    this.action('time-limit', { maxCallSeconds: this.deps.config?.limits.maxCallSeconds });
+    this.send({ type: 'response.create', response: { instructions: WRAP_UP_INSTRUCTIONS } });
+    this.hangUpAfterGoodbye('max-duration');
+  }
+
+  private onMessage(text: string): void {
+    let event: ServerEvent;
+    try {
+      event = JSON.parse(text) as ServerEvent;
+    } catch {
+      this.deps.log.warn('sideband sent something that is not JSON');
+      return;
+    }
+    const at = new Date(this.now()).toISOString();
+    switch (event.type) {
+      case 'input_audio_buffer.speech_started':
+        if (typeof event.item_id === 'string') this.speechStartedAt.set(event.item_id, at);
+        break;
+      case 'conversation.item.input_audio_transcription.completed':
+        this.transcript('caller', String(event.item_id), String(event.transcript ?? ''), this.speechStartedAt.get(String(event.item_id)) ?? at);
+        break;
+      case 'response.created': {
+        const id = (event.response as { id?: string } | undefined)?.id;
+        if (id) this.responseStartedAt.set(id, at);
+        if (id && this.goodbye && !this.goodbye.responseId) this.goodbye.responseId = id;
+        break;
+      }
+      case 'response.output_audio_transcript.done':
+        this.transcript('agent', String(event.item_id), String(event.transcript ?? ''), this.responseStartedAt.get(String(event.response_id)) ?? at);
+        break;
+      case 'response.done':
+        this.onResponseDone(event.response as { id?: string; usage?: Record<string, number> } | undefined);
+        break;
+      case 'output_audio_buffer.stopped':
+        if (this.goodbye?.responseDone) void this.hangUp();
+        break;
+      case 'input_audio_buffer.dtmf_event_received':
+        this.action('dtmf', { key: event.event });
+        break;
+      case 'error': {
+        const error = (event.error ?? {}) as { type?: string; code?: string; message?: string };
+        this.action('error', { code: error.code ?? error.type, message: error.message });
+        break;
+      }
+      case 'response.function_call_arguments.done':
+        this.onFunctionCall(String(event.call_id), String(event.name), String(event.arguments ?? '{}'));
+        break;
+    }
+  }
+
+  private transcript(role: 'caller' | 'agent', id: string, text: string, at: string): void {
+    if (!text.trim()) return;
+    this.persist(() => this.deps.store.appendTranscript(this.callId, { role, text, at, id }), `${role} transcript`);
+  }
+
+  private onResponseDone(response: { id?: string; usage?: Record<string, number> } | undefined): void {
+    const usage = response?.usage;
+    if (usage) {
+      const tokens = { inputTokens: usage.input_tokens ?? 0, outputTokens: usage.output_tokens ?? 0, totalTokens: usage.total_tokens ?? 0 };
+      this.persist(() => this.deps.store.addUsage(this.callId, tokens), 'token usage');
+    }
+    if (this.goodbye && response?.id && response.id === this.goodbye.responseId) this.goodbye.responseDone = true;
+  }
+
+  private onFunctionCall(toolCallId: string, name: string, args: string): void {
+    // A re-attached socket or a second delivery must not run a tool twice.
+    if (this.handledTools.has(toolCallId)) return;
+    this.handledTools.add(toolCallId);
+    if (name === TRANSFER_TOOL) return void this.startTransfer(toolCallId, args);
+    if (name === END_CALL_TOOL && this.deps.config?.endCall.enabled) {
+      this.toolOutput(toolCallId, { status: 'ending the call after your goodbye' });
+      this.send({ type: 'response.create' });
+      this.action('end-call', { toolCallId });
+      return this.hangUpAfterGoodbye('agent-hung-up');
+    }
+    this.toolOutput(toolCallId, { error: `no tool named ${name}` });
+    this.send({ type: 'response.create' });
+    this.action('tool-refused', { toolCallId, name });
+  }
+
+  private toolOutput(toolCallId: string, output: unknown): void {
+    this.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: toolCallId, output: JSON.stringify(output) } });
+  }
+
+  private async startTransfer(toolCallId: string, args: string): Promise<void> {
+    const plan = planTransfer(this.deps.config, args);
+    if (plan.kind === 'refuse') {
+      this.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: toolCallId, output: plan.output } });
+      this.send({ type: 'response.create' });
+      this.action('transfer-refused', { toolCallId, arguments: args });
+      return;
+    }
+    // No response.create: the caller is leaving; the agent said it is transferring before calling the tool.
+    this.toolOutput(toolCallId, { status: 'transferring', target: plan.name });
+    this.action('transfer', { toolCallId, target: plan.name, uri: plan.uri });
+    this.planned = { outcome: 'transferred', transferTarget: plan.uri };
+    const watchdog = this.timer(this.deps.timings.transferTimeoutMs, () => this.transferFailed(plan.name, 'call-did-not-leave'));
+    this.transfer = { name: plan.name, watchdog };
+    try {
+      await this.deps.openai.realtime.calls.refer(this.callId, { target_uri: plan.uri });
+    } catch (err) {
+      if (err instanceof APIError && err.status === 404) {
+        this.planned = { outcome: 'completed', reason: 'caller-hung-up' };
+        return;
+      }
+      this.transferFailed(plan.name, `refer-failed${err instanceof APIError && err.status ? `-${err.status}` : ''}`);
+    }
+  }
+
+  private transferFailed(name: string, reason: string): void {
+    if (!this.transfer || this.finished) return;
+    this.clearTimer(this.transfer.watchdog);
+    this.transfer = undefined;
+    this.planned = undefined;
+    this.deps.log.warn('transfer did not go through', { target: name, reason });
+    this.action('transfer-failed', { target: name, reason });
+    this.send({ type: 'conversation.item.create', item: { type: 'message', role: 'system', content: [{ type: 'input_text', text: transferFailedNote(name) }] } });
+    this.send({ type: 'response.create' });
+  }
+
+  /** Lets the agent's goodbye play out (its response done, then its audio stopped), then hangs up. */
+  private hangUpAfterGoodbye(reason: string): void {
+    this.planned = { outcome: 'completed', reason };
+    const timer = this.timer(this.deps.timings.hangupTimeoutMs, () => void this.hangUp());
+    this.goodbye = { reason, responseDone: false, timer };
+  }
+
+  private async hangUp(): Promise<void> {
+    if (this.hungUp || !this.goodbye) return;
+    this.hungUp = true;
+    this.clearTimer(this.goodbye.timer);
+    this.action('hangup', { reason: this.goodbye.reason });
+    try {
+      await this.deps.openai.realtime.calls.hangup(this.callId);
+    } catch (err) {
+      if (err instanceof APIError && err.status === 404) {
+        this.planned = { outcome: 'completed', reason: 'caller-hung-up' };
+      } else {
+        // The call goes on; the caller, the time limit or OpenAI's session cap will end it.
+        this.hungUp = false;
+        this.deps.log.error('hangup failed; the call goes on', { error: err });
+        this.action('hangup-failed', { status: err instanceof APIError ? err.status : undefined });
+        return;
+      }
+    }
+    // OpenAI closes the socket once the call is gone; if it does not, close it ourselves.
+    this.timer(this.deps.timings.closeGraceMs, () => this.socket?.terminate());
+  }
+
+  private async onClose(socket: WebSocket, code: number): Promise<void> {
+    if (socket !== this.socket || this.finished) return;
+    this.socket = undefined;
+    if (this.handingBack) return this.resolveEnd({ kind: 'handed-back' });
+    if (this.planned && (this.hungUp || this.transfer || this.planned.reason === 'caller-hung-up')) return void this.finish(this.planned);
+    // The socket dropped: the call may still be live (re-open it) or the caller hung up (404).
+    this.deps.log.info('sideband closed; re-attaching', { code });
+    try {
+      const reopened = await this.deps.connect();
+      if (this.handingBack || this.finished) return void reopened.close();
+      this.attach(reopened);
+      this.action('reattached', { afterCloseCode: code });
+    } catch (err) {
+      if (this.handingBack) return this.resolveEnd({ kind: 'handed-back' });
+      if (err instanceof CallNotFoundError) return void this.finish({ outcome: 'completed', reason: 'caller-hung-up' });
+      await this.finish({ outcome: 'failed', reason: `sideband-lost: ${(err as Error).message}` });
+    }
+  }
+
+  private async finish(ending: PlannedEnding): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    this.clearTimers();
+    const endedAt = this.now();
+    const full: CallEnding = {
+      ...ending,
+      endedAt: new Date(endedAt).toISOString(),
+      durationSeconds: Math.max(0, Math.round((endedAt - Date.parse(this.deps.call.startedAt)) / 100) / 10),
+    };
+    await this.writes;
+    try {
+      await this.deps.store.finish(this.callId, full);
+    } catch (err) {
+      this.deps.log.error('could not store how the call ended', { error: err });
+    }
+    this.deps.log.info('call ended', { outcome: full.outcome, reason: full.reason, durationSeconds: full.durationSeconds });
+    this.socket?.close();
+    this.resolveEnd({ kind: 'ended', ending: full });
+  }
+}

@@ -1,0 +1,198 @@
+import type OpenAI from 'openai';
+import type WebSocket from 'ws';
+import type { CallDelivery, CallSource } from '../queue/call-queue';
+import type { Log } from '../runtime/log';
+import type { LiveCallStore } from '../store/live-call-store';
+import type { NumbersStore } from '../store/numbers-store';
+import { CallSession, DEFAULT_SESSION_TIMINGS, type SessionEnd, type SessionTimings } from './call-session';
+
+export interface WorkerTimings extends SessionTimings {
+  /** How often a held call's queue message and lease are extended. */
+  heartbeatMs: number;
+  /** Visibility given to a held call's message, and the lease's length: a dead worker's calls come back after it. */
+  holdSeconds: number;
+}
+
+export interface CallWorkerOptions {
+  /** Names this worker in leases and logs. */
+  id: string;
+  source: CallSource;
+  store: LiveCallStore;
+  numbers: Pick<NumbersStore, 'get'>;
+  openai: Pick<OpenAI, 'realtime'>;
+  /** Opens a call's sideband (see `openSideband`). */
+  connect: (callId: string) => Promise<WebSocket>;
+  /** Most calls held at once. */
+  capacity: number;
+  log: Log;
+  timings?: Partial<WorkerTimings>;
+  /** Told whenever the number of held calls changes (metrics, scale-in protection). */
+  onActiveCalls?: (active: number) => void;
+  now?: () => number;
+}
+
+interface HeldCall {
+  session: CallSession;
+  delivery: CallDelivery;
+}
+
+/**
+ * Takes accepted calls from the queue, as many as it has room for, and holds each on its
+ * sideband until it ends. A lease on the call record makes it the call's only owner; the queue
+ * message stays hidden while it holds the call and is deleted when the call ends, so a worker
+ * that dies loses its calls to another worker, which re-attaches to them.
+ */
+export class CallWorker {
+  private readonly held = new Map<string, HeldCall>();
+  private readonly timings: WorkerTimings;
+  private readonly now: () => number;
+  private readonly stopReceiving = new AbortController();
+  private loop: Promise<void> | undefined;
+  private slotFreed: (() => void) | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: CallWorkerOptions) {
+    this.timings = { ...DEFAULT_SESSION_TIMINGS, heartbeatMs: 30_000, holdSeconds: 90, ...opts.timings };
+    this.now = opts.now ?? Date.now;
+  }
+
+  get activeCalls(): number {
+    return this.held.size;
+  }
+
+  get receiving(): boolean {
+    return !this.stopReceiving.signal.aborted;
+  }
+
+  start(): void {
+    this.heartbeat = setInterval(() => void this.beat(), this.timings.heartbeatMs);
+    this.loop = this.receiveLoop();
+  }
+
+  /**
+   * Stops taking calls, lets the held ones run until `deadline` (epoch ms), then hands the rest
+   * back (socket closed without hanging up, lease released, message visible again).
+   */
+  async drain(deadline: number): Promise<{ ended: number; handedBack: number }> {
+    this.stopReceiving.abort();
+    this.slotFreed?.();
+    await this.loop;
+    const before = this.held.size;
+    const waitForCalls = Promise.all([...this.held.values()].map((h) => h.session.ended));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([waitForCalls, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - this.now()))))]);
+    clearTimeout(timer);
+    const remaining = [...this.held.values()];
+    for (const { session } of remaining) session.handBack();
+    await Promise.all(remaining.map((h) => h.session.ended));
+    await this.settled();
+    clearInterval(this.heartbeat);
+    return { ended: before - remaining.length, handedBack: remaining.length };
+  }
+
+  /** Resolves once every held call's bookkeeping (message, lease) is done. */
+  private async settled(): Promise<void> {
+    while (this.held.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  private async receiveLoop(): Promise<void> {
+    const signal = this.stopReceiving.signal;
+    while (!signal.aborted) {
+      const room = this.opts.capacity - this.held.size;
+      if (room <= 0) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        continue;
+      }
+      let deliveries: CallDelivery[];
+      try {
+        deliveries = await this.opts.source.receive(Math.min(room, 10), this.timings.holdSeconds, signal);
+      } catch (err) {
+        if (signal.aborted) break;
+        this.opts.log.error('could not receive calls from the queue', { error: err });
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        continue;
+      }
+      for (const delivery of deliveries) {
+        if (signal.aborted) {
+          await delivery.release().catch(() => undefined);
+          continue;
+        }
+        await this.take(delivery);
+      }
+    }
+  }
+
+  private async take(delivery: CallDelivery): Promise<void> {
+    const { callId } = delivery.call;
+    const log = this.opts.log.child({ callId });
+    if (this.held.has(callId)) return; // a duplicate message for a call this worker holds
+    let call;
+    try {
+      call = await this.opts.store.acquireLease(callId, this.opts.id, this.now() + this.timings.holdSeconds * 1000, this.now());
+    } catch (err) {
+      log.error('could not lease the call; leaving it in the queue', { error: err });
+      return;
+    }
+    if (!call) {
+      const record = await this.opts.store.get(callId).catch(() => undefined);
+      if (!record || record.outcome !== 'active') {
+        // Over (or never accepted): nothing left to hold.
+        await delivery.complete().catch((err: unknown) => log.error('could not delete the queue message', { error: err }));
+      } else {
+        log.info('another worker holds the call', { owner: record.leaseOwner });
+      }
+      return;
+    }
+    const config = (await this.opts.numbers.get(call.number).catch(() => undefined))?.config;
+    const session = new CallSession({
+      call: { ...call, actions: call.actions ?? [] },
+      config,
+      store: this.opts.store,
+      openai: this.opts.openai,
+      connect: () => this.opts.connect(callId),
+      log,
+      timings: this.timings,
+      acceptUnconfirmed: delivery.call.acceptUnconfirmed,
+      now: this.now,
+    });
+    this.held.set(callId, { session, delivery });
+    this.opts.onActiveCalls?.(this.held.size);
+    log.info(delivery.receiveCount > 1 ? 'taking over the call' : 'holding the call', { number: call.number, receiveCount: delivery.receiveCount });
+    void session.run().then((end) => this.release(callId, end, log));
+  }
+
+  private async release(callId: string, end: SessionEnd, log: Log): Promise<void> {
+    const held = this.held.get(callId);
+    if (!held) return;
+    try {
+      if (end.kind === 'ended') {
+        await held.delivery.complete();
+      } else {
+        await this.opts.store.releaseLease(callId, this.opts.id);
+        await held.delivery.release();
+        log.info('handed the call back');
+      }
+    } catch (err) {
+      log.error('could not settle the queue message or lease', { error: err });
+    }
+    this.held.delete(callId);
+    this.opts.onActiveCalls?.(this.held.size);
+    this.slotFreed?.();
+    this.slotFreed = undefined;
+  }
+
+  /** Keeps every held call's message hidden and lease current; a call whose lease was lost is let go. */
+  private async beat(): Promise<void> {
+    const until = this.now() + this.timings.holdSeconds * 1000;
+    await Promise.all(
+      [...this.held].map(async ([callId, { session, delivery }]) => {
+        try {
+          const [, kept] = await Promise.all([delivery.extend(this.timings.holdSeconds), this.opts.store.renewLease(callId, this.opts.id, until)]);
+          if (!kept) session.handBack();
+        } catch (err) {
+          this.opts.log.child({ callId }).warn('heartbeat failed', { error: err });
+        }
+      }),
+    );
+  }
+}
