@@ -1,14 +1,35 @@
 import { createServer } from 'node:http';
+import { Session } from 'node:inspector';
 import type { AddressInfo } from 'node:net';
 
+const session = new Session();
+session.connect();
+
+function post<T>(method: string): Promise<T> {
+  return new Promise((resolve, reject) => session.post(method, (err, result) => (err ? reject(err) : resolve(result as T))));
+}
+
 /**
- * What every benchmark host child shares: a control port the bench reads CPU time from, and
- * the `READY <port> <controlPort>` line it waits for.
+ * What every benchmark host child shares: a control port the bench reads CPU time and memory
+ * from and starts/stops a CPU profile of just the measured window with, and the
+ * `READY <port> <controlPort>` line it waits for.
  */
 export async function announceReady(port: number): Promise<void> {
-  const control = createServer((_req, res) => {
+  process.once('SIGTERM', () => process.exit(0));
+  const control = createServer(async (req, res) => {
+    if (req.url === '/profile/start') {
+      await post('Profiler.enable');
+      await post('Profiler.start');
+      return res.end('{}');
+    }
+    if (req.url === '/profile/stop') {
+      const { profile } = await post<{ profile: unknown }>('Profiler.stop');
+      return res.end(JSON.stringify(profile));
+    }
+    if (req.url === '/gc' && global.gc) global.gc();
     const { user, system } = process.cpuUsage();
-    res.end(JSON.stringify({ cpuMicros: user + system, rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed }));
+    const memory = process.memoryUsage();
+    res.end(JSON.stringify({ cpuMicros: user + system, rss: memory.rss, heapUsed: memory.heapUsed }));
   });
   await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));
   process.stdout.write(`READY ${port} ${(control.address() as AddressInfo).port}\n`);

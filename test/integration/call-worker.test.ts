@@ -71,7 +71,7 @@ describe('the call worker on the sideband (local stack, dynalite, OpenAI emulato
     await start();
     const { callId, record } = await callAndWait([{ caller: 'Get me legal.' }, { tool: 'transfer_call', args: { target: 'legal' } }, { agent: 'Sorry, I cannot transfer you there.' }, { hangup: true }]);
     expect(verbs(callId)).toEqual(['accept 200']);
-    const output = clientEvents(callId).find((e) => e.type === 'conversation.item.create') as { item: { output: string } };
+    const output = clientEvents(callId).find((e) => e.type === 'conversation.item.create') as unknown as { item: { output: string } };
     expect(JSON.parse(output.item.output)).toEqual({ error: 'unknown transfer target "legal"; valid targets: sales, billing' });
     expect(clientEvents(callId).filter((e) => e.type === 'response.create')).toHaveLength(2);
     expect(record.actions.map((a) => a.type)).toEqual(['greeting', 'transfer-refused']);
