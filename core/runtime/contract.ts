@@ -13,6 +13,9 @@ export const ENV = {
   callRetentionDays: 'CALL_RETENTION_DAYS',
   workerCapacity: 'WORKER_CAPACITY',
   workerDrainSeconds: 'WORKER_DRAIN_SECONDS',
+  /** How long a worker holds a call's message and lease per heartbeat (default CALL_VISIBILITY_SECONDS). */
+  workerHoldSeconds: 'WORKER_HOLD_SECONDS',
+  workerHeartbeatSeconds: 'WORKER_HEARTBEAT_SECONDS',
   healthPort: 'PORT',
 } as const;
 

@@ -1,0 +1,172 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import OpenAI from 'openai';
+import { parseNumberConfig } from '../../core/numbers/config';
+import { ENV } from '../../core/runtime/contract';
+import { silentLog } from '../../core/runtime/log';
+import { SqsCallQueue } from '../../core/queue/sqs-call-queue';
+import { CallsStore } from '../../core/store/calls-store';
+import { createDocumentClient, createDynamoDBClient } from '../../core/store/dynamodb-client';
+import { NumbersStore } from '../../core/store/numbers-store';
+import { LOCAL_TABLE_NAMES } from '../../core/store/tables';
+import { staticSecret } from '../../core/webhook/secret-provider';
+import { ensureTables, startLocalDynamoDB, type LocalDynamoDB } from '../../local/dynamodb';
+import { startOpenAIEmulator, type ConversationScript, type OpenAIEmulator } from '../../local/openai-emulator';
+import { startWebhookHost, type WebhookHost } from '../../local/webhook-host';
+import { startFauxqs, type LocalSqs } from '../support/fauxqs';
+import { API_KEY, eventually, freePort, WEBHOOK_SECRET } from '../support/local-stack';
+
+const example = JSON.parse(readFileSync(join(__dirname, '../../examples/support-line.json'), 'utf8'));
+const GREETING = example.agent.greeting as string;
+
+/**
+ * The Fargate worker's entry point (service/main.ts) as a child process, against SQS (fauxqs),
+ * DynamoDB (dynalite) and the OpenAI emulator, with calls arriving through the webhook path.
+ */
+describe('the worker process (SQS, dynalite, emulator)', () => {
+  let dynamodb: LocalDynamoDB;
+  let sqs: LocalSqs;
+  let queueUrl: string;
+  let emulator: OpenAIEmulator;
+  let webhook: WebhookHost;
+  let calls: CallsStore;
+  const workers: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    dynamodb = await startLocalDynamoDB();
+    await ensureTables(createDynamoDBClient({ endpoint: dynamodb.endpoint }), LOCAL_TABLE_NAMES);
+    const db = createDocumentClient({ endpoint: dynamodb.endpoint });
+    await new NumbersStore(db, LOCAL_TABLE_NAMES.numbers).put(parseNumberConfig(example));
+    calls = new CallsStore(db, LOCAL_TABLE_NAMES.calls, 90);
+    sqs = await startFauxqs();
+    const port = await freePort();
+    emulator = await startOpenAIEmulator({ apiKey: API_KEY, webhook: { url: `http://127.0.0.1:${port}/webhook`, secret: WEBHOOK_SECRET }, retrySchedule: [100, 200] });
+    webhook = await startWebhookHost(
+      {
+        secrets: staticSecret(WEBHOOK_SECRET),
+        numbers: new NumbersStore(db, LOCAL_TABLE_NAMES.numbers),
+        calls,
+        openai: new OpenAI({ apiKey: API_KEY, baseURL: emulator.baseURL, maxRetries: 0 }),
+        // A fresh queue per test (see beforeEach), so a killed worker's long poll cannot take the next test's call.
+        queue: { enqueue: (call) => new SqsCallQueue(sqs.client, queueUrl).enqueue(call) },
+        log: silentLog,
+      },
+      port,
+    );
+  });
+
+  let queues = 0;
+  beforeEach(async () => {
+    queueUrl = await sqs.createQueue(`switchboard-calls-${++queues}`);
+  });
+
+  afterEach(() => {
+    for (const w of workers.splice(0)) w.kill('SIGKILL');
+  });
+
+  afterAll(async () => {
+    await webhook.close();
+    await emulator.close();
+    await sqs.close();
+    await dynamodb.close();
+  });
+
+  async function startWorker(env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null>; healthPort: number }> {
+    const healthPort = await freePort();
+    const child = spawn(process.execPath, ['-r', 'tsx/cjs', join(__dirname, '../../service/main.ts')], {
+      env: {
+        ...process.env,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+        AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+        OPENAI_API_KEY: API_KEY,
+        OPENAI_BASE_URL: emulator.baseURL,
+        [ENV.numbersTable]: LOCAL_TABLE_NAMES.numbers,
+        [ENV.callsTable]: LOCAL_TABLE_NAMES.calls,
+        [ENV.callQueueUrl]: queueUrl,
+        [ENV.openAiApiKeySecretArn]: 'unused-when-OPENAI_API_KEY-is-set',
+        [ENV.healthPort]: String(healthPort),
+        [ENV.workerHoldSeconds]: '2',
+        [ENV.workerHeartbeatSeconds]: '1',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    workers.push(child);
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    // The AWS SDK warns on stderr that fauxqs's queue URLs are not real hosts; logs go to stdout.
+    child.stderr!.resume();
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    return { child, output: () => output, exited, healthPort };
+  }
+
+  async function place(script: ConversationScript): Promise<string> {
+    const { callId } = await emulator.placeCall({ dialed: '17134810111', caller: '+14067704205', script });
+    await eventually(async () => (await calls.get(callId))?.outcome === 'active');
+    return callId;
+  }
+
+  const texts = async (callId: string) => (await calls.get(callId))!.transcript.map((t) => t.text);
+
+  it('logs JSON lines with the callId on every call line, never the API key, and serves /healthz', async () => {
+    const worker = await startWorker();
+    const health = await eventually(async () => {
+      const response = await fetch(`http://127.0.0.1:${worker.healthPort}/healthz`).catch(() => undefined);
+      return response?.ok ? response.json() : undefined;
+    }, 15_000);
+    expect(health).toEqual({ status: 'ok', activeCalls: 0 });
+    const callId = await place([{ caller: 'Hello?' }, { hangup: true }]);
+    await eventually(async () => (await calls.get(callId))?.outcome === 'completed', 15_000);
+    const lines = worker.output().trim().split('\n').map((l) => JSON.parse(l));
+    const callLines = lines.filter((l) => l.message !== 'worker started' && !('_aws' in l));
+    expect(callLines.length).toBeGreaterThan(0);
+    expect(callLines.every((l) => l.callId === callId)).toBe(true);
+    expect(worker.output()).not.toContain(API_KEY);
+    expect(lines.find((l) => '_aws' in l)).toMatchObject({ service: 'switchboard-worker', ActiveCalls: expect.any(Number) });
+  });
+
+  it('survives SIGKILL mid-call: another worker re-attaches and every transcript entry is stored exactly once', async () => {
+    const first = await startWorker();
+    const callId = await place([{ caller: 'First thing.' }, { pause: 2500 }, { caller: 'Second thing.' }, { agent: 'Noted both.' }, { pause: 200 }, { hangup: true }]);
+    await eventually(async () => (await texts(callId)).includes('First thing.'), 15_000);
+    first.child.kill('SIGKILL');
+    await startWorker();
+    const record = await eventually(async () => {
+      const r = await calls.get(callId);
+      return r?.outcome === 'completed' ? r : undefined;
+    }, 20_000);
+    expect(record.transcript.map((t) => t.text)).toEqual([GREETING, 'First thing.', 'Second thing.', 'Noted both.']);
+    expect(record.actions.filter((a) => a.type === 'greeting')).toHaveLength(1);
+    expect(record.reason).toBe('caller-hung-up');
+    // The call's message is gone once the call ended.
+    const left = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
+    expect(left.Messages ?? []).toEqual([]);
+  });
+
+  it('on SIGTERM stops taking calls, lets live calls run until the drain deadline, hands the rest back and exits 0', async () => {
+    const worker = await startWorker({ [ENV.workerDrainSeconds]: '1' });
+    const callId = await place([{ caller: 'This will take a while.' }, { pause: 30_000 }]);
+    await eventually(async () => (await calls.getStored(callId))?.leaseOwner !== undefined && (await texts(callId)).length === 2, 15_000);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    const stored = await calls.getStored(callId);
+    expect(stored).toMatchObject({ outcome: 'active' });
+    expect(stored?.leaseOwner).toBeUndefined();
+    // Not hung up: the call is live for the next worker.
+    expect(emulator.call(callId)?.state).toBe('accepted');
+    expect(emulator.received(callId).map((r) => r.verb)).toEqual(['accept']);
+    // Handed back: the message is visible again at once.
+    const again = await new SQSClient({ endpoint: sqs.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }).send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 2, VisibilityTimeout: 30 }),
+    );
+    expect(again.Messages?.map((m) => JSON.parse(m.Body!).callId)).toEqual([callId]);
+    expect(worker.output()).toContain('"message":"drained"');
+    emulator.endCall(callId);
+  });
+});
