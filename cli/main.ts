@@ -3,6 +3,7 @@ import { registerCallCommands } from './commands/calls';
 import { registerDevCommand } from './commands/dev';
 import { registerNumberCommands } from './commands/numbers';
 import { registerSecretCommands } from './commands/secrets';
+import { registerSimulateCommand } from './commands/simulate';
 import { registerStatusCommand } from './commands/status';
 import { describeAwsError } from './aws-errors';
 import { CliError, EXIT } from './errors';
@@ -13,6 +14,7 @@ export function buildProgram(out: Output = processOutput): Command {
     .description('Answer phone calls with OpenAI Realtime voice agents: configure numbers, read call history, run locally')
     .exitOverride()
     .configureOutput({ writeOut: (s) => out.line(s.trimEnd()), writeErr: (s) => out.note(s.trimEnd()) });
+  registerSimulateCommand(program, out);
   registerDevCommand(program, out);
   registerNumberCommands(program, out);
   registerCallCommands(program, out);

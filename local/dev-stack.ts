@@ -65,11 +65,12 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       timeout: opts.openai.timeoutMs ?? 2500,
       maxRetries: opts.openai.maxRetries ?? 1,
     });
-    const worker = opts.worker && startWorker(opts, db, numbers, openai, queue);
     const http = await startWebhookHost(
       { secrets: staticSecret(opts.webhookSecret), numbers, calls, openai, queue, log: opts.log, onHandled: opts.onWebhook },
       opts.port,
     );
+    // Started last, once nothing else can fail, so a failed start leaves nothing running.
+    const worker = opts.worker && startWorker(opts, db, numbers, openai, queue);
     return {
       webhookUrl: http.webhookUrl,
       url: http.url,

@@ -34,15 +34,16 @@ function outcomeText(out: Output, outcome: Outcome): string {
   return colour ? paint(out, colour, outcome) : outcome;
 }
 
-function secondsInto(record: CallRecord, iso: string): string {
+export function secondsInto(record: CallRecord, iso: string): string {
   return `+${((Date.parse(iso) - Date.parse(record.startedAt)) / 1000).toFixed(1).padStart(6)}s`;
 }
 
-function timelineOf(record: CallRecord): { at: string; text: string }[] {
+export function timelineOf(record: CallRecord): { at: string; text: string }[] {
   return [
     ...record.transcript.map((t) => ({ at: t.at, text: `${t.role === 'caller' ? 'caller' : 'agent '}: ${t.text}` })),
     ...record.actions.map((a) => {
-      const { type, at, ...details } = a;
+      // toolCallId ties an action to the model's function call; it means nothing to a reader.
+      const { type, at, toolCallId: _toolCallId, ...details } = a;
       const rest = Object.entries(details).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
       return { at, text: `[${type}]${rest.length ? ' ' + rest.join(' ') : ''}` };
     }),

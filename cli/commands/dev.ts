@@ -13,7 +13,7 @@ function port(value: string): number {
 export function registerDevCommand(program: Command, out: Output): void {
   program
     .command('dev')
-    .description('run Switchboard locally: webhook server, embedded DynamoDB (reads OPENAI_API_KEY, OPENAI_WEBHOOK_SECRET, OPENAI_BASE_URL)')
+    .description('run Switchboard locally: webhook server, call worker, embedded DynamoDB (reads OPENAI_API_KEY, OPENAI_WEBHOOK_SECRET, OPENAI_BASE_URL)')
     .option('--port <port>', 'webhook server port', port, 8787)
     .option('--data-dir <dir>', 'where the embedded DynamoDB keeps its data', '.switchboard')
     .option('--dynamodb-port <port>', 'embedded DynamoDB port', port, 8000)
@@ -33,6 +33,7 @@ export function registerDevCommand(program: Command, out: Output): void {
         openai: { apiKey: process.env.OPENAI_API_KEY!, baseURL: process.env.OPENAI_BASE_URL || undefined },
         webhookSecret: process.env.OPENAI_WEBHOOK_SECRET!,
         log: jsonLog('switchboard-dev', (line) => process.stdout.write(line + '\n')),
+        worker: {},
       }).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE') {
           throw new CliError(`port ${(err as { port?: number }).port ?? ''} is already in use: stop what holds it or pass --port / --dynamodb-port`, EXIT.failure);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { startOpenAIEmulator, type OpenAIEmulator } from '../../local/openai-emulator';
 import { runCli, startCli, ROOT } from '../support/cli';
-import { API_KEY, freePort, WEBHOOK_SECRET } from '../support/local-stack';
+import { API_KEY, eventually, freePort, WEBHOOK_SECRET } from '../support/local-stack';
 
 const EXAMPLE = join(ROOT, 'examples/support-line.json');
 
@@ -76,32 +76,44 @@ describe('the switchboard CLI against `switchboard dev`', () => {
 
   it('shows the history of calls that reached the dev server', async () => {
     await runCli(['numbers', 'put', '+17134810111', '--file', EXAMPLE, '--endpoint', endpoint]);
-    const accepted = await emulator.placeCall({ dialed: '17134810111', caller: '+14067704205' });
+    const accepted = await emulator.placeCall({ dialed: '17134810111', caller: '+14067704205', script: [{ caller: 'Hello, is this support?' }, { hangup: true }] });
     const rejected = await emulator.placeCall({ dialed: '17134810111', caller: '+14155550199' });
 
     const list = await runCli(['calls', 'list', '--number', '+17134810111', '--json', '--endpoint', endpoint]);
     expect(list.code).toBe(0);
     expect(JSON.parse(list.stdout)).toEqual([
       expect.objectContaining({ callId: rejected.callId, outcome: 'rejected', reason: 'caller-blocked', rejectStatus: 603, caller: '+14155550199' }),
-      expect.objectContaining({ callId: accepted.callId, outcome: 'active', caller: '+14067704205', number: '+17134810111' }),
+      expect.objectContaining({ callId: accepted.callId, caller: '+14067704205', number: '+17134810111' }),
     ]);
 
     const table = await runCli(['calls', 'list', '--endpoint', endpoint]);
     expect(table.stdout.split('\n')[0]).toMatch(/^STARTED \(UTC\)\s+NUMBER\s+CALLER\s+DURATION\s+OUTCOME\s+REASON\s+CALL ID$/);
     expect(table.stdout).toMatch(new RegExp(`\\+17134810111\\s+\\+14155550199\\s+rejected\\s+caller-blocked\\s+${rejected.callId}`));
 
-    const show = await runCli(['calls', 'show', accepted.callId, '--json', '--endpoint', endpoint]);
-    expect(JSON.parse(show.stdout)).toEqual(
+    // The dev server's call worker holds the call until the caller hangs up.
+    const shown = await eventually(async () => {
+      const show = await runCli(['calls', 'show', accepted.callId, '--json', '--endpoint', endpoint]);
+      const record = JSON.parse(show.stdout);
+      return record.outcome === 'completed' ? record : undefined;
+    }, 15_000);
+    expect(shown).toEqual(
       expect.objectContaining({
         callId: accepted.callId,
         number: '+17134810111',
         caller: '+14067704205',
         startedAt: expect.any(String),
-        outcome: 'active',
-        transcript: [],
-        actions: [],
+        endedAt: expect.any(String),
+        outcome: 'completed',
+        reason: 'caller-hung-up',
+        transcript: [
+          expect.objectContaining({ role: 'agent', text: 'Thanks for calling Wavix support, this is Alex. How can I help?' }),
+          expect.objectContaining({ role: 'caller', text: 'Hello, is this support?' }),
+        ],
+        actions: [expect.objectContaining({ type: 'greeting' })],
       }),
     );
+    const human = await runCli(['calls', 'show', accepted.callId, '--endpoint', endpoint]);
+    expect(human.stdout).toMatch(/caller: Hello, is this support\?/);
     const missing = await runCli(['calls', 'show', 'rtc_nope', '--endpoint', endpoint]);
     expect(missing.code).toBe(3);
   });

@@ -1,10 +1,10 @@
-import { createServer } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLog } from '../../core/runtime/log';
 import type { WebhookSummary } from '../../core/webhook/handle-webhook';
 import { startDevStack, type DevStack, type DevStackOptions } from '../../local/dev-stack';
+import { freeLoopbackPort } from '../../local/ports';
 import { startOpenAIEmulator, type OpenAIEmulator, type EmulatorOptions } from '../../local/openai-emulator';
 
 export const API_KEY = 'sk-test-switchboard';
@@ -20,13 +20,7 @@ export interface LocalStack {
 }
 
 /** A free loopback port, so the emulator can be told the webhook URL before the stack starts. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export const freePort = freeLoopbackPort;
 
 /** The local host, dynalite (on disk, in a temp dir) and the OpenAI emulator, wired as in `switchboard dev`. */
 export async function startLocalStack(opts: { emulator?: Partial<EmulatorOptions>; stack?: Partial<DevStackOptions> } = {}): Promise<LocalStack> {
