@@ -5,6 +5,7 @@ import { registerNumberCommands } from './commands/numbers';
 import { registerSecretCommands } from './commands/secrets';
 import { registerSimulateCommand } from './commands/simulate';
 import { registerStatusCommand } from './commands/status';
+import { registerWavixCommands } from './commands/wavix';
 import { describeAwsError } from './aws-errors';
 import { CliError, EXIT } from './errors';
 import { processOutput, type Output } from './output';
@@ -20,6 +21,7 @@ export function buildProgram(out: Output = processOutput): Command {
   registerCallCommands(program, out);
   registerSecretCommands(program, out);
   registerStatusCommand(program, out);
+  registerWavixCommands(program, out);
   return program;
 }
 
