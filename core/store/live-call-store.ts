@@ -11,6 +11,9 @@ export interface CallEnding {
   durationSeconds: number;
 }
 
+/** What the call worker needs of the calls table (the benchmarks also run it on a store that keeps nothing). */
+export type LiveCalls = Pick<LiveCallStore, 'get' | 'acquireLease' | 'renewLease' | 'releaseLease' | 'appendTranscript' | 'appendAction' | 'addUsage' | 'finish'>;
+
 /**
  * What the call worker writes on a live call's record, as it happens: the lease that makes one
  * worker the call's owner, transcript entries (each stored once), actions, token usage, and

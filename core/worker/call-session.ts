@@ -6,7 +6,7 @@ import { END_CALL_TOOL, TRANSFER_TOOL } from '../calls/session-config';
 import type { NumberConfig } from '../numbers/config';
 import type { Log } from '../runtime/log';
 import type { StoredCall } from '../store/calls-store';
-import type { CallEnding, LiveCallStore } from '../store/live-call-store';
+import type { CallEnding, LiveCalls } from '../store/live-call-store';
 import { CallNotFoundError } from './sideband';
 import { planTransfer, sayExactly, transferFailedNote, WRAP_UP_INSTRUCTIONS } from './tools';
 
@@ -31,7 +31,7 @@ export const DEFAULT_SESSION_TIMINGS: SessionTimings = {
 export interface CallSessionDeps {
   call: StoredCall;
   config: NumberConfig | undefined;
-  store: LiveCallStore;
+  store: LiveCalls;
   openai: Pick<OpenAI, 'realtime'>;
   /** Opens (or re-opens) the call's sideband; rejects with CallNotFoundError when the call is gone. */
   connect: () => Promise<WebSocket>;
@@ -45,6 +45,21 @@ export interface CallSessionDeps {
 export type SessionEnd = { kind: 'ended'; ending: CallEnding } | { kind: 'handed-back' };
 
 type PlannedEnding = Pick<CallEnding, 'outcome' | 'reason' | 'transferTarget'>;
+
+const LEADING_TYPE = /^\{\s*"type"\s*:\s*"([^"]+)"/;
+
+/** The server events a session acts on; every other type is ignored. */
+const HANDLED = new Set([
+  'input_audio_buffer.speech_started',
+  'conversation.item.input_audio_transcription.completed',
+  'response.created',
+  'response.output_audio_transcript.done',
+  'response.done',
+  'output_audio_buffer.stopped',
+  'input_audio_buffer.dtmf_event_received',
+  'error',
+  'response.function_call_arguments.done',
+]);
 
 interface ServerEvent {
   type: string;
@@ -74,11 +89,18 @@ export class CallSession {
   private readonly responseStartedAt = new Map<string, string>();
   private resolveEnd!: (end: SessionEnd) => void;
   readonly ended: Promise<SessionEnd>;
+  private readonly deps: Omit<CallSessionDeps, 'call'>;
+  private readonly startedAt: number;
+  private greeted: boolean;
 
-  constructor(private readonly deps: CallSessionDeps) {
+  constructor({ call, ...deps }: CallSessionDeps) {
+    // Only what the session needs of the record is kept: a re-attached call's record can be long.
+    this.deps = deps;
     this.now = deps.now ?? Date.now;
-    this.callId = deps.call.callId;
-    this.handledTools = new Set(deps.call.actions.map((a) => a.toolCallId).filter((id): id is string => typeof id === 'string'));
+    this.callId = call.callId;
+    this.startedAt = Date.parse(call.startedAt);
+    this.greeted = call.actions.some((a) => a.type === 'greeting');
+    this.handledTools = new Set(call.actions.map((a) => a.toolCallId).filter((id): id is string => typeof id === 'string'));
     this.ended = new Promise((resolve) => (this.resolveEnd = resolve));
   }
 
@@ -148,13 +170,14 @@ export class CallSession {
 
   private greetOnce(): void {
     const greeting = this.deps.config?.agent?.greeting;
-    if (!greeting || this.deps.call.actions.some((a) => a.type === 'greeting')) return;
+    if (!greeting || this.greeted) return;
+    this.greeted = true;
     this.send({ type: 'response.create', response: { instructions: sayExactly(greeting) } });
     this.action('greeting');
   }
 
   private scheduleLimits(): void {
-    const startedAt = Date.parse(this.deps.call.startedAt);
+    const startedAt = this.startedAt;
     const maxSeconds = this.deps.config?.limits.maxCallSeconds;
     if (maxSeconds !== undefined) this.timer(startedAt + maxSeconds * 1000 - this.now(), () => this.wrapUp());
     this.timer(startedAt + this.deps.timings.sessionCapMs - this.now(), () => {
@@ -171,6 +194,10 @@ export class CallSession {
   }
 
   private onMessage(text: string): void {
+    // Most of the stream is deltas nobody here needs: skip them without parsing, when the type
+    // leads the event (as OpenAI and the emulator send it); anything else is parsed.
+    const leading = LEADING_TYPE.exec(text);
+    if (leading && !HANDLED.has(leading[1])) return;
     let event: ServerEvent;
     try {
       event = JSON.parse(text) as ServerEvent;
@@ -183,9 +210,12 @@ export class CallSession {
       case 'input_audio_buffer.speech_started':
         if (typeof event.item_id === 'string') this.speechStartedAt.set(event.item_id, at);
         break;
-      case 'conversation.item.input_audio_transcription.completed':
-        this.transcript('caller', String(event.item_id), String(event.transcript ?? ''), this.speechStartedAt.get(String(event.item_id)) ?? at);
+      case 'conversation.item.input_audio_transcription.completed': {
+        const id = String(event.item_id);
+        this.transcript('caller', id, String(event.transcript ?? ''), this.speechStartedAt.get(id) ?? at);
+        this.speechStartedAt.delete(id);
         break;
+      }
       case 'response.created': {
         const id = (event.response as { id?: string } | undefined)?.id;
         if (id) this.responseStartedAt.set(id, at);
@@ -195,9 +225,12 @@ export class CallSession {
       case 'response.output_audio_transcript.done':
         this.transcript('agent', String(event.item_id), String(event.transcript ?? ''), this.responseStartedAt.get(String(event.response_id)) ?? at);
         break;
-      case 'response.done':
-        this.onResponseDone(event.response as { id?: string; usage?: Record<string, number> } | undefined);
+      case 'response.done': {
+        const response = event.response as { id?: string; usage?: Record<string, number> } | undefined;
+        this.onResponseDone(response);
+        if (response?.id) this.responseStartedAt.delete(response.id);
         break;
+      }
       case 'output_audio_buffer.stopped':
         if (this.goodbye?.responseDone) void this.hangUp();
         break;
@@ -341,7 +374,7 @@ export class CallSession {
     const full: CallEnding = {
       ...ending,
       endedAt: new Date(endedAt).toISOString(),
-      durationSeconds: Math.max(0, Math.round((endedAt - Date.parse(this.deps.call.startedAt)) / 100) / 10),
+      durationSeconds: Math.max(0, Math.round((endedAt - this.startedAt) / 100) / 10),
     };
     await this.writes;
     try {

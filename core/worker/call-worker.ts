@@ -2,7 +2,7 @@ import type OpenAI from 'openai';
 import type WebSocket from 'ws';
 import type { CallDelivery, CallSource } from '../queue/call-queue';
 import type { Log } from '../runtime/log';
-import type { LiveCallStore } from '../store/live-call-store';
+import type { LiveCalls } from '../store/live-call-store';
 import type { NumbersStore } from '../store/numbers-store';
 import { CallSession, DEFAULT_SESSION_TIMINGS, type SessionEnd, type SessionTimings } from './call-session';
 
@@ -17,7 +17,7 @@ export interface CallWorkerOptions {
   /** Names this worker in leases and logs. */
   id: string;
   source: CallSource;
-  store: LiveCallStore;
+  store: LiveCalls;
   numbers: Pick<NumbersStore, 'get'>;
   openai: Pick<OpenAI, 'realtime'>;
   /** Opens a call's sideband (see `openSideband`). */

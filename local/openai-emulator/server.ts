@@ -11,6 +11,7 @@ import { Faults, type Fault, type Verb } from './faults';
 import { newId } from './ids';
 import { buildIncomingCallEvent, sipHeadersFor } from './incoming-call';
 import { TIMING, type ConversationScript, type Timing } from './scripts';
+import type { ServerEvent } from './events';
 import { handleUpgrade } from './sideband';
 import { Timers } from './timers';
 import { OPENAI_RETRY_SCHEDULE_MS, WebhookSender } from './webhook-sender';
@@ -32,6 +33,8 @@ export interface EmulatorOptions {
   projectId?: string;
   /** Told the moment a call-control request arrives, before it is answered. */
   onCallControl?: (callId: string, verb: Verb) => void;
+  /** Told of every sideband event the moment it is sent. */
+  onServerEvent?: (callId: string, event: ServerEvent) => void;
 }
 
 export interface PlaceCallOptions {
@@ -112,7 +115,7 @@ export async function startOpenAIEmulator(opts: EmulatorOptions): Promise<OpenAI
       const callId = options.callId ?? newId('rtc');
       if (calls.has(callId)) throw new Error(`call "${callId}" was already placed (pass a new callId or omit it)`);
       const sipHeaders = options.sipHeaders ?? sipHeadersFor(options.dialed, options.caller, projectId);
-      const call = new Call(callId, sipHeaders, options.script ?? [], timing, timers);
+      const call = new Call(callId, sipHeaders, options.script ?? [], timing, timers, opts.onServerEvent);
       calls.set(callId, call);
       if (options.hangUpWhileRinging) call.callerHangsUp();
       const webhookId = newId('wh');

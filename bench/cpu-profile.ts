@@ -1,0 +1,50 @@
+
+interface ProfileNode {
+  id: number;
+  callFrame: { url: string; functionName: string };
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface CpuShare {
+  /** Fraction of busy samples whose innermost frame is in this project's own code. */
+  ours: number;
+  dependencies: number;
+  node: number;
+  /** The project's own functions that took the most time, with their share of busy time. */
+  topOwn: { fn: string; share: number }[];
+}
+
+/**
+ * Splits a V8 CPU profile's busy time (idle excluded) by where the running code
+ * lives: this project's files, `node_modules`, or Node itself (including GC).
+ */
+export function cpuShare(profileData: unknown, root: string): CpuShare {
+  const profile = profileData as CpuProfile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const totals = { ours: 0, dependencies: 0, node: 0 };
+  const own = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const frame = byId.get(id)!.callFrame;
+    const dt = profile.timeDeltas[i] ?? 0;
+    if (frame.functionName === '(idle)' || frame.functionName === '(program)') return;
+    const url = frame.url.replace('file://', '');
+    if (url.startsWith(root) && !url.includes('/node_modules/')) {
+      totals.ours += dt;
+      const key = `${frame.functionName || '(anonymous)'} ${url.slice(root.length + 1)}`;
+      own.set(key, (own.get(key) ?? 0) + dt);
+    } else if (url.includes('/node_modules/')) totals.dependencies += dt;
+    else totals.node += dt;
+  });
+  const busy = totals.ours + totals.dependencies + totals.node;
+  return {
+    ours: totals.ours / busy,
+    dependencies: totals.dependencies / busy,
+    node: totals.node / busy,
+    topOwn: [...own].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([fn, t]) => ({ fn, share: t / busy })),
+  };
+}

@@ -1,0 +1,27 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { LocalDynamoDB } from '../local/dynamodb';
+import { freeLoopbackPort } from '../local/ports';
+
+/**
+ * dynalite in its own process, so that in the benchmarks the store neither competes with the
+ * emulator for one event loop nor hides in the numbers of the process being measured.
+ */
+export async function startDynaliteProcess(): Promise<LocalDynamoDB> {
+  const port = await freeLoopbackPort();
+  const child = spawn(process.execPath, [join(__dirname, '../node_modules/dynalite/cli.js'), '--port', String(port), '--host', '127.0.0.1', '--createTableMs', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d) => String(d).includes('listening') && resolve());
+    child.once('exit', (code) => reject(new Error(`dynalite exited with ${code}`)));
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    close: async () => {
+      child.kill();
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}

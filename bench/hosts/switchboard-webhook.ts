@@ -1,0 +1,26 @@
+import OpenAI from 'openai';
+import { silentLog } from '../../core/runtime/log';
+import { CallsStore } from '../../core/store/calls-store';
+import { createDocumentClient } from '../../core/store/dynamodb-client';
+import { NumbersStore } from '../../core/store/numbers-store';
+import { LOCAL_TABLE_NAMES } from '../../core/store/tables';
+import { staticSecret } from '../../core/webhook/secret-provider';
+import { InProcessCallQueue } from '../../local/in-process-queue';
+import { startWebhookHost } from '../../local/webhook-host';
+import { announceReady, env } from './child';
+
+/** Switchboard's webhook path on the local host, as `switchboard dev` runs it. */
+async function main(): Promise<void> {
+  const db = createDocumentClient({ endpoint: env('BENCH_DYNAMODB') });
+  const host = await startWebhookHost({
+    secrets: staticSecret(env('BENCH_WEBHOOK_SECRET')),
+    numbers: new NumbersStore(db, LOCAL_TABLE_NAMES.numbers),
+    calls: new CallsStore(db, LOCAL_TABLE_NAMES.calls, 90),
+    openai: new OpenAI({ apiKey: env('BENCH_API_KEY'), baseURL: env('BENCH_OPENAI'), timeout: 2500, maxRetries: 1 }),
+    queue: new InProcessCallQueue(),
+    log: silentLog,
+  });
+  await announceReady(host.port);
+}
+
+void main();

@@ -1,0 +1,90 @@
+import OpenAI from 'openai';
+import type { StoredCall } from '../../core/store/calls-store';
+import { createDocumentClient } from '../../core/store/dynamodb-client';
+import { LiveCallStore, type LiveCalls } from '../../core/store/live-call-store';
+import { NumbersStore } from '../../core/store/numbers-store';
+import { LOCAL_TABLE_NAMES } from '../../core/store/tables';
+import { silentLog } from '../../core/runtime/log';
+import { CallWorker } from '../../core/worker/call-worker';
+import { openSideband } from '../../core/worker/sideband';
+import { InProcessCallQueue } from '../../local/in-process-queue';
+import { demoNumber } from '../../local/simulation';
+import { startCallInbox, wallClock } from './bench-control';
+import { announceReady, env } from './child';
+
+/**
+ * Switchboard's call worker for the capacity benchmark: the real CallWorker and sessions, fed
+ * through an in-process queue, storing in DynamoDB (`BENCH_DYNAMODB`) or in a store that keeps
+ * nothing (`BENCH_DYNAMODB=none`), so the worker's own limit shows.
+ */
+async function main(): Promise<void> {
+  const stored = new Map<string, number>();
+  const config = demoNumber();
+  const endpoint = env('BENCH_DYNAMODB');
+  const db = endpoint === 'none' ? undefined : createDocumentClient({ endpoint });
+  const backing: LiveCalls = db ? new LiveCallStore(db, LOCAL_TABLE_NAMES.calls) : nothingKept();
+  const store: LiveCalls = {
+    ...bind(backing),
+    appendTranscript: async (callId, entry) => {
+      const fresh = await backing.appendTranscript(callId, entry);
+      stored.set(entry.id, wallClock());
+      return fresh;
+    },
+  };
+  const openai = new OpenAI({ apiKey: env('BENCH_API_KEY'), baseURL: env('BENCH_OPENAI'), maxRetries: 1 });
+  const queue = new InProcessCallQueue();
+  const worker = new CallWorker({
+    id: 'bench',
+    source: queue,
+    store,
+    numbers: db ? new NumbersStore(db, LOCAL_TABLE_NAMES.numbers) : { get: async () => ({ config, version: 1, updatedAt: '' }) },
+    openai,
+    connect: (callId) => openSideband(callId, openai.baseURL, async () => env('BENCH_API_KEY'), { retryForMs: 10_000 }),
+    capacity: 100_000,
+    log: silentLog,
+  });
+  // Warm the HTTP client (first-request set-up) as a worker's first call would.
+  await openai.realtime.calls.hangup('rtc_warm_up').catch(() => undefined);
+  worker.start();
+  const inbox = await startCallInbox((calls) => calls.forEach((c) => void queue.enqueue(c)), stored);
+  await announceReady(inbox);
+}
+
+function bind(store: LiveCalls): LiveCalls {
+  return {
+    get: (...a) => store.get(...a),
+    acquireLease: (...a) => store.acquireLease(...a),
+    renewLease: (...a) => store.renewLease(...a),
+    releaseLease: (...a) => store.releaseLease(...a),
+    appendTranscript: (...a) => store.appendTranscript(...a),
+    appendAction: (...a) => store.appendAction(...a),
+    addUsage: (...a) => store.addUsage(...a),
+    finish: (...a) => store.finish(...a),
+  };
+}
+
+/** A store that keeps nothing: every call is live and leased to whoever asks. */
+function nothingKept(): LiveCalls {
+  const record = (callId: string): StoredCall => ({
+    callId,
+    number: '+17134810111',
+    caller: '+14067704205',
+    startedAt: new Date().toISOString(),
+    outcome: 'active',
+    transcript: [],
+    actions: [],
+    usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
+  });
+  return {
+    get: async (callId) => record(callId),
+    acquireLease: async (callId) => record(callId),
+    renewLease: async () => true,
+    releaseLease: async () => undefined,
+    appendTranscript: async () => true,
+    appendAction: async () => undefined,
+    addUsage: async () => undefined,
+    finish: async () => true,
+  };
+}
+
+void main();

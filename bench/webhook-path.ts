@@ -1,0 +1,111 @@
+import { performance } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseNumberConfig } from '../core/numbers/config';
+import { createDocumentClient, createDynamoDBClient } from '../core/store/dynamodb-client';
+import { NumbersStore } from '../core/store/numbers-store';
+import { LOCAL_TABLE_NAMES } from '../core/store/tables';
+import { ensureTables } from '../local/dynamodb';
+import { startDynaliteProcess } from './dynalite-process';
+import { signWebhook, startOpenAIEmulator } from '../local/openai-emulator';
+import { spawnHost } from './spawn-host';
+import { cpuShare, type CpuShare } from './cpu-profile';
+import { percentile, round, runConcurrently } from './stats';
+
+const API_KEY = 'sk-bench';
+const SECRET = 'whsec_' + Buffer.from('switchboard-benchmark-signing-key!').toString('base64');
+const DIALED = '17134810111';
+
+export interface WebhookPathResult {
+  subject: string;
+  webhooks: number;
+  acceptP50Ms: number;
+  acceptP99Ms: number;
+  responseP50Ms: number;
+  responseP99Ms: number;
+  cpuMsPerWebhook: number;
+  /** Of that, the part spent in this project's own code (from a CPU profile of the measured window). */
+  ownCpuMsPerWebhook?: number;
+  topOwnFunctions?: { fn: string; share: number }[];
+}
+
+/**
+ * Webhook to accept: signed webhooks for distinct calls, at a fixed concurrency, through a host
+ * process (Switchboard's local host, or the bare-SDK floor) against dynalite and the emulator.
+ */
+export async function benchWebhookPath(opts: { webhooks: number; concurrency: number; warmup: number; rounds: number }): Promise<WebhookPathResult[]> {
+  const dynamodb = await startDynaliteProcess();
+  await ensureTables(createDynamoDBClient({ endpoint: dynamodb.endpoint }), LOCAL_TABLE_NAMES);
+  const example = JSON.parse(readFileSync(join(__dirname, '../examples/support-line.json'), 'utf8'));
+  // No concurrency cap: every webhook must be an accept.
+  await new NumbersStore(createDocumentClient({ endpoint: dynamodb.endpoint }), LOCAL_TABLE_NAMES.numbers).put(parseNumberConfig({ ...example, limits: {} }));
+  const acceptArrived = new Map<string, number>();
+  const emulator = await startOpenAIEmulator({ apiKey: API_KEY, onCallControl: (callId, verb) => verb === 'accept' && acceptArrived.set(callId, performance.now()) });
+  const env = { BENCH_DYNAMODB: dynamodb.endpoint, BENCH_OPENAI: emulator.baseURL, BENCH_API_KEY: API_KEY, BENCH_WEBHOOK_SECRET: SECRET };
+
+  const samples = new Map<string, { accept: number[]; response: number[]; cpuMicros: number; count: number }>();
+  let share: CpuShare | undefined;
+  let seq = 0;
+  try {
+    // The last pass profiles Switchboard's host; profiling slows it, so it is not timed.
+    for (let round = 0; round <= opts.rounds; round++) {
+      for (const subject of round === opts.rounds ? ['switchboard-webhook'] : ['floor-webhook', 'switchboard-webhook']) {
+        const host = await spawnHost(subject, env);
+        const url = `http://127.0.0.1:${host.port}/webhook`;
+        const send = async (measure: boolean) => {
+          const callId = `rtc_bench_${seq++}`;
+          const placed = await emulator.placeCall({ callId, dialed: DIALED, caller: '+14067704205' });
+          const timestamp = Math.floor(Date.now() / 1000);
+          const webhookId = `wh_${callId}`;
+          const started = performance.now();
+          const response = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'webhook-id': webhookId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(SECRET, webhookId, timestamp, placed.body) },
+            body: placed.body,
+          });
+          await response.text();
+          const done = performance.now();
+          if (response.status !== 200) throw new Error(`${subject}: webhook answered ${response.status}`);
+          if (!measure) return;
+          const entry = samples.get(subject)!;
+          entry.response.push(done - started);
+          entry.accept.push(acceptArrived.get(callId)! - started);
+        };
+        if (!samples.has(subject)) samples.set(subject, { accept: [], response: [], cpuMicros: 0, count: 0 });
+        await runConcurrently(opts.warmup, opts.concurrency, () => send(false));
+        const profiled = round === opts.rounds;
+        if (profiled) await host.startProfile();
+        const cpuBefore = await host.cpuMicros();
+        await runConcurrently(opts.webhooks, opts.concurrency, () => send(!profiled));
+        if (profiled) share = cpuShare(await host.stopProfile(), join(__dirname, '..'));
+        else {
+          const entry = samples.get(subject)!;
+          entry.cpuMicros += (await host.cpuMicros()) - cpuBefore;
+          entry.count += opts.webhooks;
+        }
+        await host.stop();
+      }
+    }
+  } finally {
+    await emulator.close();
+    await dynamodb.close();
+  }
+  return [...samples].map(([subject, s]) => {
+    const cpuMs = s.cpuMicros / s.count / 1000;
+    const own = subject === 'switchboard-webhook' && share;
+    return {
+      subject: subject === 'floor-webhook' ? 'floor (bare SDK calls)' : 'Switchboard local host',
+      webhooks: s.count,
+      acceptP50Ms: round(percentile(s.accept, 50)),
+      acceptP99Ms: round(percentile(s.accept, 99)),
+      responseP50Ms: round(percentile(s.response, 50)),
+      responseP99Ms: round(percentile(s.response, 99)),
+      cpuMsPerWebhook: round(cpuMs, 3),
+      ...(own && { ownCpuMsPerWebhook: round(cpuMs * own.ours, 3), topOwnFunctions: own.topOwn.map((f) => ({ fn: f.fn, share: round(f.share, 4) })) }),
+    };
+  });
+}
+
+if (require.main === module) {
+  void benchWebhookPath({ webhooks: Number(process.env.BENCH_WEBHOOKS ?? 2000), concurrency: 16, warmup: 300, rounds: 2 }).then((r) => console.log(JSON.stringify(r, null, 2)));
+}

@@ -1,0 +1,192 @@
+import { readFileSync } from 'node:fs';
+import { connect, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createServer as createTlsServer } from 'node:tls';
+import OpenAI from 'openai';
+import { buildSessionConfig } from '../core/calls/session-config';
+import { CallsStore } from '../core/store/calls-store';
+import { createDocumentClient, createDynamoDBClient } from '../core/store/dynamodb-client';
+import { NumbersStore } from '../core/store/numbers-store';
+import { LOCAL_TABLE_NAMES } from '../core/store/tables';
+import { ensureTables, type LocalDynamoDB } from '../local/dynamodb';
+import { startDynaliteProcess } from './dynalite-process';
+import { startOpenAIEmulator, type ConversationScript } from '../local/openai-emulator';
+import { DEMO_CALLER, demoNumber } from '../local/simulation';
+import { wallClock } from './hosts/bench-control';
+import { spawnHost } from './spawn-host';
+import { percentile, round } from './stats';
+
+const API_KEY = 'sk-bench-worker';
+/** A phone conversation's pace: a gap before each turn, speech at ~8 words a second. */
+const PACE = { stepDelayMs: 1500, msPerWord: 120 };
+const TURNS = 4;
+const RAMP_MS = 5000;
+
+/**
+ * One call: four exchanges (the caller speaks every ~5 s), then the agent transfers to sales.
+ * A random first pause keeps calls out of step, as real calls are.
+ */
+function conversation(): ConversationScript {
+  const steps: ConversationScript[number][] = [{ pause: Math.floor(Math.random() * 4000) }];
+  for (let i = 1; i <= TURNS; i++) {
+    steps.push({ caller: `This is my question number ${i} about the bill please.` });
+    steps.push({ agent: `Thanks, here is the answer to your question number ${i} right now.` });
+  }
+  steps.push({ tool: 'transfer_call', args: { target: 'sales' } });
+  return steps;
+}
+
+export interface CapacityRun {
+  worker: string;
+  store: string;
+  calls: number;
+  /** Emulator sent the caller's completed transcription -> the worker had stored it. */
+  eventToStoredP50Ms: number;
+  eventToStoredP99Ms: number;
+  toolToReferP50Ms: number;
+  /** Emulator sent the transfer_call function call -> the refer reached the emulator. */
+  toolToReferP99Ms: number;
+  /** The bench process's own event-loop delay (emulator side): a floor under both latencies. */
+  emulatorLoopDelayP99Ms: number;
+  heapKiBPerCall: number;
+  rssKiBPerCall: number;
+  cpuMicrosPerEvent: number;
+  completedCalls: number;
+  meetsTargets: boolean;
+}
+
+/** The SDK's sideband client only dials wss://, so the official path reaches the emulator through TLS on loopback. */
+async function tlsInFront(port: number): Promise<{ baseURL: string; close(): void }> {
+  const ssl = join(__dirname, '../node_modules/dynalite/ssl');
+  const server = createTlsServer({ key: readFileSync(join(ssl, 'server-key.pem')), cert: readFileSync(join(ssl, 'server-crt.pem')) }, (tls) => {
+    const plain = connect(port, '127.0.0.1');
+    tls.pipe(plain).pipe(tls);
+    tls.on('error', () => plain.destroy());
+    plain.on('error', () => tls.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { baseURL: `https://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, close: () => server.close() };
+}
+
+async function runOnce(worker: 'switchboard-worker' | 'official-worker', dynamodb: LocalDynamoDB | undefined, calls: number): Promise<CapacityRun> {
+  const sentAt = new Map<string, number>();
+  const toolAt = new Map<string, number>();
+  const referAt = new Map<string, number>();
+  let events = 0;
+  const emulator = await startOpenAIEmulator({
+    apiKey: API_KEY,
+    timing: PACE,
+    onServerEvent: (callId, event) => {
+      events++;
+      if (event.type === 'conversation.item.input_audio_transcription.completed') sentAt.set(String(event.item_id), wallClock());
+      if (event.type === 'response.function_call_arguments.done') toolAt.set(callId, wallClock());
+    },
+    onCallControl: (callId, verb) => verb === 'refer' && referAt.set(callId, wallClock()),
+  });
+  const tls = await tlsInFront(Number(new URL(emulator.url).port));
+  const host = await spawnHost(worker, {
+    BENCH_OPENAI: emulator.baseURL,
+    BENCH_OPENAI_TLS: tls.baseURL,
+    BENCH_API_KEY: API_KEY,
+    BENCH_DYNAMODB: dynamodb?.endpoint ?? 'none',
+  });
+  const config = demoNumber();
+  const openai = new OpenAI({ apiKey: API_KEY, baseURL: emulator.baseURL, maxRetries: 2 });
+  const db = dynamodb && createDocumentClient({ endpoint: dynamodb.endpoint });
+  const records = db && new CallsStore(db, LOCAL_TABLE_NAMES.calls, 1);
+  try {
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
+    const baseline = await host.memory();
+    const cpuBefore = await host.cpuMicros();
+    const eventsBefore = events;
+    const started = Date.now();
+    const batch = 10;
+    for (let i = 0; i < calls; i += batch) {
+      const ids = Array.from({ length: Math.min(batch, calls - i) }, (_, j) => `rtc_${worker}_${calls}_${i + j}_${started}`);
+      await Promise.all(
+        ids.map(async (callId) => {
+          await emulator.placeCall({ callId, dialed: config.number, caller: DEMO_CALLER, script: conversation() });
+          await records?.create({ callId, number: config.number, caller: DEMO_CALLER, startedAt: new Date().toISOString(), webhookId: callId, outcome: 'active', liveNumber: config.number, claimToken: 'bench', claimUntil: 0 });
+          await openai.realtime.calls.accept(callId, buildSessionConfig({ ...config, agent: config.agent! }, { number: config.number, caller: DEMO_CALLER }));
+        }),
+      );
+      await fetch(`http://127.0.0.1:${host.port}/calls`, { method: 'POST', body: JSON.stringify(ids.map((callId) => ({ callId, number: config.number }))) });
+      await new Promise((resolve) => setTimeout(resolve, RAMP_MS / Math.ceil(calls / batch)));
+    }
+    // Every call is live from the end of the ramp until its transfer ~20 s after it started.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const held = await host.memory();
+    const deadline = Date.now() + 60_000;
+    while (referAt.size < calls && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    const cpu = (await host.cpuMicros()) - cpuBefore;
+    const stored = (await (await fetch(`http://127.0.0.1:${host.port}/stored`)).json()) as Record<string, number>;
+    const storeLatency = [...sentAt].filter(([id]) => stored[id] !== undefined).map(([id, at]) => stored[id] - at);
+    const referLatency = [...referAt].map(([callId, at]) => at - toolAt.get(callId)!);
+    const result = {
+      worker: worker === 'official-worker' ? 'official (OpenAIRealtimeWS per call)' : 'Switchboard CallWorker',
+      store: dynamodb ? 'dynalite' : worker === 'official-worker' ? 'memory (as the examples)' : 'none',
+      calls,
+      eventToStoredP50Ms: round(percentile(storeLatency, 50)),
+      eventToStoredP99Ms: round(percentile(storeLatency, 99)),
+      toolToReferP50Ms: round(percentile(referLatency, 50)),
+      toolToReferP99Ms: round(percentile(referLatency, 99)),
+      emulatorLoopDelayP99Ms: round(loop.percentile(99) / 1e6),
+      heapKiBPerCall: round((held.heapUsed - baseline.heapUsed) / calls / 1024, 1),
+      rssKiBPerCall: round((held.rss - baseline.rss) / calls / 1024, 1),
+      cpuMicrosPerEvent: round(cpu / (events - eventsBefore), 1),
+      completedCalls: referAt.size,
+    };
+    const complete = storeLatency.length >= sentAt.size * 0.99 && referAt.size === calls;
+    return { ...result, meetsTargets: complete && result.eventToStoredP99Ms < 50 && result.toolToReferP99Ms < 20 };
+  } finally {
+    await host.stop();
+    tls.close();
+    await emulator.close();
+  }
+}
+
+export interface CapacityResult {
+  runs: CapacityRun[];
+  /** Most concurrent calls one worker process held within the targets, per store. */
+  capacity: Record<string, number>;
+}
+
+/**
+ * A worker's capacity: concurrent calls with a realistic event stream, for growing numbers of
+ * calls until the latency targets are missed; with DynamoDB (dynalite) and with a store that
+ * keeps nothing; then the official path at the same load, for the ratios.
+ */
+export async function benchWorkerCapacity(steps: number[]): Promise<CapacityResult> {
+  const runs: CapacityRun[] = [];
+  const capacity: Record<string, number> = {};
+  const dynamodb = await startDynaliteProcess();
+  await ensureTables(createDynamoDBClient({ endpoint: dynamodb.endpoint }), LOCAL_TABLE_NAMES);
+  await new NumbersStore(createDocumentClient({ endpoint: dynamodb.endpoint }), LOCAL_TABLE_NAMES.numbers).put(demoNumber());
+  try {
+    for (const store of [undefined, dynamodb]) {
+      const label = store ? 'dynalite' : 'none';
+      capacity[label] = 0;
+      for (const calls of steps) {
+        const run = await runOnce('switchboard-worker', store, calls);
+        runs.push(run);
+        process.stderr.write(`${JSON.stringify(run)}\n`);
+        if (!run.meetsTargets) break;
+        capacity[label] = calls;
+      }
+    }
+    const compareAt = Math.max(capacity.none, steps[0]);
+    const official = await runOnce('official-worker', undefined, compareAt);
+    runs.push(official);
+    process.stderr.write(`${JSON.stringify(official)}\n`);
+  } finally {
+    await dynamodb.close();
+  }
+  return { runs, capacity };
+}
+
+if (require.main === module) {
+  const steps = (process.env.BENCH_CALLS ?? '250,500,1000,1500,2000').split(',').map(Number);
+  void benchWorkerCapacity(steps).then((r) => console.log(JSON.stringify(r, null, 2)));
+}
