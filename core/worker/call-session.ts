@@ -7,7 +7,7 @@ import type { NumberConfig } from '../numbers/config';
 import type { Log } from '../runtime/log';
 import type { StoredCall } from '../store/calls-store';
 import type { CallEnding, LiveCalls } from '../store/live-call-store';
-import { CallNotFoundError } from './sideband';
+import { CallNotFoundError, listen, type Sideband } from './sideband';
 import { planTransfer, sayExactly, transferFailedNote, WRAP_UP_INSTRUCTIONS } from './tools';
 
 export interface SessionTimings {
@@ -34,7 +34,7 @@ export interface CallSessionDeps {
   store: LiveCalls;
   openai: Pick<OpenAI, 'realtime'>;
   /** Opens (or re-opens) the call's sideband; rejects with CallNotFoundError when the call is gone. */
-  connect: () => Promise<WebSocket>;
+  connect: () => Promise<Sideband>;
   log: Log;
   timings: SessionTimings;
   /** The webhook could not confirm the accept: a 404 on attach means it never happened. */
@@ -128,11 +128,12 @@ export class CallSession {
     else this.resolveEnd({ kind: 'handed-back' });
   }
 
-  private attach(socket: WebSocket): void {
+  private attach(sideband: Sideband): void {
+    const { socket } = sideband;
     this.socket = socket;
-    socket.on('message', (data) => this.onMessage(data.toString()));
     socket.once('close', (code) => void this.onClose(socket, code));
     socket.on('error', (err) => this.deps.log.warn('sideband socket error', { error: err }));
+    listen(sideband, (text) => this.onMessage(text));
   }
 
   private send(event: Record<string, unknown>): void {
@@ -356,7 +357,7 @@ export class CallSession {
     this.deps.log.info('sideband closed; re-attaching', { code });
     try {
       const reopened = await this.deps.connect();
-      if (this.handingBack || this.finished) return void reopened.close();
+      if (this.handingBack || this.finished) return void reopened.socket.close();
       this.attach(reopened);
       this.action('reattached', { afterCloseCode: code });
     } catch (err) {

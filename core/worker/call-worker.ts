@@ -1,10 +1,10 @@
 import type OpenAI from 'openai';
-import type WebSocket from 'ws';
 import type { CallDelivery, CallSource } from '../queue/call-queue';
 import type { Log } from '../runtime/log';
 import type { LiveCalls } from '../store/live-call-store';
 import type { NumbersStore } from '../store/numbers-store';
 import { CallSession, DEFAULT_SESSION_TIMINGS, type SessionEnd, type SessionTimings } from './call-session';
+import type { Sideband } from './sideband';
 
 export interface WorkerTimings extends SessionTimings {
   /** How often a held call's queue message and lease are extended. */
@@ -21,7 +21,7 @@ export interface CallWorkerOptions {
   numbers: Pick<NumbersStore, 'get'>;
   openai: Pick<OpenAI, 'realtime'>;
   /** Opens a call's sideband (see `openSideband`). */
-  connect: (callId: string) => Promise<WebSocket>;
+  connect: (callId: string) => Promise<Sideband>;
   /** Most calls held at once. */
   capacity: number;
   log: Log;

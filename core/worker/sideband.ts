@@ -16,6 +16,20 @@ export function sidebandUrl(baseURL: string, callId: string): string {
   return url.toString();
 }
 
+/** An open sideband, with what it said before anyone listened: events can arrive with the handshake. */
+export interface Sideband {
+  socket: WebSocket;
+  /** Messages received so far and not yet handed to a listener, in order (it keeps filling until `listen`). */
+  early: string[];
+}
+
+/** Hands the socket's messages to `onMessage`, first those that arrived before, then each as it comes. */
+export function listen(sideband: Sideband, onMessage: (text: string) => void): void {
+  sideband.socket.removeAllListeners('message');
+  sideband.socket.on('message', (data) => onMessage(data.toString()));
+  for (const text of sideband.early.splice(0)) onMessage(text);
+}
+
 export interface ConnectOptions {
   /** Keep retrying a transient failure (refused, 5xx, timeout) this long. */
   retryForMs: number;
@@ -28,7 +42,7 @@ export interface ConnectOptions {
  * Opens a call's sideband WebSocket. Transient failures are retried with backoff for a bounded
  * time; a 404 means the call does not exist and is not retried.
  */
-export async function openSideband(callId: string, baseURL: string, apiKey: () => Promise<string>, opts: ConnectOptions): Promise<WebSocket> {
+export async function openSideband(callId: string, baseURL: string, apiKey: () => Promise<string>, opts: ConnectOptions): Promise<Sideband> {
   const url = sidebandUrl(baseURL, callId);
   const deadline = Date.now() + opts.retryForMs;
   for (let attempt = 0; ; attempt++) {
@@ -43,12 +57,16 @@ export async function openSideband(callId: string, baseURL: string, apiKey: () =
   }
 }
 
-function connectOnce(url: string, callId: string, apiKey: string, timeoutMs: number): Promise<WebSocket> {
+function connectOnce(url: string, callId: string, apiKey: string, timeoutMs: number): Promise<Sideband> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, { headers: { Authorization: `Bearer ${apiKey}` }, handshakeTimeout: timeoutMs });
+    // OpenAI (and the emulator) may send events in the same packets as the handshake, before
+    // the caller of this function can listen: keep them.
+    const early: string[] = [];
+    socket.on('message', (data) => early.push(data.toString()));
     socket.once('open', () => {
       socket.removeAllListeners('error');
-      resolve(socket);
+      resolve({ socket, early });
     });
     socket.once('unexpected-response', (_req, res) => {
       socket.terminate();
