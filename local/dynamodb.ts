@@ -30,10 +30,12 @@ export async function startLocalDynamoDB(opts: { port?: number; dataDir?: string
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
+    // Requests in flight finish first (dynalite throws if its store closes under one); idle
+    // keep-alive connections are closed, so clients see the server gone at once.
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+        server.closeIdleConnections();
       }),
   };
 }
