@@ -1,23 +1,29 @@
-import { WavixClient } from '../../core/wavix/wavix-client';
+import { freeLoopbackPort } from '../../local/ports';
 import { startWavixEmulator, type WavixEmulator } from '../../local/wavix-emulator';
 import { runCli } from '../support/cli';
 
 const KEY = 'wavix-test-key';
 const READ_ONLY = 'wavix-read-only-key';
-const SIP = 'proj_XnGzQBp38qGPqjV5GaYVXVGY@sip.api.openai.com;transport=tls';
+const NO_NUMBERS = 'wavix-billing-only-key';
+const PROJECT = 'proj_XnGzQBp38qGPqjV5GaYVXVGY';
+const SIP = `${PROJECT}@sip.api.openai.com;transport=tls`;
+const PSTN = { id: 9, destination: '+17135550100', priority: 1, transport: 4, trunk_id: null, trunk_label: null };
 
 describe('switchboard wavix (against the Wavix emulator)', () => {
   let wavix: WavixEmulator;
-  const cli = (args: string[], key = KEY) => runCli(['wavix', ...args], { env: { WAVIX_API_KEY: key, WAVIX_API_URL: wavix.url } });
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(['wavix', ...args], { env: { WAVIX_API_KEY: KEY, WAVIX_API_URL: wavix.url, ...env } });
+  const route = (number: string, env?: NodeJS.ProcessEnv) => cli(['route', number, '--project', PROJECT], env);
+  const patches = () => wavix.requests().filter((r) => r.method === 'PATCH');
+  const unchanged = () => expect(wavix.number(101)?.destination).toEqual([PSTN]);
 
   beforeEach(async () => {
     wavix = await startWavixEmulator({
       apiKey: KEY,
-      readOnlyKey: READ_ONLY,
+      restrictedKeys: { [READ_ONLY]: 'read', [NO_NUMBERS]: 'none' },
       numbers: [
-        { id: 101, number: '17134810111', label: 'Support', status: 'active', channels: 10, destination: [{ id: 9, destination: '+17135550100', priority: 1, transport: 4 }] },
+        { id: 101, number: '17134810111', label: 'Support', status: 'active', channels: 10, destination: [PSTN] },
         { id: 102, number: '17134810122', label: 'Sales', status: 'active', channels: 4, destination: [{ id: 10, destination: SIP, priority: 1, transport: 1 }] },
-        // 60 numbers that the search for 17134819999 also matches push it onto page 2.
+        // 60 longer numbers that the search for 17134819999 also matches push it onto page 2.
         ...Array.from({ length: 60 }, (_, i) => ({ id: 200 + i, number: `17134819999${String(i).padStart(2, '0')}`, destination: [] })),
         { id: 999, number: '17134819999', label: 'Overflow', destination: [] },
       ],
@@ -25,62 +31,159 @@ describe('switchboard wavix (against the Wavix emulator)', () => {
   });
   afterEach(() => wavix.close());
 
-  const patches = () => wavix.requests().filter((r) => r.method === 'PATCH');
+  describe('route', () => {
+    it('points the number at the project, printing the routing before and the routing Wavix reads back after', async () => {
+      const result = await route('+1 (713) 481-0111');
+      expect(result).toEqual({
+        code: 0,
+        stdout: `+17134810111 (Wavix id 101, Support)\n  before: PSTN +17135550100 (priority 1)\n  after:  SIP URI ${SIP} (priority 1)\n`,
+        stderr: '',
+      });
+      expect(wavix.requests()).toEqual([
+        { method: 'GET', path: '/v1/numbers?search=17134810111&page=1&per_page=50' },
+        { method: 'PATCH', path: '/v1/numbers/101', body: { destinations: [{ destination: SIP, priority: 1, transport: 1 }] } },
+        { method: 'GET', path: '/v1/numbers/101' },
+      ]);
+      expect(wavix.number(101)?.destination).toEqual([expect.objectContaining({ destination: SIP, priority: 1, transport: 1 })]);
+    });
 
-  it('routes a number to the project, printing the routing before and after', async () => {
-    const result = await cli(['route', '+1 (713) 481-0111', '--project', 'proj_XnGzQBp38qGPqjV5GaYVXVGY']);
-    expect(result.code).toBe(0);
-    expect(result.stdout).toBe(
-      `+17134810111 (Wavix id 101, Support)\n  before: PSTN +17135550100 (priority 1)\n  after:  SIP URI ${SIP} (priority 1)\n`,
-    );
-    expect(patches()).toEqual([{ method: 'PATCH', path: '/v1/numbers/101', body: { destinations: [{ destination: SIP, priority: 1, transport: 1 }] } }]);
-    expect(wavix.number(101)?.destination).toEqual([expect.objectContaining({ destination: SIP, transport: 1 })]);
+    it('changes nothing when the number already points at the project', async () => {
+      const result = await route('17134810122');
+      expect(result).toMatchObject({ code: 0, stdout: `+17134810122 (Wavix id 102, Sales)\n  before: SIP URI ${SIP} (priority 1)\n  already routed to ${SIP}; nothing changed\n` });
+      expect(patches()).toEqual([]);
+    });
+
+    it('finds a number on page 2 of the search, and prints { number, before, after } with --json', async () => {
+      const result = await cli(['route', '+17134819999', '--project', PROJECT, '--json']);
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({
+        number: '+17134819999',
+        before: [],
+        after: [{ id: 1000, destination: SIP, priority: 1, transport: 1, trunk_id: null, trunk_label: null }],
+      });
+      expect(wavix.requests().map((r) => `${r.method} ${r.path}`)).toEqual([
+        'GET /v1/numbers?search=17134819999&page=1&per_page=50',
+        'GET /v1/numbers?search=17134819999&page=2&per_page=50',
+        'PATCH /v1/numbers/999',
+        'GET /v1/numbers/999',
+      ]);
+    });
+
+    it('shows what Wavix says when it refuses the change (422), exit 2', async () => {
+      wavix.failNext('PATCH', 422, { error: true, message: 'The given data was invalid.', errors: { 'destinations.0.destination': ['The destination host is not allowed.'] } });
+      const result = await route('+17134810111');
+      expect(result).toMatchObject({
+        code: 2,
+        stdout: '',
+        stderr:
+          'error: Wavix refused the change (PATCH /v1/numbers/101 answered 422: The given data was invalid.; destinations.0.destination: The destination host is not allowed.)\n',
+      });
+      expect(patches()).toEqual([{ method: 'PATCH', path: '/v1/numbers/101', body: { destinations: [{ destination: SIP, priority: 1, transport: 1 }] } }]);
+      unchanged();
+    });
   });
 
-  it('changes nothing when the number already points at the project', async () => {
-    const result = await cli(['route', '+17134810122', '--project', 'proj_XnGzQBp38qGPqjV5GaYVXVGY']);
-    expect(result.stdout).toContain(`already routed to ${SIP}; nothing changed`);
-    expect(patches()).toEqual([]);
+  describe('fails clearly, changing nothing', () => {
+    it.each<[string, string[], NodeJS.ProcessEnv, number, string]>([
+      ['a number not in the account', ['route', '+14155550100', '--project', PROJECT], {}, 3, 'error: number +14155550100 is not in this Wavix account (buy it in the Wavix portal, or check WAVIX_API_KEY is this account\'s key)\n'],
+      ['a wrong API key', ['route', '+17134810111', '--project', PROJECT], { WAVIX_API_KEY: 'nope' }, 1, 'error: Wavix refused the API key (401: Unauthenticated.): check WAVIX_API_KEY\n'],
+      [
+        'a key that may read numbers but not change them',
+        ['route', '+17134810111', '--project', PROJECT],
+        { WAVIX_API_KEY: READ_ONLY },
+        1,
+        'error: the Wavix API key lacks permission to change numbers (PATCH /v1/numbers/101 answered 403: This action is unauthorized.): set WAVIX_API_KEY to a key with numbers write access\n',
+      ],
+      [
+        'a key without access to numbers',
+        ['status', '+17134810111'],
+        { WAVIX_API_KEY: NO_NUMBERS },
+        1,
+        'error: the Wavix API key lacks permission to read numbers (GET /v1/numbers answered 403: This action is unauthorized.): set WAVIX_API_KEY to a key with numbers read access\n',
+      ],
+    ])('%s', async (_, args, env, code, stderr) => {
+      expect(await cli(args, env)).toEqual({ code, stdout: '', stderr });
+      unchanged();
+    });
+
+    it.each<[string, string[], NodeJS.ProcessEnv, string]>([
+      ['a project id that is not one', ['route', '+17134810111', '--project', 'XnGzQBp38'], {}, 'error: "XnGzQBp38" is not an OpenAI project id (expected proj_..., shown in the OpenAI dashboard under Settings > Project > General)\n'],
+      ['no API key', ['route', '+17134810111', '--project', PROJECT], { WAVIX_API_KEY: '' }, 'error: WAVIX_API_KEY is not set: create an API key in the Wavix portal (Administration > API keys) and export it\n'],
+      ['no API key (status)', ['status', '+17134810111'], { WAVIX_API_KEY: '' }, 'error: WAVIX_API_KEY is not set: create an API key in the Wavix portal (Administration > API keys) and export it\n'],
+      ['a number that is not a phone number', ['route', 'support', '--project', PROJECT], {}, 'error: number "support" is not a valid phone number (expected E.164 with country code, e.g. +17134810111)\n'],
+    ])('%s: exit 2 before any request', async (_, args, env, stderr) => {
+      expect(await cli(args, env)).toEqual({ code: 2, stdout: '', stderr });
+      expect(wavix.requests()).toEqual([]);
+    });
+
+    it('says when Wavix cannot be reached', async () => {
+      const nobody = `http://127.0.0.1:${await freeLoopbackPort()}`;
+      const result = await cli(['status', '+17134810111'], { WAVIX_API_URL: nobody });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(new RegExp(`^error: cannot reach Wavix at ${nobody} \\(.*ECONNREFUSED.*\\): check the network, or WAVIX_API_URL if set\\n$`));
+    });
   });
 
-  it('finds a number on a later page of the search', async () => {
-    const result = await cli(['route', '+17134819999', '--project', 'proj_XnGzQBp38qGPqjV5GaYVXVGY', '--json']);
-    expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ number: '+17134819999', before: [], after: [expect.objectContaining({ destination: SIP, transport: 1, priority: 1 })] });
-    expect(wavix.requests().filter((r) => r.path.startsWith('/v1/numbers?')).map((r) => r.path)).toEqual([
-      '/v1/numbers?search=17134819999&page=1&per_page=50',
-      '/v1/numbers?search=17134819999&page=2&per_page=50',
-    ]);
+  describe('status', () => {
+    it("shows the number's id, label, status, channels, routing, and the OpenAI project it reaches", async () => {
+      const result = await cli(['status', '17134810122']);
+      expect(result).toEqual({
+        code: 0,
+        stdout: [
+          '+17134810122',
+          '  id        102',
+          '  label     Sales',
+          '  status    active',
+          '  channels  4',
+          `  routing   SIP URI ${SIP} (priority 1)`,
+          `  OpenAI    routed to project ${PROJECT}`,
+          '',
+        ].join('\n'),
+        stderr: '',
+      });
+      expect(wavix.requests().every((r) => r.method === 'GET')).toBe(true);
+    });
+
+    it('says how to route a number that does not reach OpenAI', async () => {
+      const result = await cli(['status', '+17134810111']);
+      expect(result.stdout).toContain('  routing   PSTN +17135550100 (priority 1)\n');
+      expect(result.stdout).toContain('  OpenAI    not routed to an OpenAI project (switchboard wavix route +17134810111 --project <proj_id>)\n');
+    });
+
+    it('prints JSON for programs', async () => {
+      const result = await cli(['status', '+17134810111', '--json']);
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({ number: '+17134810111', id: 101, label: 'Support', status: 'active', channels: 10, destinations: [PSTN], openaiProject: null });
+    });
+  });
+});
+
+describe('the Wavix emulator refuses what Wavix refuses', () => {
+  let wavix: WavixEmulator;
+  const patch = (body: string) => fetch(`${wavix.url}/v1/numbers/1`, { method: 'PATCH', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body });
+
+  beforeAll(async () => {
+    wavix = await startWavixEmulator({ apiKey: KEY, numbers: [{ id: 1, number: '17134810111', destination: [] }] });
+  });
+  afterAll(() => wavix.close());
+
+  it.each([
+    ['the read-side name `destination`', { destination: [{ destination: SIP, priority: 1, transport: 1 }] }, 'destinations'],
+    ['an unknown transport', { destinations: [{ destination: SIP, priority: 1, transport: 2 }] }, 'destinations.0.transport'],
+    ['a priority that is not an integer', { destinations: [{ destination: SIP, priority: '1', transport: 1 }] }, 'destinations.0.priority'],
+    ['a SIP URI without a host', { destinations: [{ destination: 'proj_abc', priority: 1, transport: 1 }] }, 'destinations.0.destination'],
+    ['a trunk without trunk_id', { destinations: [{ destination: 'x', priority: 1, transport: 5 }] }, 'destinations.0.trunk_id'],
+  ])('%s -> 422 naming the field', async (_, body, field) => {
+    const response = await patch(JSON.stringify(body));
+    expect(response.status).toBe(422);
+    expect(Object.keys(((await response.json()) as { errors: object }).errors)).toEqual([field]);
   });
 
-  it.each<[string, string[], string | undefined, number, RegExp]>([
-    ['a number the account does not have', ['route', '+14155550100', '--project', 'proj_abc'], KEY, 3, /^error: number \+14155550100 is not in this Wavix account/],
-    ['a project id that is not one', ['route', '+17134810111', '--project', 'abc'], KEY, 2, /^error: "abc" is not an OpenAI project id/],
-    ['no API key', ['route', '+17134810111', '--project', 'proj_abc'], '', 2, /^error: WAVIX_API_KEY is not set/],
-    ['a wrong API key', ['status', '+17134810111'], 'nope', 1, /^error: Wavix refused the API key \(401: Unauthenticated\.\): check WAVIX_API_KEY/],
-    ['a key without permission', ['route', '+17134810111', '--project', 'proj_abc'], READ_ONLY, 1, /^error: the Wavix API key lacks permission for PATCH \/v1\/numbers\/101 \(403: This action is unauthorized\.\)/],
-  ])('fails clearly on %s, changing nothing', async (_, args, key, code, message) => {
-    const result = await cli(args, key);
-    expect(result.code).toBe(code);
-    expect(result.stderr).toMatch(message);
-    expect(wavix.number(101)?.destination).toEqual([expect.objectContaining({ transport: 4 })]);
-  });
-
-  it('passes on what Wavix says when it refuses a change (422)', async () => {
-    await expect(new WavixClient(KEY, wavix.url).setSipUriDestination(101, 'not a sip uri')).rejects.toThrow(
-      'Wavix answered 422 to PATCH /v1/numbers/101: The given data was invalid. {"destinations.0.destination":["The destination must be a SIP URI (user@host)."]}',
-    );
-    expect(wavix.number(101)?.destination).toEqual([expect.objectContaining({ transport: 4 })]);
-  });
-
-  it('shows a number\'s routing and whether it reaches an OpenAI project', async () => {
-    const routed = await cli(['status', '17134810122']);
-    expect(routed.stdout).toBe(
-      `+17134810122 (Wavix id 102, Sales)\n  status:   active, 4 channels\n  routing:  SIP URI ${SIP} (priority 1)\n  OpenAI:   routed to project proj_XnGzQBp38qGPqjV5GaYVXVGY\n`,
-    );
-    const other = await cli(['status', '+17134810111']);
-    expect(other.stdout).toContain('OpenAI:   not routed to an OpenAI project (switchboard wavix route <number> --project <proj_id>)');
-    const asJson = JSON.parse((await cli(['status', '+17134810111', '--json'])).stdout);
-    expect(asJson).toMatchObject({ id: 101, number: '17134810111', destination: [{ transport: 4 }] });
+  it('a body that is not JSON -> 400; no bearer key -> 401', async () => {
+    expect((await patch('{destinations:')).status).toBe(400);
+    const anonymous = await fetch(`${wavix.url}/v1/numbers`);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toEqual({ error: true, message: 'Unauthenticated.' });
+    expect(wavix.number(1)?.destination).toEqual([]);
   });
 });

@@ -1,27 +1,52 @@
-import { describeRouting, isRoutedTo, routedProject, sipUriForProject, type WavixNumber } from '../../core/wavix/wavix-client';
+import { describeRouting, InvalidProjectIdError, isRoutedTo, routedProject, sipUriForProject, type WavixDestination } from '../../core/wavix/wavix-client';
 
-const SIP = 'proj_XnGzQBp38qGPqjV5GaYVXVGY@sip.api.openai.com;transport=tls';
-const number = (destination: WavixNumber['destination']): WavixNumber => ({ id: 1, number: '17134810111', destination });
+const PROJECT = 'proj_XnGzQBp38qGPqjV5GaYVXVGY';
+const SIP = `${PROJECT}@sip.api.openai.com;transport=tls`;
+const number = (...destination: WavixDestination[]) => ({ id: 1, number: '17134810111', destination });
+const sipUri = (destination: string, priority = 1): WavixDestination => ({ destination, priority, transport: 1 });
+const pstn = (destination: string, priority = 1): WavixDestination => ({ destination, priority, transport: 4 });
+const trunk = (label: string | null, priority = 1): WavixDestination => ({ destination: '', priority, transport: 5, trunk_id: 7, trunk_label: label });
 
-describe('Wavix routing helpers', () => {
-  it('builds the SIP URI of an OpenAI project, and refuses what is not a project id', () => {
-    expect(sipUriForProject('proj_XnGzQBp38qGPqjV5GaYVXVGY')).toBe(SIP);
-    expect(() => sipUriForProject('XnGzQBp38')).toThrow('"XnGzQBp38" is not an OpenAI project id (expected proj_...');
-    expect(() => sipUriForProject('proj_abc@evil.example')).toThrow(/is not an OpenAI project id/);
+describe('sipUriForProject', () => {
+  it("builds the project's SIP URI", () => {
+    expect(sipUriForProject(PROJECT)).toBe(SIP);
   });
 
-  it.each<[string, WavixNumber['destination'], string]>([
-    ['nothing', [], 'no inbound destination'],
-    ['a SIP URI', [{ destination: SIP, priority: 1, transport: 1 }], `SIP URI ${SIP} (priority 1)`],
-    ['PSTN then a trunk, by priority', [{ destination: '', priority: 2, transport: 5, trunk_id: 7, trunk_label: 'Office PBX' }, { destination: '+17135550100', priority: 1, transport: 4 }], 'PSTN +17135550100 (priority 1); then SIP trunk Office PBX (priority 2)'],
-  ])('describes %s', (_, destinations, text) => {
-    expect(describeRouting(number(destinations))).toBe(text);
+  it.each([['XnGzQBp38'], ['proj_'], ['proj_abc@evil.example'], [' proj_abc'], ['PROJ_abc']])('refuses %j', (value) => {
+    expect(() => sipUriForProject(value)).toThrow(InvalidProjectIdError);
+    expect(() => sipUriForProject(value)).toThrow(`"${value}" is not an OpenAI project id (expected proj_...`);
+  });
+});
+
+describe('describeRouting', () => {
+  it.each([
+    ['nothing', number(), 'no inbound destination'],
+    ['a SIP URI', number(sipUri(SIP)), `SIP URI ${SIP} (priority 1)`],
+    ['PSTN', number(pstn('+17135550100')), 'PSTN +17135550100 (priority 1)'],
+    ['a trunk by its label', number(trunk('Office PBX')), 'SIP trunk Office PBX (priority 1)'],
+    ['a trunk without a label', number(trunk(null)), 'SIP trunk #7 (priority 1)'],
+    ['several, lowest priority first', number(trunk('Office PBX', 2), pstn('+17135550100', 1)), 'PSTN +17135550100 (priority 1); then SIP trunk Office PBX (priority 2)'],
+  ])('%s', (_, n, text) => {
+    expect(describeRouting(n)).toBe(text);
   });
 
-  it('knows whether the first destination is the project', () => {
-    expect(isRoutedTo(number([{ destination: SIP, priority: 1, transport: 1 }]), SIP)).toBe(true);
-    expect(isRoutedTo(number([{ destination: '+17135550100', priority: 1, transport: 4 }, { destination: SIP, priority: 2, transport: 1 }]), SIP)).toBe(false);
-    expect(routedProject(number([{ destination: SIP, priority: 1, transport: 1 }]))).toBe('proj_XnGzQBp38qGPqjV5GaYVXVGY');
-    expect(routedProject(number([{ destination: 'desk@pbx.example.com', priority: 1, transport: 1 }]))).toBeUndefined();
+  it('copes with a number Wavix sent without the destination field', () => {
+    expect(describeRouting({ id: 1, number: '17134810111' })).toBe('no inbound destination');
+  });
+});
+
+describe('isRoutedTo and routedProject', () => {
+  it.each([
+    ['the SIP URI alone', number(sipUri(SIP)), true, PROJECT],
+    ['the SIP URI first, PSTN as fallback', number(pstn('+17135550100', 2), sipUri(SIP, 1)), true, PROJECT],
+    ['PSTN first, the SIP URI second', number(pstn('+17135550100', 1), sipUri(SIP, 2)), false, undefined],
+    ['another project', number(sipUri('proj_other@sip.api.openai.com;transport=tls')), false, 'proj_other'],
+    ['the project without ;transport=tls', number(sipUri(`${PROJECT}@sip.api.openai.com`)), false, PROJECT],
+    ['a PBX', number(sipUri('desk@pbx.example.com')), false, undefined],
+    ['the project host as a PSTN value', number(pstn(SIP)), false, undefined],
+    ['nothing', number(), false, undefined],
+  ])('%s', (_, n, routed, project) => {
+    expect(isRoutedTo(n, SIP)).toBe(routed);
+    expect(routedProject(n)).toBe(project);
   });
 });
