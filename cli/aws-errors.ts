@@ -24,8 +24,10 @@ export function describeAwsError(err: unknown, region: string | undefined): stri
   if (name === 'UnrecognizedClientException' || name === 'InvalidClientTokenId' || name === 'ExpiredTokenException' || name === 'ExpiredToken') {
     return `AWS rejected the credentials (${name}): refresh them (e.g. \`aws sso login\`) and try again`;
   }
-  if (name === 'ResourceNotFoundException' && /table/i.test(message)) {
-    return `${message}: the table does not exist here; is this the right stack and region?`;
+  if (name === 'ResourceNotFoundException') {
+    return /secret/i.test(message)
+      ? `${message}: the secret does not exist here; is this the right stack and region?`
+      : `${message}: the table does not exist here; is this the right stack and region?`;
   }
   if (name === 'ValidationException' && /index/i.test(message)) {
     return `${message}: this table is not a Switchboard calls table (it lacks Switchboard's indexes)`;

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { parse as parseYaml } from 'yaml';
 import { OUTPUTS } from '../../core/runtime/contract';
@@ -89,7 +90,7 @@ describe('the operator CLI against a deployed stack (stack outputs from a CloudF
     it('lists the Switchboard stacks it finds when neither --stack nor --endpoint is given', async () => {
       const result = await runCli(['calls', 'list'], { env: aws.env });
       expect(result).toMatchObject({ code: 2 });
-      expect(result.stderr).toContain('say which Switchboard to use: --stack <name> (found: Switchboard-dev-Calls), or --endpoint <url>');
+      expect(result.stderr).toMatch(/say which Switchboard to use: --stack <name> \(found: Switchboard-dev-Calls(, Switchboard-old-Calls)?\), or --endpoint <url>/);
     });
 
     it('says when the stack is not in this region', async () => {
@@ -111,6 +112,19 @@ describe('the operator CLI against a deployed stack (stack outputs from a CloudF
       });
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/^error: no AWS credentials found: set AWS_PROFILE/);
+    });
+
+    it('says when the stack names tables that are not Switchboard\'s', async () => {
+      await createDynamoDBClient({ endpoint: dynamodb.endpoint }).send(
+        new CreateTableCommand({ TableName: 'SomeoneElsesTable', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] }),
+      );
+      aws.stacks.push({ name: 'Switchboard-old-Calls', outputs: { [OUTPUTS.numbersTable]: 'GoneNumbersTable', [OUTPUTS.callsTable]: 'SomeoneElsesTable' } });
+      const missing = await cli(['numbers', 'list', '--stack', 'old']);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/^error: .*the table does not exist here; is this the right stack and region\?\n$/);
+      const foreign = await cli(['calls', 'list', '--stack', 'old']);
+      expect(foreign.code).toBe(1);
+      expect(foreign.stderr).toMatch(/^error: .*this table is not a Switchboard calls table \(it lacks Switchboard's indexes\)\n$/);
     });
 
     it('refuses a stack that is not a Switchboard call stack', async () => {
