@@ -17,6 +17,8 @@ export interface CpuShare {
   node: number;
   /** The project's own functions that took the most time, with their share of busy time. */
   topOwn: { fn: string; share: number }[];
+  /** The packages (or Node) that took the most time, with their share of busy time. */
+  topPackages: { name: string; share: number }[];
 }
 
 /**
@@ -28,6 +30,7 @@ export function cpuShare(profileData: unknown, root: string): CpuShare {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const totals = { ours: 0, dependencies: 0, node: 0 };
   const own = new Map<string, number>();
+  const packages = new Map<string, number>();
   profile.samples.forEach((id, i) => {
     const frame = byId.get(id)!.callFrame;
     const dt = profile.timeDeltas[i] ?? 0;
@@ -37,8 +40,15 @@ export function cpuShare(profileData: unknown, root: string): CpuShare {
       totals.ours += dt;
       const key = `${frame.functionName || '(anonymous)'} ${url.slice(root.length + 1)}`;
       own.set(key, (own.get(key) ?? 0) + dt);
-    } else if (url.includes('/node_modules/')) totals.dependencies += dt;
-    else totals.node += dt;
+    } else if (url.includes('/node_modules/')) {
+      totals.dependencies += dt;
+      const name = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)![1];
+      packages.set(name, (packages.get(name) ?? 0) + dt);
+    } else {
+      totals.node += dt;
+      const name = frame.url ? 'node' : `(${frame.functionName || 'native'})`;
+      packages.set(name, (packages.get(name) ?? 0) + dt);
+    }
   });
   const busy = totals.ours + totals.dependencies + totals.node;
   return {
@@ -46,5 +56,6 @@ export function cpuShare(profileData: unknown, root: string): CpuShare {
     dependencies: totals.dependencies / busy,
     node: totals.node / busy,
     topOwn: [...own].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([fn, t]) => ({ fn, share: t / busy })),
+    topPackages: [...packages].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([name, t]) => ({ name, share: t / busy })),
   };
 }

@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   const capacity = await benchWorkerCapacity(steps);
   log(JSON.stringify(capacity, null, 2));
   const file = join(__dirname, '../docs/benchmarks.md');
+  writeFileSync(join(__dirname, '../docs/benchmarks.json'), JSON.stringify({ machine: machine(), webhook, coldStart, capacity }, null, 2) + '\n');
   writeFileSync(file, report(webhook, coldStart, capacity));
   log(`wrote ${file}`);
 }
@@ -105,14 +106,17 @@ ${capacity.runs.map((r) => row([r.worker, r.store, r.calls, r.eventToStoredP50Ms
 
 - Largest K within the targets: **${capacity.capacity.none}** calls with a store that keeps nothing (the worker's own
   limit), **${capacity.capacity.dynalite}** with dynalite as the store (target: at least 1000 on one core, under 100 KiB of heap per call).
-- With a store that keeps nothing, the worker stays far inside the latency targets at every K
-  tried; its cost is ~${oursAtCompare?.cpuMicrosPerEvent ?? '?'} µs of CPU per sideband event and ~${oursAtCompare?.heapKiBPerCall ?? '?'} KiB of heap per call.
-- With dynalite, the limit is the store: every transcript entry, action and token count is an
-  UpdateItem as it happens (never only at the end), and each one costs about a millisecond of CPU
-  in the AWS SDK on the worker's side (serialisation, signing) and more in dynalite, a single
-  Node process. That is what the stored p99 measures past a few hundred calls. Real DynamoDB
-  is not one process; the worker's CPU per write is the limit that remains there, and what to
-  improve next is coalescing a call's writes that arrive while one is in flight.
+- With a store that keeps nothing, the worker's cost is ~${oursAtCompare?.cpuMicrosPerEvent ?? '?'} µs of CPU per sideband event and
+  ~${oursAtCompare?.heapKiBPerCall ?? '?'} KiB of heap per call; what first misses a target as K grows is the tool-call-to-refer tail, when
+  one core runs out for the sideband traffic of that many calls and the refer waits its turn.
+- With dynalite, the limit is the writes: every transcript entry, action and token count is an
+  UpdateItem made as it happens (never only at the end), and a CPU profile of the worker shows
+  where its time goes in the first run that missed a target:
+${capacity.runs.filter((r) => r.cpu && r.store === 'dynalite').slice(0, 1).map((r) => `  at ${r.calls} calls, ${round(r.cpu!.ours * 100, 1)}% in Switchboard's own code, ${round(r.cpu!.dependencies * 100, 1)}% in packages (${r.cpu!.topPackages.filter((p) => !p.name.startsWith('(') && p.name !== 'node').map((p) => `${p.name} ${round(p.share * 100, 1)}%`).join(', ')}), ${round(r.cpu!.node * 100, 1)}% in Node itself (${r.cpu!.topPackages.filter((p) => p.name.startsWith('(') || p.name === 'node').map((p) => `${p.name} ${round(p.share * 100, 1)}%`).join(', ')}: HTTP and socket writes, GC).`).join('\n') || '  (no run missed a target)'}
+  That is the AWS SDK and HTTP cost of one request per write, on the worker's one core; dynalite
+  (one Node process) adds its own latency on top. The fix that remains is to coalesce a call's
+  writes that arrive while one is in flight into one UpdateItem (an agent's transcript and its
+  token usage arrive together), which cuts the requests per event; it is not done yet.
 
 ## 4. Next to the official path
 

@@ -15,6 +15,7 @@ import { startOpenAIEmulator, type ConversationScript } from '../local/openai-em
 import { DEMO_CALLER, demoNumber } from '../local/simulation';
 import { wallClock } from './hosts/bench-control';
 import { spawnHost } from './spawn-host';
+import { cpuShare, type CpuShare } from './cpu-profile';
 import { percentile, round } from './stats';
 
 const API_KEY = 'sk-bench-worker';
@@ -54,6 +55,8 @@ export interface CapacityRun {
   cpuMicrosPerEvent: number;
   completedCalls: number;
   meetsTargets: boolean;
+  /** Where the worker's CPU went, from a V8 profile of a repeat of a run that missed a target (profiling slows the worker, so that repeat is not timed). */
+  cpu?: CpuShare;
 }
 
 /** The SDK's sideband client only dials wss://, so the official path reaches the emulator through TLS on loopback. */
@@ -69,7 +72,7 @@ async function tlsInFront(port: number): Promise<{ baseURL: string; close(): voi
   return { baseURL: `https://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, close: () => server.close() };
 }
 
-async function runOnce(worker: 'switchboard-worker' | 'official-worker', dynamodb: LocalDynamoDB | undefined, calls: number): Promise<CapacityRun> {
+async function runOnce(worker: 'switchboard-worker' | 'official-worker', dynamodb: LocalDynamoDB | undefined, calls: number, profile = false): Promise<CapacityRun> {
   const sentAt = new Map<string, number>();
   const toolAt = new Map<string, number>();
   const referAt = new Map<string, number>();
@@ -99,6 +102,7 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', dynamod
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
     const baseline = await host.memory();
+    if (profile) await host.startProfile();
     const cpuBefore = await host.cpuMicros();
     const eventsBefore = events;
     const started = Date.now();
@@ -121,6 +125,7 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', dynamod
     const deadline = Date.now() + 60_000;
     while (referAt.size < calls && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
     const cpu = (await host.cpuMicros()) - cpuBefore;
+    const cpuSplit = profile ? cpuShare(await host.stopProfile(), join(__dirname, '..')) : undefined;
     const stored = (await (await fetch(`http://127.0.0.1:${host.port}/stored`)).json()) as Record<string, number>;
     const storeLatency = [...sentAt].filter(([id]) => stored[id] !== undefined).map(([id, at]) => stored[id] - at);
     const referLatency = [...referAt].map(([callId, at]) => at - toolAt.get(callId)!);
@@ -139,7 +144,8 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', dynamod
       completedCalls: referAt.size,
     };
     const complete = storeLatency.length >= sentAt.size * 0.99 && referAt.size === calls;
-    return { ...result, meetsTargets: complete && result.eventToStoredP99Ms < 50 && result.toolToReferP99Ms < 20 };
+    const meetsTargets = complete && result.eventToStoredP99Ms < 50 && result.toolToReferP99Ms < 20;
+    return { ...result, meetsTargets, ...(cpuSplit && { cpu: cpuSplit }) };
   } finally {
     await host.stop();
     tls.close();
@@ -158,25 +164,29 @@ export interface CapacityResult {
  * calls until the latency targets are missed; with DynamoDB (dynalite) and with a store that
  * keeps nothing; then the official path at the same load, for the ratios.
  */
-export async function benchWorkerCapacity(steps: number[]): Promise<CapacityResult> {
+export async function benchWorkerCapacity(steps: number[], stores: ('none' | 'dynalite')[] = ['none', 'dynalite']): Promise<CapacityResult> {
   const runs: CapacityRun[] = [];
   const capacity: Record<string, number> = {};
   const dynamodb = await startDynaliteProcess();
   await ensureTables(createDynamoDBClient({ endpoint: dynamodb.endpoint }), LOCAL_TABLE_NAMES);
   await new NumbersStore(createDocumentClient({ endpoint: dynamodb.endpoint }), LOCAL_TABLE_NAMES.numbers).put(demoNumber());
   try {
-    for (const store of [undefined, dynamodb]) {
-      const label = store ? 'dynalite' : 'none';
+    for (const label of stores) {
+      const store = label === 'dynalite' ? dynamodb : undefined;
       capacity[label] = 0;
       for (const calls of steps) {
         const run = await runOnce('switchboard-worker', store, calls);
-        runs.push(run);
         process.stderr.write(`${JSON.stringify(run)}\n`);
-        if (!run.meetsTargets) break;
+        if (!run.meetsTargets) {
+          // Find out where the time goes at the load that missed a target.
+          runs.push({ ...run, cpu: (await runOnce('switchboard-worker', store, calls, true)).cpu });
+          break;
+        }
+        runs.push(run);
         capacity[label] = calls;
       }
     }
-    const compareAt = Math.max(capacity.none, steps[0]);
+    const compareAt = Math.max(capacity.none ?? 0, steps[0]);
     const official = await runOnce('official-worker', undefined, compareAt);
     runs.push(official);
     process.stderr.write(`${JSON.stringify(official)}\n`);
@@ -188,5 +198,6 @@ export async function benchWorkerCapacity(steps: number[]): Promise<CapacityResu
 
 if (require.main === module) {
   const steps = (process.env.BENCH_CALLS ?? '250,500,1000,1500,2000').split(',').map(Number);
-  void benchWorkerCapacity(steps).then((r) => console.log(JSON.stringify(r, null, 2)));
+  const stores = (process.env.BENCH_STORES ?? 'none,dynalite').split(',') as ('none' | 'dynalite')[];
+  void benchWorkerCapacity(steps, stores).then((r) => console.log(JSON.stringify(r, null, 2)));
 }
