@@ -38,23 +38,29 @@ export async function startWorkerService(env: NodeJS.ProcessEnv = process.env): 
   const db = createDocumentClient();
   const holdSeconds = positiveIntEnv(ENV.workerHoldSeconds, CALL_VISIBILITY_SECONDS, env);
   const protection = taskProtection(env.ECS_AGENT_URI, log);
+  const capacity = positiveIntEnv(ENV.workerCapacity, 200, env);
   const worker = new CallWorker({
     id: `${env.ECS_CONTAINER_METADATA_URI_V4?.split('/').pop() ?? 'worker'}-${process.pid}`,
     source: new SqsCallSource(new SQSClient({}), settings.queueUrl),
     store: new LiveCallStore(db, settings.tables.calls),
     numbers: new NumbersStore(db, settings.tables.numbers),
     openai,
-    connect: (callId) => openSideband(callId, openai.baseURL, apiKey, { retryForMs: 30_000 }),
-    capacity: positiveIntEnv(ENV.workerCapacity, 200, env),
+    connect: (callId) => openSideband(callId, openai.baseURL, apiKey, { retryForMs: 30_000, refreshApiKey: apiKeySecret && (() => apiKeySecret.refresh()) }),
+    capacity,
     log,
     timings: { holdSeconds, heartbeatMs: positiveIntEnv(ENV.workerHeartbeatSeconds, HEARTBEAT_SECONDS, env) * 1000 },
-    onActiveCalls: (active) => protection.holding(active > 0),
+    onActiveCalls: (active) => void protection.holding(active > 0),
+    onCallEnded: () => counts.ended++,
   });
   const health = await serveHealth(positiveIntEnv(ENV.healthPort, WORKER_HEALTH_PORT, env), worker);
-  const metrics = setInterval(() => emitMetrics(worker, counts), 60_000);
+  const metrics = setInterval(() => {
+    emitMetrics(worker, counts);
+    // Also renews scale-in protection before it runs out on a task that is never idle.
+    void protection.holding(worker.activeCalls > 0);
+  }, 60_000);
   emitMetrics(worker, counts);
   worker.start();
-  log.info('worker started', { capacity: positiveIntEnv(ENV.workerCapacity, 200, env), healthPort: (health.address() as AddressInfo).port });
+  log.info('worker started', { capacity, healthPort: (health.address() as AddressInfo).port });
 
   const drainMs = positiveIntEnv(ENV.workerDrainSeconds, DEFAULT_DRAIN_SECONDS, env) * 1000;
   return {
@@ -116,13 +122,10 @@ function emitMetrics(worker: CallWorker, counts: { errors: number; ended: number
   process.stdout.write(JSON.stringify(line) + '\n');
 }
 
-/** Counts error lines (the WorkerErrors metric) and ended calls, in this log and its children. */
-function countingErrors(log: Log, counts: { errors: number; ended: number }): Log {
+/** Counts error lines (the WorkerErrors metric), in this log and its children. */
+function countingErrors(log: Log, counts: { errors: number }): Log {
   return {
-    info: (message, fields) => {
-      if (message === 'call ended') counts.ended++;
-      log.info(message, fields);
-    },
+    info: log.info,
     warn: log.warn,
     error: (message, fields) => {
       counts.errors++;

@@ -1,5 +1,8 @@
-import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { CallDelivery, CallSource, QueuedCall } from './call-queue';
+
+/** SQS hands out at most this many messages per ReceiveMessage. */
+const SQS_BATCH = 10;
 
 /** The worker side of the call queue in AWS: long polls, visibility heartbeats, delete on completion. */
 export class SqsCallSource implements CallSource {
@@ -10,42 +13,55 @@ export class SqsCallSource implements CallSource {
     private readonly waitSeconds = 20,
   ) {}
 
+  /** Long-polls for the first batch; while batches come back full and there is room, takes more without waiting. */
   async receive(max: number, visibilitySeconds: number, signal?: AbortSignal): Promise<CallDelivery[]> {
-    if (signal?.aborted) return [];
-    let messages;
-    try {
-      ({ Messages: messages } = await this.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: this.queueUrl,
-          MaxNumberOfMessages: Math.max(1, Math.min(max, 10)),
-          WaitTimeSeconds: this.waitSeconds,
-          VisibilityTimeout: visibilitySeconds,
-          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-        }),
-        { abortSignal: signal },
-      ));
-    } catch (err) {
-      if (signal?.aborted) return [];
-      throw err;
+    const deliveries: CallDelivery[] = [];
+    let wait = this.waitSeconds;
+    while (deliveries.length < max && !signal?.aborted) {
+      const want = Math.min(max - deliveries.length, SQS_BATCH);
+      let messages: Message[];
+      try {
+        ({ Messages: messages = [] } = await this.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: this.queueUrl,
+            MaxNumberOfMessages: want,
+            WaitTimeSeconds: wait,
+            VisibilityTimeout: visibilitySeconds,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          }),
+          { abortSignal: signal },
+        ));
+      } catch (err) {
+        // Messages already taken stay with the caller; an abort is the way a long poll stops.
+        if (signal?.aborted || deliveries.length > 0) break;
+        throw err;
+      }
+      deliveries.push(...messages.flatMap((message) => this.delivery(message)));
+      if (messages.length < want) break;
+      wait = 0;
     }
-    return (messages ?? []).flatMap((message) => {
-      const call = parseCall(message.Body);
-      const handle = message.ReceiptHandle!;
-      const visibility = (VisibilityTimeout: number) =>
-        this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: handle, VisibilityTimeout })).then(() => undefined);
-      const remove = () => this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: handle })).then(() => undefined);
-      // Not something the webhook wrote: left alone, it lands in the dead-letter queue for a person to see.
-      if (!call) return [];
-      return [
-        {
-          call,
-          receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
-          extend: (seconds: number) => visibility(seconds),
-          complete: remove,
-          release: () => visibility(0),
+    return deliveries;
+  }
+
+  private delivery(message: Message): CallDelivery[] {
+    const call = parseCall(message.Body);
+    // Not something the webhook wrote: left alone, it lands in the dead-letter queue for a person to see.
+    if (!call || !message.ReceiptHandle) return [];
+    const handle = message.ReceiptHandle;
+    const visibility = async (VisibilityTimeout: number) => {
+      await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: handle, VisibilityTimeout }));
+    };
+    return [
+      {
+        call,
+        receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
+        extend: (seconds) => visibility(seconds),
+        complete: async () => {
+          await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: handle }));
         },
-      ];
-    });
+        release: () => visibility(0),
+      },
+    ];
   }
 }
 

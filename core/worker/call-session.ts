@@ -7,15 +7,19 @@ import type { NumberConfig } from '../numbers/config';
 import type { Log } from '../runtime/log';
 import type { StoredCall } from '../store/calls-store';
 import type { CallEnding, LiveCalls } from '../store/live-call-store';
-import { CallNotFoundError, listen, type Sideband } from './sideband';
-import { planTransfer, sayExactly, transferFailedNote, WRAP_UP_INSTRUCTIONS } from './tools';
+import { afterClose, attachFailedEnding, durationSeconds, QUICK_DROP_MS, reattachFailedEnding, type PlannedEnding } from './ending';
+import { listen, type Sideband } from './sideband';
+import { END_CALL_OUTPUT, planTransfer, sayExactly, transferFailedNote, unknownToolOutput, WRAP_UP_INSTRUCTIONS } from './tools';
 
 export interface SessionTimings {
   /** A transfer whose call has not left by then is reported to the model as failed. */
   transferTimeoutMs: number;
-  /** Hang up after this long even if the goodbye's audio never reports that it stopped. */
+  /**
+   * Hang up after this long even if the goodbye's audio never reports that it stopped: counted
+   * from the tool call, and again from the goodbye's `response.done`.
+   */
   hangupTimeoutMs: number;
-  /** After our `/hangup` or `/refer`, close the socket ourselves if OpenAI has not by then. */
+  /** After our `/hangup` or a hand-back, drop the socket ourselves if it has not closed by then. */
   closeGraceMs: number;
   /** OpenAI ends every session at 60 minutes; past this, the call is recorded as ended by that cap. */
   sessionCapMs: number;
@@ -23,7 +27,7 @@ export interface SessionTimings {
 
 export const DEFAULT_SESSION_TIMINGS: SessionTimings = {
   transferTimeoutMs: 10_000,
-  hangupTimeoutMs: 8_000,
+  hangupTimeoutMs: 5_000,
   closeGraceMs: 3_000,
   sessionCapMs: 60 * 60_000 + 30_000,
 };
@@ -35,6 +39,8 @@ export interface CallSessionDeps {
   openai: Pick<OpenAI, 'realtime'>;
   /** Opens (or re-opens) the call's sideband; rejects with CallNotFoundError when the call is gone. */
   connect: () => Promise<Sideband>;
+  /** Whether this worker still holds the call's lease: only the owner runs a tool. */
+  ownsCall: () => Promise<boolean>;
   log: Log;
   timings: SessionTimings;
   /** The webhook could not confirm the accept: a 404 on attach means it never happened. */
@@ -42,11 +48,14 @@ export interface CallSessionDeps {
   now?: () => number;
 }
 
-export type SessionEnd = { kind: 'ended'; ending: CallEnding } | { kind: 'handed-back' };
+/**
+ * `handed-back`: let go on purpose (drain), the call is live for the next worker.
+ * `lost`: another worker took the call over (this one's lease ran out).
+ */
+export type SessionEnd = { kind: 'ended'; ending: CallEnding } | { kind: 'handed-back' } | { kind: 'lost' };
 
-type PlannedEnding = Pick<CallEnding, 'outcome' | 'reason' | 'transferTarget'>;
-
-const LEADING_TYPE = /^\{\s*"type"\s*:\s*"([^"]+)"/;
+// The top-level type, first or right after `event_id` (OpenAI's documented order).
+const LEADING_TYPE = /^\{\s*(?:"event_id"\s*:\s*"[^"]*"\s*,\s*)?"type"\s*:\s*"([^"]+)"/;
 
 /** The server events a session acts on; every other type is ignored. */
 const HANDLED = new Set([
@@ -73,17 +82,20 @@ interface ServerEvent {
  */
 export class CallSession {
   private socket: WebSocket | undefined;
+  private attachedAt = 0;
+  private quickDrops = 0;
   private readonly now: () => number;
   private readonly callId: string;
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Per-call write order: each write starts after the previous one settled. */
   private writes: Promise<unknown> = Promise.resolve();
-  private planned: PlannedEnding | undefined;
+  /** How the call ends when it leaves because of us (hangup or refer sent, or answered 404). */
+  private leaving: PlannedEnding | undefined;
   private transfer: { name: string; watchdog: NodeJS.Timeout } | undefined;
   private goodbye: { reason: string; responseId?: string; responseDone: boolean; timer: NodeJS.Timeout } | undefined;
   private hungUp = false;
   private finished = false;
-  private handingBack = false;
+  private handingBack: 'drain' | 'lease-lost' | undefined;
   private readonly handledTools: Set<string>;
   private readonly speechStartedAt = new Map<string, string>();
   private readonly responseStartedAt = new Map<string, string>();
@@ -106,32 +118,50 @@ export class CallSession {
 
   /** Attaches to the call and resolves when it ended or was handed back. */
   async run(): Promise<SessionEnd> {
+    let sideband: Sideband;
     try {
-      this.attach(await this.deps.connect());
+      sideband = await this.deps.connect();
     } catch (err) {
-      const reason = err instanceof CallNotFoundError ? (this.deps.acceptUnconfirmed ? 'accept-unconfirmed' : 'call-not-found') : `sideband-unreachable: ${(err as Error).message}`;
-      this.deps.log.error('could not attach to the call', { reason });
-      await this.finish({ outcome: 'failed', reason });
+      if (this.handingBack) return this.ended;
+      const ending = attachFailedEnding(err, this.deps.acceptUnconfirmed ?? false);
+      this.deps.log.error('could not attach to the call', { reason: ending.reason });
+      await this.finish(ending);
       return this.ended;
     }
+    if (this.handingBack) {
+      sideband.socket.close();
+      return this.ended;
+    }
+    this.attach(sideband);
     this.greetOnce();
     this.scheduleLimits();
     return this.ended;
   }
 
-  /** Lets go of the call without ending it (drain, or the lease was lost): another worker takes over. */
-  handBack(): void {
-    if (this.finished) return;
-    this.handingBack = true;
+  /**
+   * Lets go of the call without ending it: `drain` (the worker stops; the call is live for the
+   * next one) or `lease-lost` (another worker has it).
+   */
+  handBack(why: 'drain' | 'lease-lost'): void {
+    if (this.finished || this.handingBack) return;
+    this.handingBack = why;
     this.clearTimers();
-    if (this.socket) this.socket.close(1000, 'worker handing the call over');
-    else this.resolveEnd({ kind: 'handed-back' });
+    const socket = this.socket;
+    if (!socket) return this.resolveEnd(this.handedBack());
+    socket.close(1000, 'worker handing the call over');
+    // A close handshake nobody answers would hold the drain up for ws's 30 s.
+    this.timer(this.deps.timings.closeGraceMs, () => socket.terminate());
+  }
+
+  private handedBack(): SessionEnd {
+    return { kind: this.handingBack === 'lease-lost' ? 'lost' : 'handed-back' };
   }
 
   private attach(sideband: Sideband): void {
     const { socket } = sideband;
     this.socket = socket;
-    socket.once('close', (code) => void this.onClose(socket, code));
+    this.attachedAt = this.now();
+    socket.once('close', (code, reason) => void this.onClose(socket, code, reason.toString()));
     socket.on('error', (err) => this.deps.log.warn('sideband socket error', { error: err }));
     listen(sideband, (text) => this.onMessage(text));
   }
@@ -178,25 +208,26 @@ export class CallSession {
   }
 
   private scheduleLimits(): void {
-    const startedAt = this.startedAt;
     const maxSeconds = this.deps.config?.limits.maxCallSeconds;
-    if (maxSeconds !== undefined) this.timer(startedAt + maxSeconds * 1000 - this.now(), () => this.wrapUp());
-    this.timer(startedAt + this.deps.timings.sessionCapMs - this.now(), () => {
-      this.deps.log.warn('call outlived OpenAI\'s 60-minute session cap');
-      void this.finish({ outcome: 'completed', reason: 'session-limit' }).then(() => this.socket?.terminate());
+    if (maxSeconds !== undefined) this.timer(this.startedAt + maxSeconds * 1000 - this.now(), () => this.wrapUp());
+    this.timer(this.startedAt + this.deps.timings.sessionCapMs - this.now(), () => {
+      this.deps.log.warn("call outlived OpenAI's 60-minute session cap");
+      void this.finish({ outcome: 'completed', reason: 'session-limit' });
     });
   }
 
   private wrapUp(): void {
-    if (this.planned) return;
+    if (this.goodbye || this.leaving) return;
     this.action('time-limit', { maxCallSeconds: this.deps.config?.limits.maxCallSeconds });
+    // Time is up even mid-sentence: a response in progress would refuse the wrap-up's response.create.
+    if (this.responseStartedAt.size > 0) this.send({ type: 'response.cancel' });
     this.send({ type: 'response.create', response: { instructions: WRAP_UP_INSTRUCTIONS } });
     this.hangUpAfterGoodbye('max-duration');
   }
 
   private onMessage(text: string): void {
-    // Most of the stream is deltas nobody here needs: skip them without parsing, when the type
-    // leads the event (as OpenAI and the emulator send it); anything else is parsed.
+    // Most of the stream is deltas nobody here needs: skip them without parsing when the type
+    // leads the event (alone or after event_id, as OpenAI sends it); anything else is parsed.
     const leading = LEADING_TYPE.exec(text);
     if (leading && !HANDLED.has(leading[1])) return;
     let event: ServerEvent;
@@ -244,7 +275,7 @@ export class CallSession {
         break;
       }
       case 'response.function_call_arguments.done':
-        this.onFunctionCall(String(event.call_id), String(event.name), String(event.arguments ?? '{}'));
+        void this.onFunctionCall(String(event.call_id), String(event.name), String(event.arguments ?? '{}'));
         break;
     }
   }
@@ -260,59 +291,77 @@ export class CallSession {
       const tokens = { inputTokens: usage.input_tokens ?? 0, outputTokens: usage.output_tokens ?? 0, totalTokens: usage.total_tokens ?? 0 };
       this.persist(() => this.deps.store.addUsage(this.callId, tokens), 'token usage');
     }
-    if (this.goodbye && response?.id && response.id === this.goodbye.responseId) this.goodbye.responseDone = true;
+    if (this.goodbye && response?.id && response.id === this.goodbye.responseId) {
+      this.goodbye.responseDone = true;
+      // Its audio plays for a while after the response is generated: give it the full time again.
+      this.clearTimer(this.goodbye.timer);
+      this.goodbye.timer = this.timer(this.deps.timings.hangupTimeoutMs, () => void this.hangUp());
+    }
   }
 
-  private onFunctionCall(toolCallId: string, name: string, args: string): void {
+  private async onFunctionCall(toolCallId: string, name: string, args: string): Promise<void> {
     // A re-attached socket or a second delivery must not run a tool twice.
     if (this.handledTools.has(toolCallId)) return;
     this.handledTools.add(toolCallId);
-    if (name === TRANSFER_TOOL) return void this.startTransfer(toolCallId, args);
+    // Two workers can briefly share a call (one's lease ran out while it stalled): only the owner acts.
+    const owner = await this.deps.ownsCall().catch((err: unknown) => {
+      this.deps.log.warn('could not check the lease; running the tool', { error: err });
+      return true;
+    });
+    if (this.finished || this.handingBack) return;
+    if (!owner) {
+      this.deps.log.warn('another worker holds the call; leaving the tool call to it', { tool: name });
+      return this.handBack('lease-lost');
+    }
+    if (name === TRANSFER_TOOL) return this.startTransfer(toolCallId, args);
     if (name === END_CALL_TOOL && this.deps.config?.endCall.enabled) {
-      this.toolOutput(toolCallId, { status: 'ending the call after your goodbye' });
+      // The answer lets the model say goodbye if it has not yet; the line is hung up once that has played.
+      this.toolOutput(toolCallId, END_CALL_OUTPUT);
       this.send({ type: 'response.create' });
       this.action('end-call', { toolCallId });
       return this.hangUpAfterGoodbye('agent-hung-up');
     }
-    this.toolOutput(toolCallId, { error: `no tool named ${name}` });
+    this.toolOutput(toolCallId, unknownToolOutput(name));
     this.send({ type: 'response.create' });
     this.action('tool-refused', { toolCallId, name });
   }
 
-  private toolOutput(toolCallId: string, output: unknown): void {
-    this.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: toolCallId, output: JSON.stringify(output) } });
+  private toolOutput(toolCallId: string, output: string): void {
+    this.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: toolCallId, output } });
   }
 
   private async startTransfer(toolCallId: string, args: string): Promise<void> {
     const plan = planTransfer(this.deps.config, args);
+    this.toolOutput(toolCallId, plan.output);
     if (plan.kind === 'refuse') {
-      this.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: toolCallId, output: plan.output } });
       this.send({ type: 'response.create' });
       this.action('transfer-refused', { toolCallId, arguments: args });
       return;
     }
-    // No response.create: the caller is leaving; the agent said it is transferring before calling the tool.
-    this.toolOutput(toolCallId, { status: 'transferring', target: plan.name });
+    // No response.create: the agent announced the transfer before calling the tool (its
+    // description says so), and more speech would only be cut off by the transfer.
     this.action('transfer', { toolCallId, target: plan.name, uri: plan.uri });
-    this.planned = { outcome: 'transferred', transferTarget: plan.uri };
+    this.leaving = { outcome: 'transferred', transferTarget: plan.uri };
     const watchdog = this.timer(this.deps.timings.transferTimeoutMs, () => this.transferFailed(plan.name, 'call-did-not-leave'));
     this.transfer = { name: plan.name, watchdog };
     try {
       await this.deps.openai.realtime.calls.refer(this.callId, { target_uri: plan.uri });
     } catch (err) {
       if (err instanceof APIError && err.status === 404) {
-        this.planned = { outcome: 'completed', reason: 'caller-hung-up' };
+        this.clearTimer(watchdog);
+        this.leaving = { outcome: 'completed', reason: 'caller-hung-up' };
         return;
       }
       this.transferFailed(plan.name, `refer-failed${err instanceof APIError && err.status ? `-${err.status}` : ''}`);
     }
   }
 
+  /** The call did not leave (refer refused, or 200 with nothing after it): the agent carries on. */
   private transferFailed(name: string, reason: string): void {
     if (!this.transfer || this.finished) return;
     this.clearTimer(this.transfer.watchdog);
     this.transfer = undefined;
-    this.planned = undefined;
+    this.leaving = undefined;
     this.deps.log.warn('transfer did not go through', { target: name, reason });
     this.action('transfer-failed', { target: name, reason });
     this.send({ type: 'conversation.item.create', item: { type: 'message', role: 'system', content: [{ type: 'input_text', text: transferFailedNote(name) }] } });
@@ -321,7 +370,6 @@ export class CallSession {
 
   /** Lets the agent's goodbye play out (its response done, then its audio stopped), then hangs up. */
   private hangUpAfterGoodbye(reason: string): void {
-    this.planned = { outcome: 'completed', reason };
     const timer = this.timer(this.deps.timings.hangupTimeoutMs, () => void this.hangUp());
     this.goodbye = { reason, responseDone: false, timer };
   }
@@ -331,14 +379,17 @@ export class CallSession {
     this.hungUp = true;
     this.clearTimer(this.goodbye.timer);
     this.action('hangup', { reason: this.goodbye.reason });
+    // Set first: OpenAI may close the socket before it answers.
+    this.leaving = { outcome: 'completed', reason: this.goodbye.reason };
     try {
       await this.deps.openai.realtime.calls.hangup(this.callId);
     } catch (err) {
       if (err instanceof APIError && err.status === 404) {
-        this.planned = { outcome: 'completed', reason: 'caller-hung-up' };
+        this.leaving = { outcome: 'completed', reason: 'caller-hung-up' };
       } else {
         // The call goes on; the caller, the time limit or OpenAI's session cap will end it.
         this.hungUp = false;
+        this.leaving = undefined;
         this.deps.log.error('hangup failed; the call goes on', { error: err });
         this.action('hangup-failed', { status: err instanceof APIError ? err.status : undefined });
         return;
@@ -348,22 +399,27 @@ export class CallSession {
     this.timer(this.deps.timings.closeGraceMs, () => this.socket?.terminate());
   }
 
-  private async onClose(socket: WebSocket, code: number): Promise<void> {
+  private async onClose(socket: WebSocket, code: number, reason: string): Promise<void> {
     if (socket !== this.socket || this.finished) return;
     this.socket = undefined;
-    if (this.handingBack) return this.resolveEnd({ kind: 'handed-back' });
-    if (this.planned && (this.hungUp || this.transfer || this.planned.reason === 'caller-hung-up')) return void this.finish(this.planned);
-    // The socket dropped: the call may still be live (re-open it) or the caller hung up (404).
+    if (this.handingBack) return this.resolveEnd(this.handedBack());
+    this.quickDrops = this.now() - this.attachedAt < QUICK_DROP_MS ? this.quickDrops + 1 : 0;
+    const next = afterClose(code, reason, this.leaving, this.quickDrops);
+    if (next.kind === 'finish') {
+      if (next.hangUp) await this.deps.openai.realtime.calls.hangup(this.callId).catch(() => undefined);
+      return this.finish(next.ending);
+    }
+    // The close alone does not say whether the call is over: re-attach, and a 404 tells.
     this.deps.log.info('sideband closed; re-attaching', { code });
+    if (next.delayMs > 0) await new Promise((resolve) => this.timer(next.delayMs, () => resolve(undefined)));
     try {
       const reopened = await this.deps.connect();
       if (this.handingBack || this.finished) return void reopened.socket.close();
       this.attach(reopened);
       this.action('reattached', { afterCloseCode: code });
     } catch (err) {
-      if (this.handingBack) return this.resolveEnd({ kind: 'handed-back' });
-      if (err instanceof CallNotFoundError) return void this.finish({ outcome: 'completed', reason: 'caller-hung-up' });
-      await this.finish({ outcome: 'failed', reason: `sideband-lost: ${(err as Error).message}` });
+      if (this.handingBack) return this.resolveEnd(this.handedBack());
+      await this.finish(reattachFailedEnding(err));
     }
   }
 
@@ -372,11 +428,8 @@ export class CallSession {
     this.finished = true;
     this.clearTimers();
     const endedAt = this.now();
-    const full: CallEnding = {
-      ...ending,
-      endedAt: new Date(endedAt).toISOString(),
-      durationSeconds: Math.max(0, Math.round((endedAt - this.startedAt) / 100) / 10),
-    };
+    const full: CallEnding = { ...ending, endedAt: new Date(endedAt).toISOString(), durationSeconds: durationSeconds(this.startedAt, endedAt) };
+    // Everything said before the end is stored before the end is.
     await this.writes;
     try {
       await this.deps.store.finish(this.callId, full);

@@ -1,7 +1,8 @@
 import type OpenAI from 'openai';
 import type { CallDelivery, CallSource } from '../queue/call-queue';
+import { CALL_VISIBILITY_SECONDS, HEARTBEAT_SECONDS } from '../runtime/contract';
 import type { Log } from '../runtime/log';
-import type { LiveCalls } from '../store/live-call-store';
+import type { CallEnding, LiveCalls } from '../store/live-call-store';
 import type { NumbersStore } from '../store/numbers-store';
 import { CallSession, DEFAULT_SESSION_TIMINGS, type SessionEnd, type SessionTimings } from './call-session';
 import type { Sideband } from './sideband';
@@ -11,7 +12,16 @@ export interface WorkerTimings extends SessionTimings {
   heartbeatMs: number;
   /** Visibility given to a held call's message, and the lease's length: a dead worker's calls come back after it. */
   holdSeconds: number;
+  /** Wait after a failed receive before polling the queue again. */
+  receiveRetryMs: number;
 }
+
+export const DEFAULT_WORKER_TIMINGS: WorkerTimings = {
+  ...DEFAULT_SESSION_TIMINGS,
+  heartbeatMs: HEARTBEAT_SECONDS * 1000,
+  holdSeconds: CALL_VISIBILITY_SECONDS,
+  receiveRetryMs: 1000,
+};
 
 export interface CallWorkerOptions {
   /** Names this worker in leases and logs. */
@@ -28,12 +38,17 @@ export interface CallWorkerOptions {
   timings?: Partial<WorkerTimings>;
   /** Told whenever the number of held calls changes (metrics, scale-in protection). */
   onActiveCalls?: (active: number) => void;
+  /** Told when a call this worker held ended (not when it was handed back). */
+  onCallEnded?: (ending: CallEnding) => void;
   now?: () => number;
 }
 
 interface HeldCall {
   session: CallSession;
+  /** The newest delivery of the call's message (an older receipt handle goes stale). */
   delivery: CallDelivery;
+  /** Resolves once the call ended or was handed back and its message and lease are settled. */
+  done: Promise<void>;
 }
 
 /**
@@ -52,14 +67,16 @@ export class CallWorker {
   private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: CallWorkerOptions) {
-    this.timings = { ...DEFAULT_SESSION_TIMINGS, heartbeatMs: 30_000, holdSeconds: 90, ...opts.timings };
+    this.timings = { ...DEFAULT_WORKER_TIMINGS, ...opts.timings };
     this.now = opts.now ?? Date.now;
   }
 
+  /** Calls held now (the scaling metric). */
   get activeCalls(): number {
     return this.held.size;
   }
 
+  /** False once draining began. */
   get receiving(): boolean {
     return !this.stopReceiving.signal.aborted;
   }
@@ -78,21 +95,17 @@ export class CallWorker {
     this.slotFreed?.();
     await this.loop;
     const before = this.held.size;
-    const waitForCalls = Promise.all([...this.held.values()].map((h) => h.session.ended));
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([waitForCalls, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - this.now()))))]);
+    await Promise.race([
+      Promise.all([...this.held.values()].map((h) => h.done)),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - this.now())))),
+    ]);
     clearTimeout(timer);
     const remaining = [...this.held.values()];
-    for (const { session } of remaining) session.handBack();
-    await Promise.all(remaining.map((h) => h.session.ended));
-    await this.settled();
+    for (const { session } of remaining) session.handBack('drain');
+    await Promise.all(remaining.map((h) => h.done));
     clearInterval(this.heartbeat);
     return { ended: before - remaining.length, handedBack: remaining.length };
-  }
-
-  /** Resolves once every held call's bookkeeping (message, lease) is done. */
-  private async settled(): Promise<void> {
-    while (this.held.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
   private async receiveLoop(): Promise<void> {
@@ -105,11 +118,11 @@ export class CallWorker {
       }
       let deliveries: CallDelivery[];
       try {
-        deliveries = await this.opts.source.receive(Math.min(room, 10), this.timings.holdSeconds, signal);
+        deliveries = await this.opts.source.receive(room, this.timings.holdSeconds, signal);
       } catch (err) {
         if (signal.aborted) break;
         this.opts.log.error('could not receive calls from the queue', { error: err });
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await sleep(this.timings.receiveRetryMs, signal);
         continue;
       }
       for (const delivery of deliveries) {
@@ -125,7 +138,12 @@ export class CallWorker {
   private async take(delivery: CallDelivery): Promise<void> {
     const { callId } = delivery.call;
     const log = this.opts.log.child({ callId });
-    if (this.held.has(callId)) return; // a duplicate message for a call this worker holds
+    const holding = this.held.get(callId);
+    if (holding) {
+      // Our own message back (a heartbeat missed its visibility) or a duplicate: keep the newest handle.
+      holding.delivery = delivery;
+      return;
+    }
     let call;
     try {
       call = await this.opts.store.acquireLease(callId, this.opts.id, this.now() + this.timings.holdSeconds * 1000, this.now());
@@ -139,38 +157,44 @@ export class CallWorker {
         // Over (or never accepted): nothing left to hold.
         await delivery.complete().catch((err: unknown) => log.error('could not delete the queue message', { error: err }));
       } else {
+        // Left in the queue: it comes back when its visibility runs out, in case that worker dies.
         log.info('another worker holds the call', { owner: record.leaseOwner });
       }
       return;
     }
-    const config = (await this.opts.numbers.get(call.number).catch(() => undefined))?.config;
+    const config = (await this.opts.numbers.get(call.number).catch((err: unknown) => log.error('could not read the number config', { error: err })))?.config;
     const session = new CallSession({
       call: { ...call, actions: call.actions ?? [] },
       config,
       store: this.opts.store,
       openai: this.opts.openai,
       connect: () => this.opts.connect(callId),
+      ownsCall: () => this.opts.store.renewLease(callId, this.opts.id, this.now() + this.timings.holdSeconds * 1000),
       log,
       timings: this.timings,
-      acceptUnconfirmed: delivery.call.acceptUnconfirmed,
+      acceptUnconfirmed: delivery.call.acceptUnconfirmed || call.acceptUnconfirmed,
       now: this.now,
     });
-    this.held.set(callId, { session, delivery });
+    const held: HeldCall = { session, delivery, done: Promise.resolve() };
+    held.done = session.run().then((end) => this.settle(callId, held, end, log));
+    this.held.set(callId, held);
     this.opts.onActiveCalls?.(this.held.size);
     log.info(delivery.receiveCount > 1 ? 'taking over the call' : 'holding the call', { number: call.number, receiveCount: delivery.receiveCount });
-    void session.run().then((end) => this.release(callId, end, log));
   }
 
-  private async release(callId: string, end: SessionEnd, log: Log): Promise<void> {
-    const held = this.held.get(callId);
-    if (!held) return;
+  /** The call ended or was let go: settle its message and lease, and free its slot. */
+  private async settle(callId: string, held: HeldCall, end: SessionEnd, log: Log): Promise<void> {
     try {
       if (end.kind === 'ended') {
         await held.delivery.complete();
-      } else {
+        this.opts.onCallEnded?.(end.ending);
+      } else if (end.kind === 'handed-back') {
         await this.opts.store.releaseLease(callId, this.opts.id);
         await held.delivery.release();
         log.info('handed the call back');
+      } else {
+        // The message and the lease are the new owner's now.
+        log.warn('lost the call to another worker');
       }
     } catch (err) {
       log.error('could not settle the queue message or lease', { error: err });
@@ -186,13 +210,24 @@ export class CallWorker {
     const until = this.now() + this.timings.holdSeconds * 1000;
     await Promise.all(
       [...this.held].map(async ([callId, { session, delivery }]) => {
-        try {
-          const [, kept] = await Promise.all([delivery.extend(this.timings.holdSeconds), this.opts.store.renewLease(callId, this.opts.id, until)]);
-          if (!kept) session.handBack();
-        } catch (err) {
-          this.opts.log.child({ callId }).warn('heartbeat failed', { error: err });
-        }
+        const log = this.opts.log.child({ callId });
+        const [extended, kept] = await Promise.allSettled([delivery.extend(this.timings.holdSeconds), this.opts.store.renewLease(callId, this.opts.id, until)]);
+        if (extended.status === 'rejected') log.warn('could not extend the queue message', { error: extended.reason });
+        if (kept.status === 'rejected') log.warn('could not renew the lease', { error: kept.reason });
+        else if (!kept.value) session.handBack('lease-lost');
       }),
     );
   }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }

@@ -8,12 +8,37 @@ export class CallNotFoundError extends Error {
   }
 }
 
+/** The handshake was answered with an HTTP status instead of an upgrade. */
+export class SidebandRefusedError extends Error {
+  constructor(readonly status: number) {
+    super(`sideband answered HTTP ${status}`);
+    this.name = 'SidebandRefusedError';
+  }
+}
+
 /** `https://api.openai.com/v1` -> `wss://api.openai.com/v1/realtime?call_id=…` (http -> ws for a local emulator). */
 export function sidebandUrl(baseURL: string, callId: string): string {
   const url = new URL(`${baseURL.replace(/\/+$/, '')}/realtime`);
   url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
   url.searchParams.set('call_id', callId);
   return url.toString();
+}
+
+/**
+ * What a refused handshake means: the call is gone (404), the key is wrong or was rotated (401:
+ * re-read it once), a passing failure worth retrying (408, 429, 5xx), or a request that cannot
+ * succeed as sent (any other status).
+ */
+export function handshakeFailure(status: number): 'not-found' | 'unauthorized' | 'transient' | 'fatal' {
+  if (status === 404) return 'not-found';
+  if (status === 401) return 'unauthorized';
+  if (status === 408 || status === 429 || status >= 500) return 'transient';
+  return 'fatal';
+}
+
+/** Delay before retry `attempt` (0-based): doubling from 200 ms, at most 5 s. */
+export function retryDelayMs(attempt: number): number {
+  return Math.min(200 * 2 ** attempt, 5000);
 }
 
 /** An open sideband, with what it said before anyone listened: events can arrive with the handshake. */
@@ -35,43 +60,56 @@ export interface ConnectOptions {
   retryForMs: number;
   /** Gives up on one attempt after this long. */
   attemptTimeoutMs?: number;
+  /** Re-reads a rotated API key after a 401 (once per connect). */
+  refreshApiKey?: () => Promise<string>;
   signal?: AbortSignal;
 }
 
 /**
  * Opens a call's sideband WebSocket. Transient failures are retried with backoff for a bounded
- * time; a 404 means the call does not exist and is not retried.
+ * time; a 404 means the call does not exist and is not retried (CallNotFoundError).
  */
 export async function openSideband(callId: string, baseURL: string, apiKey: () => Promise<string>, opts: ConnectOptions): Promise<Sideband> {
   const url = sidebandUrl(baseURL, callId);
   const deadline = Date.now() + opts.retryForMs;
+  let key: string | undefined;
+  let refreshed = false;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await connectOnce(url, callId, await apiKey(), opts.attemptTimeoutMs ?? 10_000);
+      // Inside the retry: a Secrets Manager hiccup is as passing as a refused connection.
+      key ??= await apiKey();
+      return await connectOnce(url, key, opts.attemptTimeoutMs ?? 10_000);
     } catch (err) {
-      if (err instanceof CallNotFoundError || opts.signal?.aborted) throw err;
-      const delay = Math.min(200 * 2 ** attempt, 5000);
-      if (Date.now() + delay > deadline) throw err;
+      const failure = err instanceof SidebandRefusedError ? handshakeFailure(err.status) : 'transient';
+      if (failure === 'not-found') throw new CallNotFoundError(callId);
+      if (failure === 'unauthorized' && opts.refreshApiKey && !refreshed) {
+        refreshed = true;
+        key = await opts.refreshApiKey().catch(() => undefined);
+        continue;
+      }
+      const delay = retryDelayMs(attempt);
+      if (failure !== 'transient' || opts.signal?.aborted || Date.now() + delay > deadline) throw err;
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
 }
 
-function connectOnce(url: string, callId: string, apiKey: string, timeoutMs: number): Promise<Sideband> {
+function connectOnce(url: string, apiKey: string, timeoutMs: number): Promise<Sideband> {
   return new Promise((resolve, reject) => {
+    // No OpenAI-Beta header: the GA sideband closes a beta handshake with 4000.
     const socket = new WebSocket(url, { headers: { Authorization: `Bearer ${apiKey}` }, handshakeTimeout: timeoutMs });
     // OpenAI (and the emulator) may send events in the same packets as the handshake, before
     // the caller of this function can listen: keep them.
     const early: string[] = [];
     socket.on('message', (data) => early.push(data.toString()));
-    socket.once('open', () => {
-      socket.removeAllListeners('error');
-      resolve({ socket, early });
-    });
+    // Stays attached: once settled, `reject` does nothing, and an error nobody else hears (the
+    // session logs its own) must not crash the process.
+    socket.on('error', reject);
+    socket.once('open', () => resolve({ socket, early }));
     socket.once('unexpected-response', (_req, res) => {
+      res.resume();
+      reject(new SidebandRefusedError(res.statusCode ?? 0));
       socket.terminate();
-      reject(res.statusCode === 404 ? new CallNotFoundError(callId) : new Error(`sideband answered HTTP ${res.statusCode}`));
     });
-    socket.once('error', reject);
   });
 }

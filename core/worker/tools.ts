@@ -1,11 +1,16 @@
 import type { NumberConfig } from '../numbers/config';
 
+/**
+ * What the worker says to the model: the tools' `function_call_output` strings and the
+ * instructions it sends with `response.create`. Pure, so the wording is tested in one place.
+ */
+
 /** The Refer-To URI for a configured transfer target: `+E164` -> `tel:+E164`; `sip:` URIs as written. */
 export function referUri(target: string): string {
   return target.startsWith('sip:') ? target : `tel:${target}`;
 }
 
-export type TransferPlan = { kind: 'refer'; name: string; uri: string } | { kind: 'refuse'; output: string };
+export type TransferPlan = { kind: 'refer'; name: string; uri: string; output: string } | { kind: 'refuse'; output: string };
 
 /** What to do with the agent's `transfer_call` arguments: refer to a configured target, or tell it why not. */
 export function planTransfer(config: NumberConfig | undefined, rawArguments: string): TransferPlan {
@@ -23,12 +28,23 @@ export function planTransfer(config: NumberConfig | undefined, rawArguments: str
       output: JSON.stringify({ error: `unknown transfer target ${JSON.stringify(target ?? null)}; valid targets: ${names.join(', ') || 'none'}` }),
     };
   }
-  return { kind: 'refer', name: match.name, uri: referUri(match.target) };
+  return { kind: 'refer', name: match.name, uri: referUri(match.target), output: JSON.stringify({ status: 'transferring', target: match.name }) };
 }
 
-/** Exact words, quoted so the model says them as they are. */
+/** `end_call`'s output: the line is hung up once the agent's goodbye has played, so it should not say more than that. */
+export const END_CALL_OUTPUT = JSON.stringify({
+  status: 'ending',
+  note: 'The line is hung up when you finish speaking. If you have not said goodbye yet, say a short goodbye now; otherwise say nothing.',
+});
+
+/** A tool the number does not offer (e.g. `end_call` when disabled). */
+export function unknownToolOutput(name: string): string {
+  return JSON.stringify({ error: `no tool named ${name}` });
+}
+
+/** Exact words, quoted so the model says them as they are (straight quotes inside would end the quote). */
 export function sayExactly(words: string): string {
-  return `Say exactly '${words.replace(/'/g, "\u2019")}'`;
+  return `Say exactly '${words.replace(/'/g, '\u2019')}'`;
 }
 
 export const WRAP_UP_INSTRUCTIONS =

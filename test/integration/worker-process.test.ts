@@ -150,10 +150,17 @@ describe('the worker process (SQS, dynalite, emulator)', () => {
   });
 
   it('on SIGTERM stops taking calls, lets live calls run until the drain deadline, hands the rest back and exits 0', async () => {
-    const worker = await startWorker({ [ENV.workerDrainSeconds]: '1' });
+    const worker = await startWorker({ [ENV.workerDrainSeconds]: '2' });
     const callId = await place([{ caller: 'This will take a while.' }, { pause: 30_000 }]);
     await eventually(async () => (await calls.getStored(callId))?.leaseOwner !== undefined && (await texts(callId)).length === 2, 15_000);
     worker.child.kill('SIGTERM');
+    // Still healthy while draining: ECS must not replace a task that is finishing its calls.
+    const health = await eventually(async () => {
+      const response = await fetch(`http://127.0.0.1:${worker.healthPort}/healthz`);
+      const body = (await response.json()) as { status: string };
+      return body.status === 'draining' ? { status: response.status, body } : undefined;
+    });
+    expect(health).toEqual({ status: 200, body: { status: 'draining', activeCalls: 1 } });
     expect(await worker.exited).toBe(0);
     const stored = await calls.getStored(callId);
     expect(stored).toMatchObject({ outcome: 'active' });

@@ -1,0 +1,81 @@
+import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SqsCallQueue } from '../../core/queue/sqs-call-queue';
+import { SqsCallSource } from '../../core/queue/sqs-call-source';
+import { startFauxqs, type LocalSqs } from '../support/fauxqs';
+
+/** The worker's side of the call queue against a real SQS API (fauxqs). */
+describe('SqsCallSource (fauxqs)', () => {
+  let sqs: LocalSqs;
+  let queueUrl: string;
+  let queues = 0;
+
+  beforeAll(async () => {
+    sqs = await startFauxqs();
+  });
+  afterAll(() => sqs.close());
+  beforeEach(async () => {
+    queueUrl = await sqs.createQueue(`calls-${++queues}`);
+  });
+
+  const source = (waitSeconds = 1) => new SqsCallSource(sqs.client, queueUrl, waitSeconds);
+  const enqueue = (callId: string) => new SqsCallQueue(sqs.client, queueUrl).enqueue({ callId, number: '+17134810111' });
+  /** What another worker would see now: takes nothing (visibility 0 puts it straight back). */
+  async function visible(): Promise<string[]> {
+    const { Messages = [] } = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }));
+    return Messages.map((m) => JSON.parse(m.Body!).callId as string).sort();
+  }
+
+  it('takes up to the room it has, past the 10 SQS hands out per request', async () => {
+    for (let batch = 0; batch < 3; batch++) {
+      await sqs.client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: Array.from({ length: 10 }, (_, i) => ({ Id: `m${i}`, MessageBody: JSON.stringify({ callId: `rtc_${batch * 10 + i}`, number: '+17134810111' }) })),
+        }),
+      );
+    }
+    const first = await source().receive(23, 30);
+    expect(first).toHaveLength(23);
+    expect(new Set(first.map((d) => d.call.callId)).size).toBe(23);
+    expect(await source().receive(23, 30)).toHaveLength(7);
+  });
+
+  it('hides a held call, shows it again at once when released, and counts deliveries', async () => {
+    await enqueue('rtc_a');
+    const [held] = await source().receive(5, 30);
+    expect(held).toMatchObject({ call: { callId: 'rtc_a', number: '+17134810111' }, receiveCount: 1 });
+    expect(await visible()).toEqual([]);
+    await held.extend(30);
+    expect(await visible()).toEqual([]);
+    await held.release();
+    const [again] = await source().receive(5, 30);
+    expect(again).toMatchObject({ call: { callId: 'rtc_a' }, receiveCount: 2 });
+    await again.complete();
+    expect(await visible()).toEqual([]);
+  });
+
+  it('brings a call back when its visibility runs out (the worker died)', async () => {
+    await enqueue('rtc_b');
+    const [held] = await source().receive(1, 1);
+    expect(held.call.callId).toBe('rtc_b');
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const [back] = await source().receive(1, 30);
+    expect(back).toMatchObject({ call: { callId: 'rtc_b' }, receiveCount: 2 });
+  });
+
+  it('skips a message the webhook did not write (it ends in the dead-letter queue)', async () => {
+    await sqs.client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'not a call' }));
+    await enqueue('rtc_c');
+    const deliveries = await source().receive(10, 30);
+    expect(deliveries.map((d) => d.call.callId)).toEqual(['rtc_c']);
+  });
+
+  it('stops a long poll at once when aborted', async () => {
+    const abort = new AbortController();
+    const started = Date.now();
+    const polling = source(20).receive(10, 30, abort.signal);
+    setTimeout(() => abort.abort(), 200);
+    expect(await polling).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
