@@ -1,4 +1,5 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { Command } from 'commander';
 import { CallsStore } from '../core/store/calls-store';
 import { createDocumentClient } from '../core/store/dynamodb-client';
 import { NumbersStore } from '../core/store/numbers-store';
@@ -62,8 +63,9 @@ async function whatToPass(): Promise<string> {
   }
 }
 
-/** The options every data command takes. */
-export const DATA_OPTIONS: [flags: string, description: string][] = [
-  ['--stack <name>', 'a deployed Switchboard stack (name or stage); uses AWS_REGION / AWS_PROFILE'],
-  ['--endpoint <url>', 'a local DynamoDB endpoint (default: AWS_ENDPOINT_URL_DYNAMODB)'],
-];
+/** Adds the options every data command takes: where the data is. */
+export function withDataOptions(command: Command): Command {
+  return command
+    .option('--stack <name>', 'a deployed Switchboard stack (name or stage); uses AWS_REGION / AWS_PROFILE')
+    .option('--endpoint <url>', 'a local DynamoDB endpoint (default: AWS_ENDPOINT_URL_DYNAMODB)');
+}

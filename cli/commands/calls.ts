@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { OUTCOMES, type CallRecord, type Outcome } from '../../core/calls/record';
 import type { CallSummary, CallsStore } from '../../core/store/calls-store';
-import { DATA_OPTIONS, resolveDataTarget, type DataOptions } from '../data-target';
+import { withDataOptions, resolveDataTarget, type DataOptions } from '../data-target';
 import { CliError, EXIT } from '../errors';
 import { duration, json, shortTime, table } from '../format';
 import { paint, type Output } from '../output';
@@ -134,14 +134,13 @@ export function toCsvRow(record: CallRecord): string {
 
 export function registerCallCommands(program: Command, out: Output): void {
   const calls = program.command('calls').description('read call history');
-  const withData = (cmd: Command) => DATA_OPTIONS.reduce((c, [flags, description]) => c.option(flags, description), cmd);
   const withFilters = (cmd: Command, since: 'optional' | 'required') =>
     cmd
       .option('--number <number>', 'only calls to this number')
       [since === 'required' ? 'requiredOption' : 'option']('--since <time>', `${since === 'required' ? 'calls' : 'only calls'} since then: 30m, 24h, 7d, 2w or a date${since === 'required' ? '' : ' (default: all kept history)'}`)
       .option('--outcome <outcome>', `only calls that ended so: ${OUTCOMES.filter((o) => o !== 'pending').join(', ')}`, outcomeArgument);
 
-  withData(
+  withDataOptions(
     withFilters(calls.command('list').description('list calls, newest first'), 'optional')
       .option('--limit <k>', 'at most this many calls', positiveInt, 20)
       .option('--all', 'every call that matches (pages through all history)')
@@ -155,7 +154,7 @@ export function registerCallCommands(program: Command, out: Output): void {
     if (more) out.note(`(showing the newest ${found.length}; more with --limit <k> or --all)`);
   });
 
-  withData(calls.command('show <callId>').description('show one call as a timeline: who said what, tools, DTMF, errors, ending, tokens').option('--json', 'print JSON')).action(
+  withDataOptions(calls.command('show <callId>').description('show one call as a timeline: who said what, tools, DTMF, errors, ending, tokens').option('--json', 'print JSON')).action(
     async (callId: string, opts: DataOptions & { json?: boolean }) => {
       const target = await resolveDataTarget(opts);
       const record = await out.progress(`reading ${callId}`, () => target.calls.get(callId));
@@ -164,7 +163,7 @@ export function registerCallCommands(program: Command, out: Output): void {
     },
   );
 
-  withData(
+  withDataOptions(
     withFilters(calls.command('export').description('write full call records (with transcripts) for spreadsheets and other tools'), 'required')
       .option('--format <format>', 'jsonl (one record per line) or csv', 'jsonl')
       .option('-o, --out <path>', 'write to this file instead of stdout'),
@@ -186,7 +185,7 @@ export function registerCallCommands(program: Command, out: Output): void {
     }
   });
 
-  withData(
+  withDataOptions(
     calls
       .command('tail')
       .description('follow calls as they happen: new calls, what is said on live calls, how each ends (Ctrl-C stops)')

@@ -5,7 +5,7 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { checkNumberConfig, type ConfigProblem } from '../../core/numbers/config';
 import { toE164 } from '../../core/numbers/e164';
 import { VersionConflictError, type NumbersStore, type StoredNumber } from '../../core/store/numbers-store';
-import { DATA_OPTIONS, resolveDataTarget, type DataOptions } from '../data-target';
+import { withDataOptions, resolveDataTarget, type DataOptions } from '../data-target';
 import { CliError, EXIT } from '../errors';
 import { json, shortTime, table } from '../format';
 import { paint, type Output } from '../output';
@@ -75,9 +75,8 @@ function describeNumber(stored: StoredNumber, out: Output): string {
 
 export function registerNumberCommands(program: Command, out: Output): void {
   const numbers = program.command('numbers').description('configure how each dialed number is answered');
-  const withData = (cmd: Command) => DATA_OPTIONS.reduce((c, [flags, description]) => c.option(flags, description), cmd);
 
-  withData(
+  withDataOptions(
     numbers
       .command('put <number>')
       .description('store a number config from a JSON or YAML file (the <number> argument wins over the file\'s)')
@@ -108,7 +107,7 @@ export function registerNumberCommands(program: Command, out: Output): void {
       if (!opts.json) out.line(`${opts.file}: valid config for ${config.number}${config.label ? ` (${config.label})` : ''}`);
     });
 
-  withData(
+  withDataOptions(
     numbers
       .command('get <number>')
       .description('show a number config, or write it to a file to edit and put again')
@@ -128,7 +127,7 @@ export function registerNumberCommands(program: Command, out: Output): void {
     out.line(opts.json ? json(stored.config) : describeNumber(stored, out));
   });
 
-  withData(numbers.command('list').description('list configured numbers').option('--json', 'print JSON')).action(
+  withDataOptions(numbers.command('list').description('list configured numbers').option('--json', 'print JSON')).action(
     async (opts: DataOptions & { json?: boolean }) => {
       const target = await resolveDataTarget(opts);
       const all = await out.progress('reading numbers', () => target.numbers.list());
@@ -152,7 +151,7 @@ export function registerNumberCommands(program: Command, out: Output): void {
   );
 
   for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
-    withData(
+    withDataOptions(
       numbers
         .command(`${verb} <number>`)
         .description(enabled ? 'answer calls to this number again' : 'stop answering this number (calls are rejected with SIP 480)'),
@@ -169,7 +168,7 @@ export function registerNumberCommands(program: Command, out: Output): void {
     });
   }
 
-  withData(numbers.command('delete <number>').description('remove a number config (calls to it are then rejected with SIP 404)')).action(
+  withDataOptions(numbers.command('delete <number>').description('remove a number config (calls to it are then rejected with SIP 404)')).action(
     async (numberArg: string, opts: DataOptions) => {
       const number = numberArgument(numberArg);
       if (!(await (await resolveDataTarget(opts)).numbers.delete(number))) throw new CliError(`number ${number} is not configured`, EXIT.notFound);

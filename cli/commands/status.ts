@@ -1,7 +1,7 @@
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Command } from 'commander';
-import { DATA_OPTIONS, resolveDataTarget, type DataOptions } from '../data-target';
+import { withDataOptions, resolveDataTarget, type DataOptions } from '../data-target';
 import type { StackOutputs } from '../deployed-stack';
 import { json } from '../format';
 import { paint, type Output } from '../output';
@@ -47,7 +47,7 @@ function describe(status: Status, out: Output): string {
 }
 
 export function registerStatusCommand(program: Command, out: Output): void {
-  DATA_OPTIONS.reduce((c, [flags, description]) => c.option(flags, description), program.command('status'))
+  withDataOptions(program.command('status'))
     .description('what a newcomer needs: URLs to paste into OpenAI and Wavix, secrets, numbers, calls today, workers')
     .option('--json', 'print JSON')
     .action(async (opts: DataOptions & { json?: boolean }) => {

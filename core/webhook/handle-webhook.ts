@@ -10,7 +10,7 @@ import type { CallsStore, StoredCall } from '../store/calls-store';
 import type { CallQueue } from '../queue/call-queue';
 import type { Log } from '../runtime/log';
 import type { SecretProvider } from './secret-provider';
-import { verifyWithSecretProvider, WebhookSecretFormatError, WebhookSignatureError } from './signature';
+import { headerValue, verifyWithSecretProvider, WebhookSecretFormatError, WebhookSignatureError } from './signature';
 
 export interface WebhookRequest {
   /** The body exactly as received (decoded from base64 if the host delivered it so). */
@@ -94,7 +94,7 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
   const claimMs = (deps.claimSeconds ?? 20) * 1000;
 
   async function handle(request: WebhookRequest, receivedAt: number): Promise<Summary> {
-    const webhookId = header(request.headers, 'webhook-id');
+    const webhookId = headerValue(request.headers, 'webhook-id');
     try {
       await verifyWithSecretProvider({ rawBody: request.body, headers: request.headers, secrets: deps.secrets, nowSeconds: Math.floor(now() / 1000) });
     } catch (err) {
@@ -279,7 +279,3 @@ export function requestMayHaveLanded(err: unknown): boolean {
   return true;
 }
 
-function header(headers: Record<string, string | undefined>, name: string): string | undefined {
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return value;
-  return undefined;
-}

@@ -88,7 +88,8 @@ function signingKey(secret: string): Buffer {
   return Buffer.from(encoded, 'base64');
 }
 
-function headerValue(headers: Record<string, string | undefined>, name: string): string | undefined {
+/** A header by its lower-case name, in any letter case (API Gateway lowercases, others need not). */
+export function headerValue(headers: Record<string, string | undefined>, name: string): string | undefined {
   for (const [key, value] of Object.entries(headers)) {
     if (key.toLowerCase() === name && value) return value;
   }
