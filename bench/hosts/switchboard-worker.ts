@@ -25,9 +25,9 @@ async function main(): Promise<void> {
   const backing: LiveCalls = db ? new LiveCallStore(db, LOCAL_TABLE_NAMES.calls) : nothingKept();
   const store: LiveCalls = {
     ...bind(backing),
-    appendTranscript: async (callId, entry) => {
-      const fresh = await backing.appendTranscript(callId, entry);
-      stored.set(entry.id, wallClock());
+    append: async (callId, update) => {
+      const fresh = await backing.append(callId, update);
+      for (const entry of update.transcript) stored.set(entry.id, wallClock());
       return fresh;
     },
   };
@@ -56,9 +56,7 @@ function bind(store: LiveCalls): LiveCalls {
     acquireLease: (...a) => store.acquireLease(...a),
     renewLease: (...a) => store.renewLease(...a),
     releaseLease: (...a) => store.releaseLease(...a),
-    appendTranscript: (...a) => store.appendTranscript(...a),
-    appendAction: (...a) => store.appendAction(...a),
-    addUsage: (...a) => store.addUsage(...a),
+    append: (...a) => store.append(...a),
     finish: (...a) => store.finish(...a),
   };
 }
@@ -80,9 +78,7 @@ function nothingKept(): LiveCalls {
     acquireLease: async (callId) => record(callId),
     renewLease: async () => true,
     releaseLease: async () => undefined,
-    appendTranscript: async () => true,
-    appendAction: async () => undefined,
-    addUsage: async () => undefined,
+    append: async (_callId, update) => update.transcript,
     finish: async () => true,
   };
 }

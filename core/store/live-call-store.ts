@@ -12,7 +12,14 @@ export interface CallEnding {
 }
 
 /** What the call worker needs of the calls table (the benchmarks also run it on a store that keeps nothing). */
-export type LiveCalls = Pick<LiveCallStore, 'get' | 'acquireLease' | 'renewLease' | 'releaseLease' | 'appendTranscript' | 'appendAction' | 'addUsage' | 'finish'>;
+export type LiveCalls = Pick<LiveCallStore, 'get' | 'acquireLease' | 'renewLease' | 'releaseLease' | 'append' | 'finish'>;
+
+/** What one write adds to a live call's record. */
+export interface CallUpdate {
+  transcript: TranscriptEntry[];
+  actions: CallAction[];
+  usage?: TokenUsage;
+}
 
 /**
  * What the call worker writes on a live call's record, as it happens: the lease that makes one
@@ -71,37 +78,26 @@ export class LiveCallStore {
     }, callId);
   }
 
-  /** Appends an entry unless one with the same id is stored; false for a duplicate. */
-  async appendTranscript(callId: string, entry: TranscriptEntry): Promise<boolean> {
-    return this.conditional({
-      UpdateExpression: 'SET transcript = list_append(if_not_exists(transcript, :none), :entry) ADD transcriptIds :ids',
-      ConditionExpression: 'attribute_exists(callId) AND NOT contains(transcriptIds, :id)',
-      ExpressionAttributeValues: { ':entry': [entry], ':none': [], ':ids': new Set([entry.id]), ':id': entry.id },
-    }, callId);
-  }
-
-  async appendAction(callId: string, action: CallAction): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { callId },
-        UpdateExpression: 'SET actions = list_append(if_not_exists(actions, :none), :action)',
-        ConditionExpression: 'attribute_exists(callId)',
-        ExpressionAttributeValues: { ':action': [action], ':none': [] },
-      }),
-    );
-  }
-
-  async addUsage(callId: string, usage: TokenUsage): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { callId },
-        UpdateExpression: 'ADD inputTokens :in, outputTokens :out, totalTokens :total',
-        ConditionExpression: 'attribute_exists(callId)',
-        ExpressionAttributeValues: { ':in': usage.inputTokens, ':out': usage.outputTokens, ':total': usage.totalTokens },
-      }),
-    );
+  /**
+   * Adds what happened on the call in one write: transcript entries, each stored once however
+   * often it is delivered (a re-attached socket replays them), actions in order, and token
+   * usage. Returns the entries that were new. Throws when the call has no record.
+   */
+  async append(callId: string, update: CallUpdate): Promise<TranscriptEntry[]> {
+    let entries = update.transcript;
+    // A conflict means another delivery stored some of the entries first: leave those out and try again.
+    for (let attempt = 1; ; attempt++) {
+      if (entries.length === 0 && update.actions.length === 0 && !update.usage) return [];
+      try {
+        await this.db.send(new UpdateCommand({ TableName: this.tableName, Key: { callId }, ...appendExpression({ ...update, transcript: entries }) }));
+        return entries;
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException) || attempt === 3) throw err;
+      }
+      const stored = (await this.get(callId)) as (StoredCall & { transcriptIds?: Set<string> }) | undefined;
+      if (!stored) throw new Error(`call ${callId} has no record to add to`);
+      entries = entries.filter((e) => !stored.transcriptIds?.has(e.id));
+    }
   }
 
   /** Records how the call ended, once: a record that is no longer live is left as it is. */
@@ -124,4 +120,35 @@ export class LiveCallStore {
       throw err;
     }
   }
+}
+
+function appendExpression({ transcript, actions, usage }: CallUpdate): Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'Key'> {
+  const set: string[] = [];
+  const add: string[] = [];
+  const conditions = ['attribute_exists(callId)'];
+  const values: Record<string, unknown> = {};
+  if (transcript.length > 0) {
+    set.push('transcript = list_append(if_not_exists(transcript, :none), :entries)');
+    add.push('transcriptIds :ids');
+    values[':entries'] = transcript;
+    values[':ids'] = new Set(transcript.map((e) => e.id));
+    transcript.forEach((e, i) => {
+      conditions.push(`NOT contains(transcriptIds, :id${i})`);
+      values[`:id${i}`] = e.id;
+    });
+  }
+  if (actions.length > 0) {
+    set.push('actions = list_append(if_not_exists(actions, :none), :actions)');
+    values[':actions'] = actions;
+  }
+  if (set.length > 0) values[':none'] = [];
+  if (usage) {
+    add.push('inputTokens :in', 'outputTokens :out', 'totalTokens :total');
+    Object.assign(values, { ':in': usage.inputTokens, ':out': usage.outputTokens, ':total': usage.totalTokens });
+  }
+  return {
+    UpdateExpression: [set.length > 0 && `SET ${set.join(', ')}`, add.length > 0 && `ADD ${add.join(', ')}`].filter(Boolean).join(' '),
+    ConditionExpression: conditions.join(' AND '),
+    ExpressionAttributeValues: values,
+  };
 }

@@ -1,13 +1,13 @@
 import { APIError } from 'openai';
 import type OpenAI from 'openai';
 import type WebSocket from 'ws';
-import type { CallAction } from '../calls/record';
 import { END_CALL_TOOL, TRANSFER_TOOL } from '../calls/session-config';
 import type { NumberConfig } from '../numbers/config';
 import type { Log } from '../runtime/log';
 import type { StoredCall } from '../store/calls-store';
 import type { CallEnding, LiveCalls } from '../store/live-call-store';
 import { afterClose, attachFailedEnding, durationSeconds, QUICK_DROP_MS, reattachFailedEnding, type PlannedEnding } from './ending';
+import { RecordWriter } from './record-writer';
 import { listen, type Sideband } from './sideband';
 import { END_CALL_OUTPUT, planTransfer, sayExactly, transferFailedNote, unknownToolOutput, WRAP_UP_INSTRUCTIONS } from './tools';
 
@@ -87,8 +87,7 @@ export class CallSession {
   private readonly now: () => number;
   private readonly callId: string;
   private readonly timers = new Set<NodeJS.Timeout>();
-  /** Per-call write order: each write starts after the previous one settled. */
-  private writes: Promise<unknown> = Promise.resolve();
+  private readonly record: RecordWriter;
   /** How the call ends when it leaves because of us (hangup or refer sent, or answered 404). */
   private leaving: PlannedEnding | undefined;
   private transfer: { name: string; watchdog: NodeJS.Timeout } | undefined;
@@ -113,6 +112,7 @@ export class CallSession {
     this.startedAt = Date.parse(call.startedAt);
     this.greeted = call.actions.some((a) => a.type === 'greeting');
     this.handledTools = new Set(call.actions.map((a) => a.toolCallId).filter((id): id is string => typeof id === 'string'));
+    this.record = new RecordWriter(deps.store, call.callId, deps.log);
     this.ended = new Promise((resolve) => (this.resolveEnd = resolve));
   }
 
@@ -170,13 +170,8 @@ export class CallSession {
     if (this.socket?.readyState === 1) this.socket.send(JSON.stringify(event));
   }
 
-  private persist(write: () => Promise<unknown>, what: string): void {
-    this.writes = this.writes.then(write).catch((err: unknown) => this.deps.log.error(`could not store ${what}`, { error: err }));
-  }
-
   private action(type: string, details: Record<string, unknown> = {}): void {
-    const action: CallAction = { type, at: new Date(this.now()).toISOString(), ...details };
-    this.persist(() => this.deps.store.appendAction(this.callId, action), `action ${type}`);
+    this.record.action({ type, at: new Date(this.now()).toISOString(), ...details });
   }
 
   private timer(ms: number, run: () => void): NodeJS.Timeout {
@@ -282,14 +277,13 @@ export class CallSession {
 
   private transcript(role: 'caller' | 'agent', id: string, text: string, at: string): void {
     if (!text.trim()) return;
-    this.persist(() => this.deps.store.appendTranscript(this.callId, { role, text, at, id }), `${role} transcript`);
+    this.record.transcript({ role, text, at, id });
   }
 
   private onResponseDone(response: { id?: string; usage?: Record<string, number> } | undefined): void {
     const usage = response?.usage;
     if (usage) {
-      const tokens = { inputTokens: usage.input_tokens ?? 0, outputTokens: usage.output_tokens ?? 0, totalTokens: usage.total_tokens ?? 0 };
-      this.persist(() => this.deps.store.addUsage(this.callId, tokens), 'token usage');
+      this.record.usage({ inputTokens: usage.input_tokens ?? 0, outputTokens: usage.output_tokens ?? 0, totalTokens: usage.total_tokens ?? 0 });
     }
     if (this.goodbye && response?.id && response.id === this.goodbye.responseId) {
       this.goodbye.responseDone = true;
@@ -430,7 +424,7 @@ export class CallSession {
     const endedAt = this.now();
     const full: CallEnding = { ...ending, endedAt: new Date(endedAt).toISOString(), durationSeconds: durationSeconds(this.startedAt, endedAt) };
     // Everything said before the end is stored before the end is.
-    await this.writes;
+    await this.record.settled();
     try {
       await this.deps.store.finish(this.callId, full);
     } catch (err) {

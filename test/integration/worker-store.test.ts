@@ -74,31 +74,46 @@ describe('LiveCallStore (dynalite)', () => {
     });
   });
 
+  const nothingElse = { transcript: [], actions: [] };
+
   it('stores each transcript entry once, however often and however concurrently it is delivered', async () => {
     const callId = await activeCall();
     const entry = { role: 'caller' as const, text: 'Hello?', at: new Date(NOW).toISOString(), id: 'item_1' };
-    const results = await Promise.all([1, 2, 3, 4].map(() => live.appendTranscript(callId, entry)));
-    expect(results.filter(Boolean)).toHaveLength(1);
-    expect(await live.appendTranscript(callId, entry)).toBe(false);
-    expect(await live.appendTranscript(callId, { ...entry, id: 'item_2', text: 'Anyone?' })).toBe(true);
+    const results = await Promise.all([1, 2, 3, 4].map(() => live.append(callId, { ...nothingElse, transcript: [entry] })));
+    expect(results.flat()).toEqual([entry]);
+    expect(await live.append(callId, { ...nothingElse, transcript: [entry] })).toEqual([]);
+    const second = { ...entry, id: 'item_2', text: 'Anyone?' };
+    expect(await live.append(callId, { ...nothingElse, transcript: [second] })).toEqual([second]);
     expect((await calls.get(callId))?.transcript.map((t) => t.id)).toEqual(['item_1', 'item_2']);
+  });
+
+  it('stores the new entries of a write that repeats some, with its actions and usage, once', async () => {
+    const callId = await activeCall();
+    const at = new Date(NOW).toISOString();
+    const [a, b, c] = ['item_a', 'item_b', 'item_c'].map((id) => ({ role: 'agent' as const, text: id, at, id }));
+    await live.append(callId, { transcript: [a, b], actions: [], usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } });
+    const stored = await live.append(callId, { transcript: [b, a, c], actions: [{ type: 'dtmf', at, key: '1' }], usage: { inputTokens: 2, outputTokens: 3, totalTokens: 5 } });
+    expect(stored).toEqual([c]);
+    const record = await calls.get(callId);
+    expect(record?.transcript.map((t) => t.id)).toEqual(['item_a', 'item_b', 'item_c']);
+    expect(record?.actions.map((x) => x.type)).toEqual(['dtmf']);
+    expect(record?.usage).toEqual({ inputTokens: 3, outputTokens: 4, totalTokens: 7 });
   });
 
   it('appends actions in order and adds up token usage', async () => {
     const callId = await activeCall();
-    await live.appendAction(callId, { type: 'greeting', at: new Date(NOW).toISOString() });
-    await live.appendAction(callId, { type: 'dtmf', at: new Date(NOW + 1).toISOString(), key: '5' });
-    await live.addUsage(callId, { inputTokens: 10, outputTokens: 5, totalTokens: 15 });
-    await live.addUsage(callId, { inputTokens: 1, outputTokens: 2, totalTokens: 3 });
+    await live.append(callId, { ...nothingElse, actions: [{ type: 'greeting', at: new Date(NOW).toISOString() }] });
+    await live.append(callId, { transcript: [], actions: [{ type: 'dtmf', at: new Date(NOW + 1).toISOString(), key: '5' }], usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 } });
+    await live.append(callId, { ...nothingElse, usage: { inputTokens: 1, outputTokens: 2, totalTokens: 3 } });
     const record = await calls.get(callId);
     expect(record?.actions.map((a) => a.type)).toEqual(['greeting', 'dtmf']);
     expect(record?.usage).toEqual({ inputTokens: 11, outputTokens: 7, totalTokens: 18 });
   });
 
   it('writes nothing on a call that has no record', async () => {
-    await expect(live.appendAction('rtc_none', { type: 'greeting', at: '' })).rejects.toThrow();
-    await expect(live.addUsage('rtc_none', { inputTokens: 1, outputTokens: 1, totalTokens: 2 })).rejects.toThrow();
-    expect(await live.appendTranscript('rtc_none', { role: 'agent', text: 'x', at: '', id: 'i' })).toBe(false);
+    await expect(live.append('rtc_none', { ...nothingElse, actions: [{ type: 'greeting', at: '' }] })).rejects.toThrow();
+    await expect(live.append('rtc_none', { ...nothingElse, usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } })).rejects.toThrow();
+    await expect(live.append('rtc_none', { ...nothingElse, transcript: [{ role: 'agent', text: 'x', at: '', id: 'i' }] })).rejects.toThrow('has no record');
     expect(await live.get('rtc_none')).toBeUndefined();
   });
 
