@@ -8,7 +8,7 @@ import { CallSession, DEFAULT_SESSION_TIMINGS, type SessionEnd, type SessionTimi
 import type { Sideband } from './sideband';
 
 export interface WorkerTimings extends SessionTimings {
-  /** How often a held call's queue message and lease are extended. */
+  /** How often a held call's queue message and lease are extended, counted from when it was taken. */
   heartbeatMs: number;
   /** Visibility given to a held call's message, and the lease's length: a dead worker's calls come back after it. */
   holdSeconds: number;
@@ -49,6 +49,11 @@ interface HeldCall {
   delivery: CallDelivery;
   /** Resolves once the call ended or was handed back and its message and lease are settled. */
   done: Promise<void>;
+  /** When (epoch ms) the lease this worker last wrote runs out. */
+  leaseUntil: number;
+  /** When (epoch ms) its message and lease were last extended, or it was taken. */
+  beatAt: number;
+  beating: boolean;
 }
 
 /**
@@ -82,7 +87,9 @@ export class CallWorker {
   }
 
   start(): void {
-    this.heartbeat = setInterval(() => void this.beat(), this.timings.heartbeatMs);
+    // Each call's heartbeat falls due heartbeatMs after its last one, so calls taken at different
+    // times are extended at different times: no burst of renewals holds up the calls' writes.
+    this.heartbeat = setInterval(() => this.beat(), Math.min(1000, this.timings.heartbeatMs / 4));
     this.loop = this.receiveLoop();
   }
 
@@ -145,8 +152,9 @@ export class CallWorker {
       return;
     }
     let call;
+    const leaseUntil = this.now() + this.timings.holdSeconds * 1000;
     try {
-      call = await this.opts.store.acquireLease(callId, this.opts.id, this.now() + this.timings.holdSeconds * 1000, this.now());
+      call = await this.opts.store.acquireLease(callId, this.opts.id, leaseUntil, this.now());
     } catch (err) {
       log.error('could not lease the call; leaving it in the queue', { error: err });
       return;
@@ -169,17 +177,32 @@ export class CallWorker {
       store: this.opts.store,
       openai: this.opts.openai,
       connect: () => this.opts.connect(callId),
-      ownsCall: () => this.opts.store.renewLease(callId, this.opts.id, this.now() + this.timings.holdSeconds * 1000),
+      ownsCall: () => this.ownsCall(callId),
       log,
       timings: this.timings,
       acceptUnconfirmed: delivery.call.acceptUnconfirmed || call.acceptUnconfirmed,
       now: this.now,
     });
-    const held: HeldCall = { session, delivery, done: Promise.resolve() };
+    const held: HeldCall = { session, delivery, done: Promise.resolve(), leaseUntil, beatAt: this.now(), beating: false };
     held.done = session.run().then((end) => this.settle(callId, held, end, log));
     this.held.set(callId, held);
     this.opts.onActiveCalls?.(this.held.size);
     log.info(delivery.receiveCount > 1 ? 'taking over the call' : 'holding the call', { number: call.number, receiveCount: delivery.receiveCount });
+  }
+
+  /**
+   * Whether this worker still holds a call's lease. Another worker can take it only once it ran
+   * out (by that worker's clock), so while at least half of it is left no request is needed;
+   * closer to its end, it is renewed.
+   */
+  private async ownsCall(callId: string): Promise<boolean> {
+    const held = this.held.get(callId);
+    if (!held) return false;
+    if (held.leaseUntil - this.now() > this.timings.holdSeconds * 500) return true;
+    const until = this.now() + this.timings.holdSeconds * 1000;
+    const kept = await this.opts.store.renewLease(callId, this.opts.id, until);
+    if (kept) held.leaseUntil = until;
+    return kept;
   }
 
   /** The call ended or was let go: settle its message and lease, and free its slot. */
@@ -205,18 +228,25 @@ export class CallWorker {
     this.slotFreed = undefined;
   }
 
-  /** Keeps every held call's message hidden and lease current; a call whose lease was lost is let go. */
-  private async beat(): Promise<void> {
+  /** Keeps held calls' messages hidden and leases current; a call whose lease was lost is let go. */
+  private beat(): void {
+    const now = this.now();
+    for (const [callId, held] of this.held) {
+      if (held.beating || now - held.beatAt < this.timings.heartbeatMs) continue;
+      held.beating = true;
+      held.beatAt = now;
+      void this.extend(callId, held).finally(() => (held.beating = false));
+    }
+  }
+
+  private async extend(callId: string, held: HeldCall): Promise<void> {
     const until = this.now() + this.timings.holdSeconds * 1000;
-    await Promise.all(
-      [...this.held].map(async ([callId, { session, delivery }]) => {
-        const log = this.opts.log.child({ callId });
-        const [extended, kept] = await Promise.allSettled([delivery.extend(this.timings.holdSeconds), this.opts.store.renewLease(callId, this.opts.id, until)]);
-        if (extended.status === 'rejected') log.warn('could not extend the queue message', { error: extended.reason });
-        if (kept.status === 'rejected') log.warn('could not renew the lease', { error: kept.reason });
-        else if (!kept.value) session.handBack('lease-lost');
-      }),
-    );
+    const [extended, kept] = await Promise.allSettled([held.delivery.extend(this.timings.holdSeconds), this.opts.store.renewLease(callId, this.opts.id, until)]);
+    const log = this.opts.log.child({ callId });
+    if (extended.status === 'rejected') log.warn('could not extend the queue message', { error: extended.reason });
+    if (kept.status === 'rejected') log.warn('could not renew the lease', { error: kept.reason });
+    else if (kept.value) held.leaseUntil = until;
+    else held.session.handBack('lease-lost');
   }
 }
 

@@ -301,12 +301,13 @@ describe('the call worker on the sideband (local stack, dynalite, OpenAI emulato
   });
 
   it('runs no tool once another worker holds the call', async () => {
-    // A heartbeat would notice the lost lease too; this one is slower than the call, so the tool call is what finds out.
-    await start({ timings: { heartbeatMs: 60_000 } });
-    const callId = await place([{ caller: 'Sales, please.' }, { pause: 300 }, { tool: 'transfer_call', args: { target: 'sales' } }]);
+    // This worker stalls: no heartbeat renews its one-second lease, which runs out, and another
+    // worker takes the call over. The tool call that comes next is what finds out.
+    await start({ timings: { heartbeatMs: 60_000, holdSeconds: 1 } });
+    const callId = await place([{ caller: 'Sales, please.' }, { pause: 1500 }, { tool: 'transfer_call', args: { target: 'sales' } }]);
     await eventually(async () => (await texts(callId)).includes('Sales, please.'));
     const db = createDocumentClient({ endpoint: local.stack.dynamodb.endpoint });
-    await db.send(new UpdateCommand({ TableName: LOCAL_TABLE_NAMES.calls, Key: { callId }, UpdateExpression: 'SET leaseOwner = :o', ExpressionAttributeValues: { ':o': 'other-worker' } }));
+    await db.send(new UpdateCommand({ TableName: LOCAL_TABLE_NAMES.calls, Key: { callId }, UpdateExpression: 'SET leaseOwner = :o, leaseUntil = :u', ExpressionAttributeValues: { ':o': 'other-worker', ':u': Date.now() + 60_000 } }));
     await eventually(() => local.stack.worker!.activeCalls === 0);
     expect(verbs(callId)).toEqual(['accept 200']);
     expect(clientEvents(callId).filter((e) => e.type === 'conversation.item.create')).toEqual([]);
