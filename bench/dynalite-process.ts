@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalDynamoDB } from '../local/dynamodb';
 import { freeLoopbackPort } from '../local/ports';
@@ -7,7 +8,7 @@ import { freeLoopbackPort } from '../local/ports';
  * dynalite in its own process, so that in the benchmarks the store neither competes with the
  * emulator for one event loop nor hides in the numbers of the process being measured.
  */
-export async function startDynaliteProcess(): Promise<LocalDynamoDB> {
+export async function startDynaliteProcess(): Promise<LocalDynamoDB & { cpuMicros(): number }> {
   const port = await freeLoopbackPort();
   const child = spawn(process.execPath, [join(__dirname, '../node_modules/dynalite/cli.js'), '--port', String(port), '--host', '127.0.0.1', '--createTableMs', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -19,6 +20,11 @@ export async function startDynaliteProcess(): Promise<LocalDynamoDB> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
+    // utime + stime from /proc (Linux), in clock ticks of 10 ms.
+    cpuMicros: () => {
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10_000;
+    },
     close: async () => {
       child.kill();
       await new Promise((resolve) => child.once('exit', resolve));

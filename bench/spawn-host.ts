@@ -4,6 +4,8 @@ import { join } from 'node:path';
 export interface HostChild {
   port: number;
   cpuMicros(): Promise<number>;
+  /** The host's event-loop delay (ms) since the last reset. */
+  loopDelay(reset?: boolean): Promise<{ p99Ms: number; maxMs: number }>;
   /** Memory after a full GC (the child runs with --expose-gc). */
   memory(): Promise<{ rss: number; heapUsed: number }>;
   startProfile(): Promise<void>;
@@ -29,11 +31,15 @@ export async function spawnHost(name: string, env: NodeJS.ProcessEnv, nodeArgs: 
     });
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${out}`)));
   });
-  const control = async (path = '/') => (await (await fetch(`http://127.0.0.1:${controlPort}${path}`)).json()) as { cpuMicros: number; rss: number; heapUsed: number };
+  const control = async (path = '/') => (await (await fetch(`http://127.0.0.1:${controlPort}${path}`)).json()) as { cpuMicros: number; rss: number; heapUsed: number; loopDelayP99Ms: number; loopDelayMaxMs: number };
   return {
     port,
     child,
     cpuMicros: async () => (await control()).cpuMicros,
+    loopDelay: async (reset = false) => {
+      const { loopDelayP99Ms, loopDelayMaxMs } = await control(reset ? '/loop/reset' : '/');
+      return { p99Ms: loopDelayP99Ms, maxMs: loopDelayMaxMs };
+    },
     memory: async () => control('/gc'),
     startProfile: async () => void (await control('/profile/start')),
     stopProfile: async () => control('/profile/stop'),

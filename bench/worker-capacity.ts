@@ -50,9 +50,17 @@ export interface CapacityRun {
   toolToReferP99Ms: number;
   /** The bench process's own event-loop delay (emulator side): a floor under both latencies. */
   emulatorLoopDelayP99Ms: number;
+  /** The worker's event-loop delay over the run. */
+  workerLoopDelayP99Ms: number;
+  workerLoopDelayMaxMs: number;
   heapKiBPerCall: number;
   rssKiBPerCall: number;
   cpuMicrosPerEvent: number;
+  /** Share of one core used over the run by the store (dynalite) and by the bench process (the emulator playing every call). */
+  storeCorePercent?: number;
+  emulatorCorePercent: number;
+  /** Share of one core used by the worker over the run. */
+  workerCorePercent: number;
   completedCalls: number;
   meetsTargets: boolean;
   /** Where the worker's CPU went, from a V8 profile of a repeat of a run that missed a target (profiling slows the worker, so that repeat is not timed). */
@@ -72,7 +80,9 @@ async function tlsInFront(port: number): Promise<{ baseURL: string; close(): voi
   return { baseURL: `https://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, close: () => server.close() };
 }
 
-async function runOnce(worker: 'switchboard-worker' | 'official-worker', dynamodb: LocalDynamoDB | undefined, calls: number, profile = false): Promise<CapacityRun> {
+type Dynalite = LocalDynamoDB & { cpuMicros(): number };
+
+async function runOnce(worker: 'switchboard-worker' | 'official-worker', dynamodb: Dynalite | undefined, calls: number, profile = false): Promise<CapacityRun> {
   const sentAt = new Map<string, number>();
   const toolAt = new Map<string, number>();
   const referAt = new Map<string, number>();
@@ -104,6 +114,9 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', dynamod
     const baseline = await host.memory();
     if (profile) await host.startProfile();
     const cpuBefore = await host.cpuMicros();
+    await host.loopDelay(true);
+    const storeCpuBefore = dynamodb?.cpuMicros() ?? 0;
+    const ownCpuBefore = process.cpuUsage();
     const eventsBefore = events;
     const started = Date.now();
     const batch = 10;
@@ -125,6 +138,9 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', dynamod
     const deadline = Date.now() + 60_000;
     while (referAt.size < calls && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
     const cpu = (await host.cpuMicros()) - cpuBefore;
+    const workerLoop = await host.loopDelay();
+    const wallMicros = (Date.now() - started) * 1000;
+    const ownCpu = process.cpuUsage(ownCpuBefore);
     const cpuSplit = profile ? cpuShare(await host.stopProfile(), join(__dirname, '..')) : undefined;
     const stored = (await (await fetch(`http://127.0.0.1:${host.port}/stored`)).json()) as Record<string, number>;
     const storeLatency = [...sentAt].filter(([id]) => stored[id] !== undefined).map(([id, at]) => stored[id] - at);
@@ -138,9 +154,14 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', dynamod
       toolToReferP50Ms: round(percentile(referLatency, 50)),
       toolToReferP99Ms: round(percentile(referLatency, 99)),
       emulatorLoopDelayP99Ms: round(loop.percentile(99) / 1e6),
+      workerLoopDelayP99Ms: round(workerLoop.p99Ms),
+      workerLoopDelayMaxMs: round(workerLoop.maxMs),
       heapKiBPerCall: round((held.heapUsed - baseline.heapUsed) / calls / 1024, 1),
       rssKiBPerCall: round((held.rss - baseline.rss) / calls / 1024, 1),
       cpuMicrosPerEvent: round(cpu / (events - eventsBefore), 1),
+      ...(dynamodb && { storeCorePercent: round((100 * (dynamodb.cpuMicros() - storeCpuBefore)) / wallMicros, 0) }),
+      emulatorCorePercent: round((100 * (ownCpu.user + ownCpu.system)) / wallMicros, 0),
+      workerCorePercent: round((100 * cpu) / wallMicros, 0),
       completedCalls: referAt.size,
     };
     const complete = storeLatency.length >= sentAt.size * 0.99 && referAt.size === calls;

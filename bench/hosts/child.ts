@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { Session } from 'node:inspector';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 const session = new Session();
 session.connect();
@@ -11,11 +12,13 @@ function post<T>(method: string): Promise<T> {
 
 /**
  * What every benchmark host child shares: a control port the bench reads CPU time and memory
- * from and starts/stops a CPU profile of just the measured window with, and the
+ * and its event-loop delay from and starts/stops a CPU profile of just the measured window with, and the
  * `READY <port> <controlPort>` line it waits for.
  */
 export async function announceReady(port: number): Promise<void> {
   process.once('SIGTERM', () => process.exit(0));
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
   const control = createServer(async (req, res) => {
     if (req.url === '/profile/start') {
       await post('Profiler.enable');
@@ -27,9 +30,10 @@ export async function announceReady(port: number): Promise<void> {
       return res.end(JSON.stringify(profile));
     }
     if (req.url === '/gc' && global.gc) global.gc();
+    if (req.url === '/loop/reset') loop.reset();
     const { user, system } = process.cpuUsage();
     const memory = process.memoryUsage();
-    res.end(JSON.stringify({ cpuMicros: user + system, rss: memory.rss, heapUsed: memory.heapUsed }));
+    res.end(JSON.stringify({ cpuMicros: user + system, rss: memory.rss, heapUsed: memory.heapUsed, loopDelayP99Ms: loop.percentile(99) / 1e6, loopDelayMaxMs: loop.max / 1e6 }));
   });
   await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));
   process.stdout.write(`READY ${port} ${(control.address() as AddressInfo).port}\n`);
