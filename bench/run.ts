@@ -15,10 +15,10 @@ async function main(): Promise<void> {
     writeFileSync(join(__dirname, '../docs/benchmarks.md'), report(saved.webhook, saved.coldStart, saved.capacity, saved.machine, saved.date));
     return;
   }
-  const webhooks = Number(process.env.BENCH_WEBHOOKS ?? 2000);
+  const webhooks = Number(process.env.BENCH_WEBHOOKS ?? 4000);
   const steps = (process.env.BENCH_CALLS ?? '250,500,1000,1500,2000').split(',').map(Number);
-  log(`webhook path: ${webhooks} webhooks x 2 rounds per subject, concurrency 16`);
-  const webhook = await benchWebhookPath({ webhooks, concurrency: 16, warmup: 300, rounds: 2 });
+  log(`webhook path: ${webhooks} webhooks per subject in alternating turns, concurrency 16`);
+  const webhook = await benchWebhookPath({ webhooks, concurrency: 16, warmup: 300 });
   log(JSON.stringify(webhook, null, 2));
   log('cold start of the webhook Lambda bundle');
   const coldStart = benchColdStart(10);

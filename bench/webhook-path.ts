@@ -8,13 +8,15 @@ import { LOCAL_TABLE_NAMES } from '../core/store/tables';
 import { ensureTables } from '../local/dynamodb';
 import { startDynaliteProcess } from './dynalite-process';
 import { signWebhook, startOpenAIEmulator } from '../local/openai-emulator';
-import { spawnHost } from './spawn-host';
+import { spawnHost, type HostChild } from './spawn-host';
 import { cpuShare, type CpuShare } from './cpu-profile';
 import { percentile, round, runConcurrently } from './stats';
 
 const API_KEY = 'sk-bench';
 const SECRET = 'whsec_' + Buffer.from('switchboard-benchmark-signing-key!').toString('base64');
 const DIALED = '17134810111';
+/** Webhooks per subject per turn. */
+const TURN = 250;
 
 export interface WebhookPathResult {
   subject: string;
@@ -33,7 +35,7 @@ export interface WebhookPathResult {
  * Webhook to accept: signed webhooks for distinct calls, at a fixed concurrency, through a host
  * process (Switchboard's local host, or the bare-SDK floor) against dynalite and the emulator.
  */
-export async function benchWebhookPath(opts: { webhooks: number; concurrency: number; warmup: number; rounds: number }): Promise<WebhookPathResult[]> {
+export async function benchWebhookPath(opts: { webhooks: number; concurrency: number; warmup: number }): Promise<WebhookPathResult[]> {
   const dynamodb = await startDynaliteProcess();
   await ensureTables(createDynamoDBClient({ endpoint: dynamodb.endpoint }), LOCAL_TABLE_NAMES);
   const example = JSON.parse(readFileSync(join(__dirname, '../examples/support-line.json'), 'utf8'));
@@ -43,50 +45,53 @@ export async function benchWebhookPath(opts: { webhooks: number; concurrency: nu
   const emulator = await startOpenAIEmulator({ apiKey: API_KEY, onCallControl: (callId, verb) => verb === 'accept' && acceptArrived.set(callId, performance.now()) });
   const env = { BENCH_DYNAMODB: dynamodb.endpoint, BENCH_OPENAI: emulator.baseURL, BENCH_API_KEY: API_KEY, BENCH_WEBHOOK_SECRET: SECRET };
 
-  const samples = new Map<string, { accept: number[]; response: number[]; cpuMicros: number; count: number }>();
+  const subjects = ['floor-webhook', 'switchboard-webhook'] as const;
+  const samples = new Map(subjects.map((subject) => [subject, { accept: [] as number[], response: [] as number[], cpuMicros: 0, count: 0 }]));
   let share: CpuShare | undefined;
   let seq = 0;
+  const hosts: HostChild[] = [];
   try {
-    // The last pass profiles Switchboard's host; profiling slows it, so it is not timed.
-    for (let round = 0; round <= opts.rounds; round++) {
-      for (const subject of round === opts.rounds ? ['switchboard-webhook'] : ['floor-webhook', 'switchboard-webhook']) {
-        const host = await spawnHost(subject, env);
-        const url = `http://127.0.0.1:${host.port}/webhook`;
-        const send = async (measure: boolean) => {
-          const callId = `rtc_bench_${seq++}`;
-          const placed = await emulator.placeCall({ callId, dialed: DIALED, caller: '+14067704205' });
-          const timestamp = Math.floor(Date.now() / 1000);
-          const webhookId = `wh_${callId}`;
-          const started = performance.now();
-          const response = await fetch(url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'webhook-id': webhookId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(SECRET, webhookId, timestamp, placed.body) },
-            body: placed.body,
-          });
-          await response.text();
-          const done = performance.now();
-          if (response.status !== 200) throw new Error(`${subject}: webhook answered ${response.status}`);
-          if (!measure) return;
-          const entry = samples.get(subject)!;
-          entry.response.push(done - started);
-          entry.accept.push(acceptArrived.get(callId)! - started);
-        };
-        if (!samples.has(subject)) samples.set(subject, { accept: [], response: [], cpuMicros: 0, count: 0 });
-        await runConcurrently(opts.warmup, opts.concurrency, () => send(false));
-        const profiled = round === opts.rounds;
-        if (profiled) await host.startProfile();
-        const cpuBefore = await host.cpuMicros();
-        await runConcurrently(opts.webhooks, opts.concurrency, () => send(!profiled));
-        if (profiled) share = cpuShare(await host.stopProfile(), join(__dirname, '..'));
-        else {
-          const entry = samples.get(subject)!;
-          entry.cpuMicros += (await host.cpuMicros()) - cpuBefore;
-          entry.count += opts.webhooks;
-        }
-        await host.stop();
+    for (const subject of subjects) hosts.push(await spawnHost(subject, env));
+    const send = async (subject: string, port: number, measure: boolean) => {
+      const callId = `rtc_bench_${seq++}`;
+      const placed = await emulator.placeCall({ callId, dialed: DIALED, caller: '+14067704205' });
+      const timestamp = Math.floor(Date.now() / 1000);
+      const webhookId = `wh_${callId}`;
+      const started = performance.now();
+      const response = await fetch(`http://127.0.0.1:${port}/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'webhook-id': webhookId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(SECRET, webhookId, timestamp, placed.body) },
+        body: placed.body,
+      });
+      await response.text();
+      const done = performance.now();
+      if (response.status !== 200) throw new Error(`${subject}: webhook answered ${response.status}`);
+      if (!measure) return;
+      const entry = samples.get(subject as (typeof subjects)[number])!;
+      entry.response.push(done - started);
+      entry.accept.push(acceptArrived.get(callId)! - started);
+    };
+    for (const [i, subject] of subjects.entries()) await runConcurrently(opts.warmup, opts.concurrency, () => send(subject, hosts[i].port, false));
+    // Short turns, taken in alternating order, so that whatever slows the machine or dynalite
+    // down over the run (its growing tables, GC) falls on both subjects alike.
+    const turns = Math.ceil(opts.webhooks / TURN);
+    for (let turn = 0; turn < turns; turn++) {
+      const order = turn % 2 === 0 ? [0, 1] : [1, 0];
+      for (const i of order) {
+        const entry = samples.get(subjects[i])!;
+        const cpuBefore = await hosts[i].cpuMicros();
+        await runConcurrently(TURN, opts.concurrency, () => send(subjects[i], hosts[i].port, true));
+        entry.cpuMicros += (await hosts[i].cpuMicros()) - cpuBefore;
+        entry.count += TURN;
       }
     }
+    // Then Switchboard's host is profiled; profiling slows it, so this pass is not timed.
+    const ours = hosts[1];
+    await ours.startProfile();
+    await runConcurrently(opts.webhooks, opts.concurrency, () => send(subjects[1], ours.port, false));
+    share = cpuShare(await ours.stopProfile(), join(__dirname, '..'));
   } finally {
+    await Promise.all(hosts.map((h) => h.stop()));
     await emulator.close();
     await dynamodb.close();
   }
@@ -107,5 +112,5 @@ export async function benchWebhookPath(opts: { webhooks: number; concurrency: nu
 }
 
 if (require.main === module) {
-  void benchWebhookPath({ webhooks: Number(process.env.BENCH_WEBHOOKS ?? 2000), concurrency: 16, warmup: 300, rounds: 2 }).then((r) => console.log(JSON.stringify(r, null, 2)));
+  void benchWebhookPath({ webhooks: Number(process.env.BENCH_WEBHOOKS ?? 4000), concurrency: 16, warmup: 300 }).then((r) => console.log(JSON.stringify(r, null, 2)));
 }
