@@ -107,23 +107,38 @@ that the worker turns into a refer, which ends the call. Calls start over 5 s, o
 "Event to stored": the emulator sent the caller's completed transcription until the worker had
 stored it. Targets: p99 under 50 ms, tool call to refer p99 under 20 ms.
 
-${row(['worker', 'store', 'calls', 'stored p50 ms', 'stored p99 ms', 'tool->refer p50 ms', 'tool->refer p99 ms', 'emulator loop p99 ms', 'heap KiB/call', 'RSS KiB/call', 'CPU µs/event', 'within targets'])}
-${row(['---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---'])}
-${capacity.runs.map((r) => row([r.worker, r.store, r.calls, r.eventToStoredP50Ms, r.eventToStoredP99Ms, r.toolToReferP50Ms, r.toolToReferP99Ms, r.emulatorLoopDelayP99Ms, r.heapKiBPerCall, r.rssKiBPerCall, r.cpuMicrosPerEvent, r.meetsTargets ? 'yes' : 'no'])).join('\n')}
+${row(['worker', 'store', 'calls', 'stored p50 ms', 'stored p99 ms', 'tool->refer p50 ms', 'tool->refer p99 ms', 'worker loop p99 / max ms', 'worker core %', 'store core %', 'emulator core %', 'heap KiB/call', 'RSS KiB/call', 'CPU µs/event', 'within targets'])}
+${row(Array(15).fill('---'))}
+${capacity.runs.map((r) => row([r.worker, r.store, r.calls, r.eventToStoredP50Ms, r.eventToStoredP99Ms, r.toolToReferP50Ms, r.toolToReferP99Ms, `${r.workerLoopDelayP99Ms} / ${r.workerLoopDelayMaxMs}`, r.workerCorePercent, r.storeCorePercent, r.emulatorCorePercent, r.heapKiBPerCall, r.rssKiBPerCall, r.cpuMicrosPerEvent, r.meetsTargets ? 'yes' : 'no'])).join('\n')}
+
+"Core %" is the share of one core each process used over the run (the machine has ${cpus().length}); the
+worker's event-loop delay is sampled every 5 ms inside the worker.
 
 - Largest K within the targets: **${capacity.capacity.none}** calls with a store that keeps nothing (the worker's own
   limit), **${capacity.capacity.dynalite}** with dynalite as the store (target: at least 1000 on one core, under 100 KiB of heap per call).
 - With a store that keeps nothing, the worker's cost is ~${oursAtCompare?.cpuMicrosPerEvent ?? '?'} µs of CPU per sideband event and
-  ~${oursAtCompare?.heapKiBPerCall ?? '?'} KiB of heap per call; what first misses a target as K grows is the tool-call-to-refer tail, when
-  one core runs out for the sideband traffic of that many calls and the refer waits its turn.
-- With dynalite, the limit is the writes: every transcript entry, action and token count is an
-  UpdateItem made as it happens (never only at the end), and a CPU profile of the worker shows
-  where its time goes in the first run that missed a target:
+  ~${oursAtCompare?.heapKiBPerCall ?? '?'} KiB of heap per call.
+- With dynalite, the limit is the requests to the store. One DynamoDB write costs the process
+  that makes it **${capacity.storeRequestCost.sdkMicros} µs of CPU** through the AWS SDK on this machine, against
+  ${capacity.storeRequestCost.bareHttpMicros} µs for the same request as a bare HTTP POST; a call in this script makes about
+  12 (the lease, the number's config, the greeting, four caller turns, four agent turns each
+  written with their token usage, the transfer, the ending), plus a lease renewal every 30 s.
+  A CPU profile of the worker in the first run that missed a target:
 ${capacity.runs.filter((r) => r.cpu && r.store === 'dynalite').slice(0, 1).map((r) => `  at ${r.calls} calls, ${round(r.cpu!.ours * 100, 1)}% in Switchboard's own code, ${round(r.cpu!.dependencies * 100, 1)}% in packages (${r.cpu!.topPackages.filter((p) => !p.name.startsWith('(') && p.name !== 'node').map((p) => `${p.name} ${round(p.share * 100, 1)}%`).join(', ')}), ${round(r.cpu!.node * 100, 1)}% in Node itself (${r.cpu!.topPackages.filter((p) => p.name.startsWith('(') || p.name === 'node').map((p) => `${p.name} ${round(p.share * 100, 1)}%`).join(', ')}: HTTP and socket writes, GC).`).join('\n') || '  (no run missed a target)'}
-  That is the AWS SDK and HTTP cost of one request per write, on the worker's one core; dynalite
-  (one Node process) adds its own latency on top. The fix that remains is to coalesce a call's
-  writes that arrive while one is in flight into one UpdateItem (an agent's transcript and its
-  token usage arrive together), which cuts the requests per event; it is not done yet.
+- Fixed on the way, each found from these figures:
+  - every 30 s one heartbeat renewed every held call's lease at once; those hundreds of writes
+    queued ahead of the calls' transcript writes, which in the second after it waited up to half
+    a second (stored p99 0.28 s at 250 calls). Each call's heartbeat now falls due 30 s after
+    its own last one.
+  - a tool call first checked the lease with a write, which put a store round trip (and that
+    queue) between the tool call and the refer. The lease cannot be taken by another worker
+    before it runs out, so while half of it is left the check needs no request.
+  - events that arrive together (an agent's transcript and its token usage) or while a write is
+    in flight now go out in one UpdateItem instead of one each.
+- What would lift the dynalite figure further: writing transcript entries as items of their own,
+  25 calls' entries to a BatchWriteItem, instead of appending each to its call's record with an
+  UpdateItem (DynamoDB has no batch for updates). That changes the calls table's data model and
+  is left for its own change.
 
 ## 4. Next to the official path
 

@@ -17,6 +17,7 @@ import { wallClock } from './hosts/bench-control';
 import { spawnHost } from './spawn-host';
 import { cpuShare, type CpuShare } from './cpu-profile';
 import { percentile, round } from './stats';
+import { benchStoreRequestCost, type StoreRequestCost } from './store-request-cost';
 
 const API_KEY = 'sk-bench-worker';
 /** A phone conversation's pace: a gap before each turn, speech at ~8 words a second. */
@@ -176,6 +177,8 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', dynamod
 
 export interface CapacityResult {
   runs: CapacityRun[];
+  /** What one DynamoDB write costs the worker, with the SDK and as a bare HTTP request. */
+  storeRequestCost: StoreRequestCost;
   /** Most concurrent calls one worker process held within the targets, per store. */
   capacity: Record<string, number>;
 }
@@ -191,7 +194,10 @@ export async function benchWorkerCapacity(steps: number[], stores: ('none' | 'dy
   const dynamodb = await startDynaliteProcess();
   await ensureTables(createDynamoDBClient({ endpoint: dynamodb.endpoint }), LOCAL_TABLE_NAMES);
   await new NumbersStore(createDocumentClient({ endpoint: dynamodb.endpoint }), LOCAL_TABLE_NAMES.numbers).put(demoNumber());
+  let storeRequestCost: StoreRequestCost;
   try {
+    storeRequestCost = await benchStoreRequestCost(dynamodb);
+    process.stderr.write(`${JSON.stringify({ storeRequestCost })}\n`);
     for (const label of stores) {
       const store = label === 'dynalite' ? dynamodb : undefined;
       capacity[label] = 0;
@@ -214,7 +220,7 @@ export async function benchWorkerCapacity(steps: number[], stores: ('none' | 'dy
   } finally {
     await dynamodb.close();
   }
-  return { runs, capacity };
+  return { runs, capacity, storeRequestCost };
 }
 
 if (require.main === module) {
