@@ -2,6 +2,12 @@ import { agentTurn, callerTurn, dtmf, errorEvent, spokenMs, toolCall, type Actio
 import type { ConversationScript, ScriptStep, Timing } from './scripts';
 import type { Timers } from './timers';
 
+/**
+ * A caller waits this long at least for the line to answer before speaking, so that a greeting
+ * sent as the worker attaches comes first even when a loaded machine slows the worker down.
+ */
+const FIRST_WORDS_MS = 200;
+
 /** What the runner needs from its call. */
 export interface ScriptHost {
   live(): boolean;
@@ -102,7 +108,7 @@ export class ScriptRunner {
         if (!step) return;
         if (!this.gapDone) {
           this.gapDone = true;
-          return this.wait(this.timing.stepDelayMs, true);
+          return this.wait(this.nextStep === 0 ? Math.max(this.timing.stepDelayMs, FIRST_WORDS_MS) : this.timing.stepDelayMs, true);
         }
         this.gapDone = false;
         this.nextStep++;
