@@ -50,31 +50,57 @@ export class InProcessCallQueue implements CallQueue, CallSource {
     message.receiveCount += 1;
     message.handle = this.nextHandle++;
     message.visibleAt = Date.now() + visibilitySeconds * 1000;
-    const handle = message.handle;
-    // A handle goes stale once the call was delivered again, as an SQS receipt handle does.
-    const current = () => (message.handle === handle && this.messages.includes(message) ? message : undefined);
-    return {
-      call: message.call,
-      receiveCount: message.receiveCount,
-      extend: async (seconds) => {
-        const m = current();
-        if (m) m.visibleAt = Date.now() + seconds * 1000;
-      },
-      complete: async () => {
-        const m = current();
-        if (m) this.messages.splice(this.messages.indexOf(m), 1);
-      },
-      release: async () => {
-        const m = current();
-        if (m) {
-          m.visibleAt = 0;
-          this.wake();
-        }
-      },
-    };
+    return new Delivery(this, message);
   }
 
-  private wake(): void {
+  /** The message, if `handle` is still its newest delivery and it is still queued. */
+  current(message: Message, handle: number): Message | undefined {
+    return message.handle === handle && this.messages.includes(message) ? message : undefined;
+  }
+
+  remove(message: Message): void {
+    this.messages.splice(this.messages.indexOf(message), 1);
+  }
+
+  wake(): void {
     for (const waiter of [...this.waiters]) waiter();
+  }
+}
+
+/**
+ * One delivery of a message: its methods live on the prototype, so a held call costs one small
+ * object here, not a closure per method. A handle goes stale once the call was delivered again,
+ * as an SQS receipt handle does.
+ */
+class Delivery implements CallDelivery {
+  readonly call: QueuedCall;
+  readonly receiveCount: number;
+  private readonly handle: number;
+
+  constructor(
+    private readonly queue: InProcessCallQueue,
+    private readonly message: Message,
+  ) {
+    this.call = message.call;
+    this.receiveCount = message.receiveCount;
+    this.handle = message.handle;
+  }
+
+  async extend(seconds: number): Promise<void> {
+    const m = this.queue.current(this.message, this.handle);
+    if (m) m.visibleAt = Date.now() + seconds * 1000;
+  }
+
+  async complete(): Promise<void> {
+    const m = this.queue.current(this.message, this.handle);
+    if (m) this.queue.remove(m);
+  }
+
+  async release(): Promise<void> {
+    const m = this.queue.current(this.message, this.handle);
+    if (m) {
+      m.visibleAt = 0;
+      this.queue.wake();
+    }
   }
 }

@@ -124,13 +124,30 @@ function emitMetrics(worker: CallWorker, counts: { errors: number; ended: number
 
 /** Counts error lines (the WorkerErrors metric), in this log and its children. */
 function countingErrors(log: Log, counts: { errors: number }): Log {
-  return {
-    info: log.info,
-    warn: log.warn,
-    error: (message, fields) => {
-      counts.errors++;
-      log.error(message, fields);
-    },
-    child: (fields) => countingErrors(log.child(fields), counts),
-  };
+  return new CountingLog(log, counts);
+}
+
+/** A class, not closures: the worker makes a child per held call, for as long as the call lasts. */
+class CountingLog implements Log {
+  constructor(
+    private readonly log: Log,
+    private readonly counts: { errors: number },
+  ) {}
+
+  info(message: string, fields?: Record<string, unknown>): void {
+    this.log.info(message, fields);
+  }
+
+  warn(message: string, fields?: Record<string, unknown>): void {
+    this.log.warn(message, fields);
+  }
+
+  error(message: string, fields?: Record<string, unknown>): void {
+    this.counts.errors++;
+    this.log.error(message, fields);
+  }
+
+  child(fields: Record<string, unknown>): Log {
+    return new CountingLog(this.log.child(fields), this.counts);
+  }
 }

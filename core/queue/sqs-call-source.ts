@@ -47,21 +47,34 @@ export class SqsCallSource implements CallSource {
     const call = parseCall(message.Body);
     // Not something the webhook wrote: left alone, it lands in the dead-letter queue for a person to see.
     if (!call || !message.ReceiptHandle) return [];
-    const handle = message.ReceiptHandle;
-    const visibility = async (VisibilityTimeout: number) => {
-      await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: handle, VisibilityTimeout }));
-    };
-    return [
-      {
-        call,
-        receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
-        extend: (seconds) => visibility(seconds),
-        complete: async () => {
-          await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: handle }));
-        },
-        release: () => visibility(0),
-      },
-    ];
+    return [new SqsDelivery(this.sqs, this.queueUrl, call, message.ReceiptHandle, Number(message.Attributes?.ApproximateReceiveCount ?? 1))];
+  }
+}
+
+/** One received message, held as long as its call lasts: methods on the prototype, no closures per call. */
+class SqsDelivery implements CallDelivery {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+    readonly call: QueuedCall,
+    private readonly handle: string,
+    readonly receiveCount: number,
+  ) {}
+
+  async extend(seconds: number): Promise<void> {
+    await this.visibility(seconds);
+  }
+
+  async complete(): Promise<void> {
+    await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: this.handle }));
+  }
+
+  async release(): Promise<void> {
+    await this.visibility(0);
+  }
+
+  private async visibility(VisibilityTimeout: number): Promise<void> {
+    await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: this.handle, VisibilityTimeout }));
   }
 }
 

@@ -11,14 +11,36 @@ type Level = 'info' | 'warn' | 'error';
 
 /** A JSON-lines logger for the worker and local hosts (the Lambda uses Powertools' Logger). */
 export function jsonLog(service: string, write: (line: string) => void = (line) => process.stdout.write(line + '\n'), base: Record<string, unknown> = {}): Log {
-  const emit = (level: Level) => (message: string, fields?: Record<string, unknown>) =>
-    write(JSON.stringify({ level, time: new Date().toISOString(), service, message, ...base, ...fields }, errorReplacer));
-  return {
-    info: emit('info'),
-    warn: emit('warn'),
-    error: emit('error'),
-    child: (fields) => jsonLog(service, write, { ...base, ...fields }),
-  };
+  return new JsonLog(service, write, base);
+}
+
+/** A class, not closures: the worker makes a child per held call, for as long as the call lasts. */
+class JsonLog implements Log {
+  constructor(
+    private readonly service: string,
+    private readonly write: (line: string) => void,
+    private readonly base: Record<string, unknown>,
+  ) {}
+
+  info(message: string, fields?: Record<string, unknown>): void {
+    this.emit('info', message, fields);
+  }
+
+  warn(message: string, fields?: Record<string, unknown>): void {
+    this.emit('warn', message, fields);
+  }
+
+  error(message: string, fields?: Record<string, unknown>): void {
+    this.emit('error', message, fields);
+  }
+
+  child(fields: Record<string, unknown>): Log {
+    return new JsonLog(this.service, this.write, { ...this.base, ...fields });
+  }
+
+  private emit(level: Level, message: string, fields?: Record<string, unknown>): void {
+    this.write(JSON.stringify({ level, time: new Date().toISOString(), service: this.service, message, ...this.base, ...fields }, errorReplacer));
+  }
 }
 
 export const silentLog: Log = { info: () => {}, warn: () => {}, error: () => {}, child: () => silentLog };

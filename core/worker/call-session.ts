@@ -32,20 +32,25 @@ export const DEFAULT_SESSION_TIMINGS: SessionTimings = {
   sessionCapMs: 60 * 60_000 + 30_000,
 };
 
-export interface CallSessionDeps {
-  call: StoredCall;
-  config: NumberConfig | undefined;
+/** What every session of a worker shares (one object per worker, not per call). */
+export interface SessionServices {
   store: LiveCalls;
   openai: Pick<OpenAI, 'realtime'>;
-  /** Opens (or re-opens) the call's sideband; rejects with CallNotFoundError when the call is gone. */
-  connect: () => Promise<Sideband>;
+  /** Opens (or re-opens) a call's sideband; rejects with CallNotFoundError when the call is gone. */
+  connect: (callId: string) => Promise<Sideband>;
   /** Whether this worker still holds the call's lease: only the owner runs a tool. */
-  ownsCall: () => Promise<boolean>;
-  log: Log;
+  ownsCall: (callId: string) => Promise<boolean>;
   timings: SessionTimings;
+  now?: () => number;
+}
+
+/** The call a session holds. */
+export interface CallSessionInit {
+  call: StoredCall;
+  config: NumberConfig | undefined;
+  log: Log;
   /** The webhook could not confirm the accept: a 404 on attach means it never happened. */
   acceptUnconfirmed?: boolean;
-  now?: () => number;
 }
 
 /**
@@ -86,7 +91,10 @@ export class CallSession {
   private quickDrops = 0;
   private readonly now: () => number;
   private readonly callId: string;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** The call's time limits: one timer, for the wrap-up and then for OpenAI's session cap. */
+  private limitTimer: NodeJS.Timeout | undefined;
+  /** The other timers (transfer, goodbye, close grace), made when first needed: most calls never do. */
+  private timers: Set<NodeJS.Timeout> | undefined;
   private readonly record: RecordWriter;
   /** How the call ends when it leaves because of us (hangup or refer sent, or answered 404). */
   private leaving: PlannedEnding | undefined;
@@ -95,24 +103,32 @@ export class CallSession {
   private hungUp = false;
   private finished = false;
   private handingBack: 'drain' | 'lease-lost' | undefined;
-  private readonly handledTools: Set<string>;
-  private readonly speechStartedAt = new Map<string, string>();
-  private readonly responseStartedAt = new Map<string, string>();
+  // Made when first needed, and dropped once empty again: a held call mostly waits with all three empty.
+  private handledTools: Set<string> | undefined;
+  private speechStartedAt: Map<string, string> | undefined;
+  private responseStartedAt: Map<string, string> | undefined;
   private resolveEnd!: (end: SessionEnd) => void;
   readonly ended: Promise<SessionEnd>;
-  private readonly deps: Omit<CallSessionDeps, 'call'>;
+  private readonly deps: SessionServices;
+  private readonly config: NumberConfig | undefined;
+  private readonly log: Log;
+  private readonly acceptUnconfirmed: boolean;
   private readonly startedAt: number;
   private greeted: boolean;
 
-  constructor({ call, ...deps }: CallSessionDeps) {
+  constructor({ call, config, log, acceptUnconfirmed }: CallSessionInit, deps: SessionServices) {
     // Only what the session needs of the record is kept: a re-attached call's record can be long.
     this.deps = deps;
+    this.config = config;
+    this.log = log;
+    this.acceptUnconfirmed = acceptUnconfirmed ?? false;
     this.now = deps.now ?? Date.now;
     this.callId = call.callId;
     this.startedAt = Date.parse(call.startedAt);
     this.greeted = call.actions.some((a) => a.type === 'greeting');
-    this.handledTools = new Set(call.actions.map((a) => a.toolCallId).filter((id): id is string => typeof id === 'string'));
-    this.record = new RecordWriter(deps.store, call.callId, deps.log);
+    const handled = call.actions.map((a) => a.toolCallId).filter((id): id is string => typeof id === 'string');
+    if (handled.length > 0) this.handledTools = new Set(handled);
+    this.record = new RecordWriter(deps.store, call.callId, log);
     this.ended = new Promise((resolve) => (this.resolveEnd = resolve));
   }
 
@@ -120,11 +136,11 @@ export class CallSession {
   async run(): Promise<SessionEnd> {
     let sideband: Sideband;
     try {
-      sideband = await this.deps.connect();
+      sideband = await this.deps.connect(this.callId);
     } catch (err) {
       if (this.handingBack) return this.ended;
-      const ending = attachFailedEnding(err, this.deps.acceptUnconfirmed ?? false);
-      this.deps.log.error('could not attach to the call', { reason: ending.reason });
+      const ending = attachFailedEnding(err, this.acceptUnconfirmed);
+      this.log.error('could not attach to the call', { reason: ending.reason });
       await this.finish(ending);
       return this.ended;
     }
@@ -161,8 +177,8 @@ export class CallSession {
     const { socket } = sideband;
     this.socket = socket;
     this.attachedAt = this.now();
-    socket.once('close', (code, reason) => void this.onClose(socket, code, reason.toString()));
-    socket.on('error', (err) => this.deps.log.warn('sideband socket error', { error: err }));
+    socket.on('close', (code, reason) => void this.onClose(socket, code, reason.toString()));
+    socket.on('error', (err) => this.log.warn('sideband socket error', { error: err }));
     listen(sideband, (text) => this.onMessage(text));
   }
 
@@ -176,26 +192,29 @@ export class CallSession {
 
   private timer(ms: number, run: () => void): NodeJS.Timeout {
     const timer = setTimeout(() => {
-      this.timers.delete(timer);
+      this.timers?.delete(timer);
       run();
     }, Math.max(0, ms));
-    this.timers.add(timer);
+    (this.timers ??= new Set()).add(timer);
     return timer;
   }
 
   private clearTimer(timer: NodeJS.Timeout | undefined): void {
     if (!timer) return;
     clearTimeout(timer);
-    this.timers.delete(timer);
+    this.timers?.delete(timer);
   }
 
   private clearTimers(): void {
+    clearTimeout(this.limitTimer);
+    this.limitTimer = undefined;
+    if (!this.timers) return;
     for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.timers = undefined;
   }
 
   private greetOnce(): void {
-    const greeting = this.deps.config?.agent?.greeting;
+    const greeting = this.config?.agent?.greeting;
     if (!greeting || this.greeted) return;
     this.greeted = true;
     this.send({ type: 'response.create', response: { instructions: sayExactly(greeting) } });
@@ -203,19 +222,31 @@ export class CallSession {
   }
 
   private scheduleLimits(): void {
-    const maxSeconds = this.deps.config?.limits.maxCallSeconds;
-    if (maxSeconds !== undefined) this.timer(this.startedAt + maxSeconds * 1000 - this.now(), () => this.wrapUp());
-    this.timer(this.startedAt + this.deps.timings.sessionCapMs - this.now(), () => {
-      this.deps.log.warn("call outlived OpenAI's 60-minute session cap");
+    const maxSeconds = this.config?.limits.maxCallSeconds;
+    const wrapUpAt = maxSeconds === undefined ? Infinity : this.startedAt + maxSeconds * 1000;
+    // One timer per call: the wrap-up's (when it comes before the cap), then the cap's.
+    if (wrapUpAt > this.startedAt + this.deps.timings.sessionCapMs) return this.scheduleSessionCap();
+    this.limitTimer = setTimeout(() => this.timeUp(), Math.max(0, wrapUpAt - this.now()));
+  }
+
+  private timeUp(): void {
+    this.wrapUp();
+    if (!this.finished && !this.handingBack) this.scheduleSessionCap();
+  }
+
+  private scheduleSessionCap(): void {
+    this.limitTimer = setTimeout(() => {
+      this.limitTimer = undefined;
+      this.log.warn("call outlived OpenAI's 60-minute session cap");
       void this.finish({ outcome: 'completed', reason: 'session-limit' });
-    });
+    }, Math.max(0, this.startedAt + this.deps.timings.sessionCapMs - this.now()));
   }
 
   private wrapUp(): void {
     if (this.goodbye || this.leaving) return;
-    this.action('time-limit', { maxCallSeconds: this.deps.config?.limits.maxCallSeconds });
+    this.action('time-limit', { maxCallSeconds: this.config?.limits.maxCallSeconds });
     // Time is up even mid-sentence: a response in progress would refuse the wrap-up's response.create.
-    if (this.responseStartedAt.size > 0) this.send({ type: 'response.cancel' });
+    if (this.responseStartedAt?.size) this.send({ type: 'response.cancel' });
     this.send({ type: 'response.create', response: { instructions: WRAP_UP_INSTRUCTIONS } });
     this.hangUpAfterGoodbye('max-duration');
   }
@@ -229,33 +260,33 @@ export class CallSession {
     try {
       event = JSON.parse(text) as ServerEvent;
     } catch {
-      this.deps.log.warn('sideband sent something that is not JSON');
+      this.log.warn('sideband sent something that is not JSON');
       return;
     }
     const at = new Date(this.now()).toISOString();
     switch (event.type) {
       case 'input_audio_buffer.speech_started':
-        if (typeof event.item_id === 'string') this.speechStartedAt.set(event.item_id, at);
+        if (typeof event.item_id === 'string') (this.speechStartedAt ??= new Map()).set(event.item_id, at);
         break;
       case 'conversation.item.input_audio_transcription.completed': {
         const id = String(event.item_id);
-        this.transcript('caller', id, String(event.transcript ?? ''), this.speechStartedAt.get(id) ?? at);
-        this.speechStartedAt.delete(id);
+        this.transcript('caller', id, String(event.transcript ?? ''), this.speechStartedAt?.get(id) ?? at);
+        if (this.speechStartedAt?.delete(id) && this.speechStartedAt.size === 0) this.speechStartedAt = undefined;
         break;
       }
       case 'response.created': {
         const id = (event.response as { id?: string } | undefined)?.id;
-        if (id) this.responseStartedAt.set(id, at);
+        if (id) (this.responseStartedAt ??= new Map()).set(id, at);
         if (id && this.goodbye && !this.goodbye.responseId) this.goodbye.responseId = id;
         break;
       }
       case 'response.output_audio_transcript.done':
-        this.transcript('agent', String(event.item_id), String(event.transcript ?? ''), this.responseStartedAt.get(String(event.response_id)) ?? at);
+        this.transcript('agent', String(event.item_id), String(event.transcript ?? ''), this.responseStartedAt?.get(String(event.response_id)) ?? at);
         break;
       case 'response.done': {
         const response = event.response as { id?: string; usage?: Record<string, number> } | undefined;
         this.onResponseDone(response);
-        if (response?.id) this.responseStartedAt.delete(response.id);
+        if (response?.id && this.responseStartedAt?.delete(response.id) && this.responseStartedAt.size === 0) this.responseStartedAt = undefined;
         break;
       }
       case 'output_audio_buffer.stopped':
@@ -295,20 +326,20 @@ export class CallSession {
 
   private async onFunctionCall(toolCallId: string, name: string, args: string): Promise<void> {
     // A re-attached socket or a second delivery must not run a tool twice.
-    if (this.handledTools.has(toolCallId)) return;
-    this.handledTools.add(toolCallId);
+    if (this.handledTools?.has(toolCallId)) return;
+    (this.handledTools ??= new Set()).add(toolCallId);
     // Two workers can briefly share a call (one's lease ran out while it stalled): only the owner acts.
-    const owner = await this.deps.ownsCall().catch((err: unknown) => {
-      this.deps.log.warn('could not check the lease; running the tool', { error: err });
+    const owner = await this.deps.ownsCall(this.callId).catch((err: unknown) => {
+      this.log.warn('could not check the lease; running the tool', { error: err });
       return true;
     });
     if (this.finished || this.handingBack) return;
     if (!owner) {
-      this.deps.log.warn('another worker holds the call; leaving the tool call to it', { tool: name });
+      this.log.warn('another worker holds the call; leaving the tool call to it', { tool: name });
       return this.handBack('lease-lost');
     }
     if (name === TRANSFER_TOOL) return this.startTransfer(toolCallId, args);
-    if (name === END_CALL_TOOL && this.deps.config?.endCall.enabled) {
+    if (name === END_CALL_TOOL && this.config?.endCall.enabled) {
       // The answer lets the model say goodbye if it has not yet; the line is hung up once that has played.
       this.toolOutput(toolCallId, END_CALL_OUTPUT);
       this.send({ type: 'response.create' });
@@ -325,7 +356,7 @@ export class CallSession {
   }
 
   private async startTransfer(toolCallId: string, args: string): Promise<void> {
-    const plan = planTransfer(this.deps.config, args);
+    const plan = planTransfer(this.config, args);
     this.toolOutput(toolCallId, plan.output);
     if (plan.kind === 'refuse') {
       this.send({ type: 'response.create' });
@@ -356,7 +387,7 @@ export class CallSession {
     this.clearTimer(this.transfer.watchdog);
     this.transfer = undefined;
     this.leaving = undefined;
-    this.deps.log.warn('transfer did not go through', { target: name, reason });
+    this.log.warn('transfer did not go through', { target: name, reason });
     this.action('transfer-failed', { target: name, reason });
     this.send({ type: 'conversation.item.create', item: { type: 'message', role: 'system', content: [{ type: 'input_text', text: transferFailedNote(name) }] } });
     this.send({ type: 'response.create' });
@@ -384,7 +415,7 @@ export class CallSession {
         // The call goes on; the caller, the time limit or OpenAI's session cap will end it.
         this.hungUp = false;
         this.leaving = undefined;
-        this.deps.log.error('hangup failed; the call goes on', { error: err });
+        this.log.error('hangup failed; the call goes on', { error: err });
         this.action('hangup-failed', { status: err instanceof APIError ? err.status : undefined });
         return;
       }
@@ -404,10 +435,10 @@ export class CallSession {
       return this.finish(next.ending);
     }
     // The close alone does not say whether the call is over: re-attach, and a 404 tells.
-    this.deps.log.info('sideband closed; re-attaching', { code });
+    this.log.info('sideband closed; re-attaching', { code });
     if (next.delayMs > 0) await new Promise((resolve) => this.timer(next.delayMs, () => resolve(undefined)));
     try {
-      const reopened = await this.deps.connect();
+      const reopened = await this.deps.connect(this.callId);
       if (this.handingBack || this.finished) return void reopened.socket.close();
       this.attach(reopened);
       this.action('reattached', { afterCloseCode: code });
@@ -428,9 +459,9 @@ export class CallSession {
     try {
       await this.deps.store.finish(this.callId, full);
     } catch (err) {
-      this.deps.log.error('could not store how the call ended', { error: err });
+      this.log.error('could not store how the call ended', { error: err });
     }
-    this.deps.log.info('call ended', { outcome: full.outcome, reason: full.reason, durationSeconds: full.durationSeconds });
+    this.log.info('call ended', { outcome: full.outcome, reason: full.reason, durationSeconds: full.durationSeconds });
     this.socket?.close();
     this.resolveEnd({ kind: 'ended', ending: full });
   }

@@ -4,7 +4,7 @@ import { CALL_VISIBILITY_SECONDS, HEARTBEAT_SECONDS } from '../runtime/contract'
 import type { Log } from '../runtime/log';
 import type { CallEnding, LiveCalls } from '../store/live-call-store';
 import type { NumbersStore } from '../store/numbers-store';
-import { CallSession, DEFAULT_SESSION_TIMINGS, type SessionEnd, type SessionTimings } from './call-session';
+import { CallSession, DEFAULT_SESSION_TIMINGS, type SessionEnd, type SessionServices, type SessionTimings } from './call-session';
 import type { Sideband } from './sideband';
 
 export interface WorkerTimings extends SessionTimings {
@@ -70,10 +70,20 @@ export class CallWorker {
   private loop: Promise<void> | undefined;
   private slotFreed: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** Shared by every session: nothing here is per call. */
+  private readonly services: SessionServices;
 
   constructor(private readonly opts: CallWorkerOptions) {
     this.timings = { ...DEFAULT_WORKER_TIMINGS, ...opts.timings };
     this.now = opts.now ?? Date.now;
+    this.services = {
+      store: opts.store,
+      openai: opts.openai,
+      connect: opts.connect,
+      ownsCall: (callId) => this.ownsCall(callId),
+      timings: this.timings,
+      now: this.now,
+    };
   }
 
   /** Calls held now (the scaling metric). */
@@ -171,18 +181,10 @@ export class CallWorker {
       return;
     }
     const config = (await this.opts.numbers.get(call.number).catch((err: unknown) => log.error('could not read the number config', { error: err })))?.config;
-    const session = new CallSession({
-      call: { ...call, actions: call.actions ?? [] },
-      config,
-      store: this.opts.store,
-      openai: this.opts.openai,
-      connect: () => this.opts.connect(callId),
-      ownsCall: () => this.ownsCall(callId),
-      log,
-      timings: this.timings,
-      acceptUnconfirmed: delivery.call.acceptUnconfirmed || call.acceptUnconfirmed,
-      now: this.now,
-    });
+    const session = new CallSession(
+      { call: { ...call, actions: call.actions ?? [] }, config, log, acceptUnconfirmed: delivery.call.acceptUnconfirmed || call.acceptUnconfirmed },
+      this.services,
+    );
     const held: HeldCall = { session, delivery, done: Promise.resolve(), leaseUntil, beatAt: this.now(), beating: false };
     held.done = session.run().then((end) => this.settle(callId, held, end, log));
     this.held.set(callId, held);
@@ -242,9 +244,8 @@ export class CallWorker {
   private async extend(callId: string, held: HeldCall): Promise<void> {
     const until = this.now() + this.timings.holdSeconds * 1000;
     const [extended, kept] = await Promise.allSettled([held.delivery.extend(this.timings.holdSeconds), this.opts.store.renewLease(callId, this.opts.id, until)]);
-    const log = this.opts.log.child({ callId });
-    if (extended.status === 'rejected') log.warn('could not extend the queue message', { error: extended.reason });
-    if (kept.status === 'rejected') log.warn('could not renew the lease', { error: kept.reason });
+    if (extended.status === 'rejected') this.opts.log.warn('could not extend the queue message', { callId, error: extended.reason });
+    if (kept.status === 'rejected') this.opts.log.warn('could not renew the lease', { callId, error: kept.reason });
     else if (kept.value) held.leaseUntil = until;
     else held.session.handBack('lease-lost');
   }

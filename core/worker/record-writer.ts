@@ -14,7 +14,8 @@ const WRITE_ATTEMPTS = 3;
  * for a timer.
  */
 export class RecordWriter {
-  private pending: CallUpdate = { transcript: [], actions: [] };
+  /** What is waiting for the next write; none on most calls most of the time. */
+  private pending: CallUpdate | undefined;
   private writing: Promise<void> | undefined;
 
   constructor(
@@ -26,24 +27,29 @@ export class RecordWriter {
   ) {}
 
   transcript(entry: TranscriptEntry): void {
-    this.pending.transcript.push(entry);
+    this.next().transcript.push(entry);
     this.write();
   }
 
   action(action: CallAction): void {
-    this.pending.actions.push(action);
+    this.next().actions.push(action);
     this.write();
   }
 
   usage({ inputTokens, outputTokens, totalTokens }: TokenUsage): void {
-    const sum = this.pending.usage ?? { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
-    this.pending.usage = { inputTokens: sum.inputTokens + inputTokens, outputTokens: sum.outputTokens + outputTokens, totalTokens: sum.totalTokens + totalTokens };
+    const next = this.next();
+    const sum = next.usage ?? { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+    next.usage = { inputTokens: sum.inputTokens + inputTokens, outputTokens: sum.outputTokens + outputTokens, totalTokens: sum.totalTokens + totalTokens };
     this.write();
   }
 
   /** Resolves once everything handed in so far is written (or, failing that, logged). */
   settled(): Promise<void> {
     return this.writing ?? Promise.resolve();
+  }
+
+  private next(): CallUpdate {
+    return (this.pending ??= { transcript: [], actions: [] });
   }
 
   private write(): void {
@@ -53,9 +59,10 @@ export class RecordWriter {
   private async drain(): Promise<void> {
     // Events that arrived in the same read from the socket join the first write.
     await new Promise((resolve) => setImmediate(resolve));
-    while (this.pending.transcript.length > 0 || this.pending.actions.length > 0 || this.pending.usage) {
+    while (this.pending) {
       const update = this.pending;
-      this.pending = { transcript: update.transcript.splice(MAX_ENTRIES_PER_WRITE), actions: [] };
+      const rest = update.transcript.splice(MAX_ENTRIES_PER_WRITE);
+      this.pending = rest.length > 0 ? { transcript: rest, actions: [] } : undefined;
       for (let attempt = 1; ; attempt++) {
         try {
           await this.store.append(this.callId, update);

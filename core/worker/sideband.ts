@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 
 /** The sideband refused the call: OpenAI does not know it (never accepted, or over). */
@@ -96,20 +97,40 @@ export async function openSideband(callId: string, baseURL: string, apiKey: () =
 
 function connectOnce(url: string, apiKey: string, timeoutMs: number): Promise<Sideband> {
   return new Promise((resolve, reject) => {
-    // No OpenAI-Beta header: the GA sideband closes a beta handshake with 4000.
-    const socket = new WebSocket(url, { headers: { Authorization: `Bearer ${apiKey}` }, handshakeTimeout: timeoutMs });
+    // No OpenAI-Beta header: the GA sideband closes a beta handshake with 4000. The handshake's
+    // time limit is a timer of our own rather than ws's `handshakeTimeout`: Node keeps that
+    // socket timeout's (cleared) Timeout on the socket for as long as the call lasts.
+    const socket = new WebSocket(url, { headers: { Authorization: `Bearer ${apiKey}` } });
+    const timer = setTimeout(() => {
+      fail(new Error('Opening handshake has timed out'));
+      socket.terminate();
+    }, timeoutMs);
+    function fail(err: Error): void {
+      clearTimeout(timer);
+      reject(err);
+    }
+    function refused(_req: unknown, res: IncomingMessage): void {
+      res.resume();
+      fail(new SidebandRefusedError(res.statusCode ?? 0));
+      socket.terminate();
+    }
     // OpenAI (and the emulator) may send events in the same packets as the handshake, before
     // the caller of this function can listen: keep them.
     const early: string[] = [];
     socket.on('message', (data) => early.push(data.toString()));
-    // Stays attached: once settled, `reject` does nothing, and an error nobody else hears (the
-    // session logs its own) must not crash the process.
-    socket.on('error', reject);
-    socket.once('open', () => resolve({ socket, early }));
-    socket.once('unexpected-response', (_req, res) => {
-      res.resume();
-      reject(new SidebandRefusedError(res.statusCode ?? 0));
-      socket.terminate();
+    socket.on('error', fail);
+    socket.on('unexpected-response', refused);
+    socket.on('open', function opened() {
+      clearTimeout(timer);
+      // Nothing of the handshake stays attached to a socket that lives as long as the call; an
+      // error nobody else hears (the session logs its own) must still not crash the process.
+      socket.off('open', opened);
+      socket.off('unexpected-response', refused);
+      socket.off('error', fail);
+      socket.on('error', ignore);
+      resolve({ socket, early });
     });
   });
 }
+
+function ignore(): void {}

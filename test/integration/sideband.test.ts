@@ -64,6 +64,20 @@ describe('openSideband (real sockets on loopback)', () => {
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
+  it('gives up on a handshake nobody answers, tries again, and leaves no socket open', async () => {
+    const port = await freePort();
+    const sockets: import('node:stream').Duplex[] = [];
+    const server = createServer();
+    // Takes the upgrade request and never answers it.
+    server.on('upgrade', (_req, socket) => sockets.push(socket));
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    await expect(openSideband('rtc_1', `http://127.0.0.1:${port}/v1`, async () => 'k', { retryForMs: 400, attemptTimeoutMs: 150 })).rejects.toThrow('Opening handshake has timed out');
+    expect(sockets.length).toBeGreaterThanOrEqual(2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sockets.every((s) => s.destroyed || s.readableEnded)).toBe(true);
+  });
+
   it('does not retry a call the server does not know (404)', async () => {
     const port = await freePort();
     const { headers } = await serve(port, () => 404);
