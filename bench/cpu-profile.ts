@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 interface ProfileNode {
   id: number;
-  callFrame: { url: string; functionName: string };
+  callFrame: { url: string; functionName: string; lineNumber: number };
 }
 
 interface CpuProfile {
@@ -35,7 +37,7 @@ export function cpuShare(profileData: unknown, root: string): CpuShare {
     const frame = byId.get(id)!.callFrame;
     const dt = profile.timeDeltas[i] ?? 0;
     if (frame.functionName === '(idle)' || frame.functionName === '(program)') return;
-    const url = frame.url.replace('file://', '');
+    const url = sourceFile(frame.url.replace('file://', ''), frame.lineNumber, root);
     if (url.startsWith(root) && !url.includes('/node_modules/')) {
       totals.ours += dt;
       const key = `${frame.functionName || '(anonymous)'} ${url.slice(root.length + 1)}`;
@@ -58,4 +60,30 @@ export function cpuShare(profileData: unknown, root: string): CpuShare {
     topOwn: [...own].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([fn, t]) => ({ fn, share: t / busy })),
     topPackages: [...packages].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([name, t]) => ({ name, share: t / busy })),
   };
+}
+
+const bundles = new Map<string, { line: number; path: string }[] | undefined>();
+
+/**
+ * The source file a frame's code came from. The hosts run as esbuild bundles, which mark where
+ * each module begins with a `// path` line; a frame in a bundle is put back in its module.
+ */
+function sourceFile(url: string, line: number, root: string): string {
+  if (!url.endsWith('.js') || url.includes('/node_modules/') || !url.startsWith('/')) return url;
+  if (!bundles.has(url)) {
+    const lines = readFileSync(url, 'utf8').split('\n');
+    const starts = lines.flatMap((text, i) => {
+      const module = /^\/\/ ((?:node_modules\/)?[\w@.\-/]+\.(?:[cm]?js|ts|json))$/.exec(text);
+      return module ? [{ line: i, path: module[1] }] : [];
+    });
+    bundles.set(url, starts.length > 0 ? starts : undefined);
+  }
+  const starts = bundles.get(url);
+  if (!starts) return url;
+  let found: string | undefined;
+  for (const start of starts) {
+    if (start.line > line) break;
+    found = start.path;
+  }
+  return found ? join(root, found) : url;
 }
