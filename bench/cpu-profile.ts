@@ -85,5 +85,6 @@ function sourceFile(url: string, line: number, root: string): string {
     if (start.line > line) break;
     found = start.path;
   }
-  return found ? join(root, found) : url;
+  // Before the first module: esbuild's own helpers (module wrappers, export getters).
+  return join(root, found ?? 'node_modules/(esbuild runtime)/');
 }

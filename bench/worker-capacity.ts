@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createServer as createTlsServer } from 'node:tls';
 import OpenAI from 'openai';
 import { buildSessionConfig } from '../core/calls/session-config';
@@ -16,7 +15,7 @@ import { DEMO_CALLER, demoNumber } from '../local/simulation';
 import { wallClock } from './hosts/bench-control';
 import { spawnHost } from './spawn-host';
 import { cpuShare, type CpuShare } from './cpu-profile';
-import { percentile, round } from './stats';
+import { loopDelayMonitor, percentile, round } from './stats';
 import { benchStoreRequestCost, type StoreRequestCost } from './store-request-cost';
 
 const API_KEY = 'sk-bench-worker';
@@ -49,8 +48,12 @@ export interface CapacityRun {
   toolToReferP50Ms: number;
   /** Emulator sent the transfer_call function call -> the refer reached the emulator. */
   toolToReferP99Ms: number;
+  /** Of that, the worker's own part: the function call read off the socket -> the refer request started. */
+  toolHandlingP50Ms?: number;
+  toolHandlingP99Ms?: number;
   /** The bench process's own event-loop delay (emulator side): a floor under both latencies. */
   emulatorLoopDelayP99Ms: number;
+  emulatorLoopDelayMaxMs: number;
   /** The worker's event-loop delay over the run. */
   workerLoopDelayP99Ms: number;
   workerLoopDelayMaxMs: number;
@@ -110,8 +113,7 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', dynamod
   const db = dynamodb && createDocumentClient({ endpoint: dynamodb.endpoint });
   const records = db && new CallsStore(db, LOCAL_TABLE_NAMES.calls, 1);
   try {
-    const loop = monitorEventLoopDelay({ resolution: 5 });
-    loop.enable();
+    const loop = loopDelayMonitor();
     const baseline = await host.memory();
     if (profile) await host.startProfile();
     const cpuBefore = await host.cpuMicros();
@@ -143,7 +145,9 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', dynamod
     const wallMicros = (Date.now() - started) * 1000;
     const ownCpu = process.cpuUsage(ownCpuBefore);
     const cpuSplit = profile ? cpuShare(await host.stopProfile(), join(__dirname, '..')) : undefined;
-    const stored = (await (await fetch(`http://127.0.0.1:${host.port}/stored`)).json()) as Record<string, number>;
+    const marks = (await (await fetch(`http://127.0.0.1:${host.port}/marks`)).json()) as Record<string, Record<string, number>>;
+    const { stored } = marks;
+    const handling = Object.entries(marks.referSent ?? {}).flatMap(([callId, at]) => (marks.toolReceived?.[callId] === undefined ? [] : [at - marks.toolReceived[callId]]));
     const storeLatency = [...sentAt].filter(([id]) => stored[id] !== undefined).map(([id, at]) => stored[id] - at);
     const referLatency = [...referAt].map(([callId, at]) => at - toolAt.get(callId)!);
     const result = {
@@ -154,7 +158,9 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', dynamod
       eventToStoredP99Ms: round(percentile(storeLatency, 99)),
       toolToReferP50Ms: round(percentile(referLatency, 50)),
       toolToReferP99Ms: round(percentile(referLatency, 99)),
-      emulatorLoopDelayP99Ms: round(loop.percentile(99) / 1e6),
+      ...(handling.length > 0 && { toolHandlingP50Ms: round(percentile(handling, 50)), toolHandlingP99Ms: round(percentile(handling, 99)) }),
+      emulatorLoopDelayP99Ms: round(loop.p99Ms()),
+      emulatorLoopDelayMaxMs: round(loop.maxMs()),
       workerLoopDelayP99Ms: round(workerLoop.p99Ms),
       workerLoopDelayMaxMs: round(workerLoop.maxMs),
       heapKiBPerCall: round((held.heapUsed - baseline.heapUsed) / calls / 1024, 1),

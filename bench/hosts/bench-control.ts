@@ -6,11 +6,21 @@ import type { QueuedCall } from '../../core/queue/call-queue';
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes on one machine. */
 export const wallClock = (): number => performance.timeOrigin + performance.now();
 
+/** When things happened in a worker host, by transcript entry or call id, as the bench reads them back. */
+export interface WorkerMarks {
+  /** Transcript entry id -> when the worker had stored it. */
+  stored: Map<string, number>;
+  /** Call id -> when the worker read the transfer's function call from the socket. */
+  toolReceived?: Map<string, number>;
+  /** Call id -> when the worker started the refer request. */
+  referSent?: Map<string, number>;
+}
+
 /**
  * A worker host's inbox for the capacity benchmark: the bench POSTs the calls it accepted to
- * `/calls`, and reads back when each transcript entry was stored (`/stored`).
+ * `/calls`, and reads back when things happened in the worker (`/marks`).
  */
-export async function startCallInbox(onCalls: (calls: QueuedCall[]) => void, stored: Map<string, number>): Promise<number> {
+export async function startCallInbox(onCalls: (calls: QueuedCall[]) => void, marks: WorkerMarks): Promise<number> {
   const server = createServer(async (req, res) => {
     if (req.method === 'POST' && req.url === '/calls') {
       let body = '';
@@ -18,9 +28,8 @@ export async function startCallInbox(onCalls: (calls: QueuedCall[]) => void, sto
       onCalls(JSON.parse(body) as QueuedCall[]);
       return res.end('{}');
     }
-    if (req.url === '/stored') {
-      res.end(JSON.stringify(Object.fromEntries(stored)));
-      stored.clear();
+    if (req.url === '/marks') {
+      res.end(JSON.stringify(Object.fromEntries(Object.entries(marks).map(([name, times]: [string, Map<string, number>]) => [name, Object.fromEntries(times)]))));
       return;
     }
     res.writeHead(404).end();

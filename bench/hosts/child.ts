@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { Session } from 'node:inspector';
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { loopDelayMonitor } from '../stats';
 
 const session = new Session();
 session.connect();
@@ -17,8 +17,7 @@ function post<T>(method: string): Promise<T> {
  */
 export async function announceReady(port: number): Promise<void> {
   process.once('SIGTERM', () => process.exit(0));
-  const loop = monitorEventLoopDelay({ resolution: 5 });
-  loop.enable();
+  const loop = loopDelayMonitor();
   const control = createServer(async (req, res) => {
     if (req.url === '/profile/start') {
       await post('Profiler.enable');
@@ -33,7 +32,7 @@ export async function announceReady(port: number): Promise<void> {
     if (req.url === '/loop/reset') loop.reset();
     const { user, system } = process.cpuUsage();
     const memory = process.memoryUsage();
-    res.end(JSON.stringify({ cpuMicros: user + system, rss: memory.rss, heapUsed: memory.heapUsed, loopDelayP99Ms: loop.percentile(99) / 1e6, loopDelayMaxMs: loop.max / 1e6 }));
+    res.end(JSON.stringify({ cpuMicros: user + system, rss: memory.rss, heapUsed: memory.heapUsed, loopDelayP99Ms: loop.p99Ms(), loopDelayMaxMs: loop.maxMs() }));
   });
   await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));
   process.stdout.write(`READY ${port} ${(control.address() as AddressInfo).port}\n`);

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   };
   // Warm the HTTP client (first-request set-up) as a worker's first call would.
   await control.realtime.calls.hangup('rtc_warm_up').catch(() => undefined);
-  const inbox = await startCallInbox((calls) => calls.forEach(hold), stored);
+  const inbox = await startCallInbox((calls) => calls.forEach(hold), { stored });
   await announceReady(inbox);
 }
 

@@ -18,7 +18,7 @@ import { announceReady, env } from './child';
  * nothing (`BENCH_DYNAMODB=none`), so the worker's own limit shows.
  */
 async function main(): Promise<void> {
-  const stored = new Map<string, number>();
+  const marks = { stored: new Map<string, number>(), toolReceived: new Map<string, number>(), referSent: new Map<string, number>() };
   const config = demoNumber();
   const endpoint = env('BENCH_DYNAMODB');
   const db = endpoint === 'none' ? undefined : createDocumentClient({ endpoint });
@@ -27,11 +27,27 @@ async function main(): Promise<void> {
     ...bind(backing),
     append: async (callId, update) => {
       const fresh = await backing.append(callId, update);
-      for (const entry of update.transcript) stored.set(entry.id, wallClock());
+      for (const entry of update.transcript) marks.stored.set(entry.id, wallClock());
       return fresh;
     },
   };
   const openai = new OpenAI({ apiKey: env('BENCH_API_KEY'), baseURL: env('BENCH_OPENAI'), maxRetries: 1 });
+  // The worker's own part of tool call -> refer: from reading the function call off the socket
+  // (a listener added after the session's own) to starting the refer request.
+  const refer = openai.realtime.calls.refer.bind(openai.realtime.calls);
+  openai.realtime.calls.refer = ((callId: string, body: { target_uri: string }) => {
+    marks.referSent.set(callId, wallClock());
+    return refer(callId, body);
+  }) as typeof openai.realtime.calls.refer;
+  const connect = async (callId: string) => {
+    const sideband = await openSideband(callId, openai.baseURL, async () => env('BENCH_API_KEY'), { retryForMs: 10_000 });
+    setImmediate(() =>
+      sideband.socket.on('message', (data) => {
+        if (!marks.toolReceived.has(callId) && String(data).includes('"response.function_call_arguments.done"')) marks.toolReceived.set(callId, wallClock());
+      }),
+    );
+    return sideband;
+  };
   const queue = new InProcessCallQueue();
   const worker = new CallWorker({
     id: 'bench',
@@ -39,14 +55,14 @@ async function main(): Promise<void> {
     store,
     numbers: db ? new NumbersStore(db, LOCAL_TABLE_NAMES.numbers) : { get: async () => ({ config, version: 1, updatedAt: '' }) },
     openai,
-    connect: (callId) => openSideband(callId, openai.baseURL, async () => env('BENCH_API_KEY'), { retryForMs: 10_000 }),
+    connect,
     capacity: 100_000,
     log: silentLog,
   });
   // Warm the HTTP client (first-request set-up) as a worker's first call would.
   await openai.realtime.calls.hangup('rtc_warm_up').catch(() => undefined);
   worker.start();
-  const inbox = await startCallInbox((calls) => calls.forEach((c) => void queue.enqueue(c)), stored);
+  const inbox = await startCallInbox((calls) => calls.forEach((c) => void queue.enqueue(c)), marks);
   await announceReady(inbox);
 }
 
