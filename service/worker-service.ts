@@ -31,7 +31,7 @@ export async function startWorkerService(env: NodeJS.ProcessEnv = process.env): 
   const settings = deployedSettings(env);
   const counts = { errors: 0, ended: 0 };
   const base = jsonLog(METRICS.workerService);
-  const log = countingErrors(base, counts);
+  const log = new CountingLog(base, counts);
   const apiKeySecret = env.OPENAI_API_KEY ? undefined : secretsManagerSecret(new SecretsManagerClient({}), settings.openAiApiKeySecretArn, { maxAgeMs: API_KEY_MAX_AGE_MS });
   const apiKey = async () => env.OPENAI_API_KEY ?? apiKeySecret!.get();
   const openai = new OpenAI({ apiKey, timeout: 10_000, maxRetries: 2 });
@@ -122,12 +122,10 @@ function emitMetrics(worker: CallWorker, counts: { errors: number; ended: number
   process.stdout.write(JSON.stringify(line) + '\n');
 }
 
-/** Counts error lines (the WorkerErrors metric), in this log and its children. */
-function countingErrors(log: Log, counts: { errors: number }): Log {
-  return new CountingLog(log, counts);
-}
-
-/** A class, not closures: the worker makes a child per held call, for as long as the call lasts. */
+/**
+ * Counts error lines (the WorkerErrors metric), in this log and its children. A class, not
+ * closures: the worker makes a child per held call, for as long as the call lasts.
+ */
 class CountingLog implements Log {
   constructor(
     private readonly log: Log,

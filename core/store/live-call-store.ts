@@ -14,6 +14,9 @@ export interface CallEnding {
 /** What the call worker needs of the calls table (the benchmarks also run it on a store that keeps nothing). */
 export type LiveCalls = Pick<LiveCallStore, 'get' | 'acquireLease' | 'renewLease' | 'releaseLease' | 'append' | 'finish'>;
 
+/** An UpdateItem on a call's record, without the table and key. */
+type UpdateParts = Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'Key'>;
+
 /** What one write adds to a live call's record. */
 export interface CallUpdate {
   transcript: TranscriptEntry[];
@@ -111,7 +114,7 @@ export class LiveCallStore {
     }, callId);
   }
 
-  private async conditional(update: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'Key'>, callId: string): Promise<boolean> {
+  private async conditional(update: UpdateParts, callId: string): Promise<boolean> {
     try {
       await this.db.send(new UpdateCommand({ TableName: this.tableName, Key: { callId }, ...update }));
       return true;
@@ -122,7 +125,7 @@ export class LiveCallStore {
   }
 }
 
-function appendExpression({ transcript, actions, usage }: CallUpdate): Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'Key'> {
+function appendExpression({ transcript, actions, usage }: CallUpdate): UpdateParts {
   const set: string[] = [];
   const add: string[] = [];
   const conditions = ['attribute_exists(callId)'];

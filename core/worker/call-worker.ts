@@ -162,7 +162,7 @@ export class CallWorker {
       return;
     }
     let call;
-    const leaseUntil = this.now() + this.timings.holdSeconds * 1000;
+    const leaseUntil = this.leaseEnd();
     try {
       call = await this.opts.store.acquireLease(callId, this.opts.id, leaseUntil, this.now());
     } catch (err) {
@@ -201,10 +201,20 @@ export class CallWorker {
     const held = this.held.get(callId);
     if (!held) return false;
     if (held.leaseUntil - this.now() > this.timings.holdSeconds * 500) return true;
-    const until = this.now() + this.timings.holdSeconds * 1000;
+    return this.renewLease(callId, held);
+  }
+
+  /** Extends a held call's lease; false when it was lost. */
+  private async renewLease(callId: string, held: HeldCall): Promise<boolean> {
+    const until = this.leaseEnd();
     const kept = await this.opts.store.renewLease(callId, this.opts.id, until);
     if (kept) held.leaseUntil = until;
     return kept;
+  }
+
+  /** When a lease written now runs out. */
+  private leaseEnd(): number {
+    return this.now() + this.timings.holdSeconds * 1000;
   }
 
   /** The call ended or was let go: settle its message and lease, and free its slot. */
@@ -242,13 +252,12 @@ export class CallWorker {
   }
 
   private async extend(callId: string, held: HeldCall): Promise<void> {
-    const until = this.now() + this.timings.holdSeconds * 1000;
-    const [extended, kept] = await Promise.allSettled([held.delivery.extend(this.timings.holdSeconds), this.opts.store.renewLease(callId, this.opts.id, until)]);
+    const [extended, kept] = await Promise.allSettled([held.delivery.extend(this.timings.holdSeconds), this.renewLease(callId, held)]);
     if (extended.status === 'rejected') this.opts.log.warn('could not extend the queue message', { callId, error: extended.reason });
     if (kept.status === 'rejected') this.opts.log.warn('could not renew the lease', { callId, error: kept.reason });
-    else if (kept.value) held.leaseUntil = until;
-    else held.session.handBack('lease-lost');
+    else if (!kept.value) held.session.handBack('lease-lost');
   }
+
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
