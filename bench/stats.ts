@@ -29,9 +29,9 @@ const LOOP_SAMPLE_MS = 5;
  * Event-loop delay: how late a timer that should fire every 5 ms fires. Node's histogram holds
  * the time between firings, so the 5 ms are taken off.
  */
-export function loopDelayMonitor(): { p99Ms(): number; maxMs(): number; reset(): void } {
+export function loopDelayMonitor(): { p99Ms(): number; maxMs(): number; reset(): void; stop(): void } {
   const histogram = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
   histogram.enable();
   const late = (ns: number) => Math.max(0, ns / 1e6 - LOOP_SAMPLE_MS);
-  return { p99Ms: () => late(histogram.percentile(99)), maxMs: () => late(histogram.max), reset: () => histogram.reset() };
+  return { p99Ms: () => late(histogram.percentile(99)), maxMs: () => late(histogram.max), reset: () => histogram.reset(), stop: () => histogram.disable() };
 }

@@ -112,8 +112,8 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', dynamod
   const openai = new OpenAI({ apiKey: API_KEY, baseURL: emulator.baseURL, maxRetries: 2 });
   const db = dynamodb && createDocumentClient({ endpoint: dynamodb.endpoint });
   const records = db && new CallsStore(db, LOCAL_TABLE_NAMES.calls, 1);
+  const loop = loopDelayMonitor();
   try {
-    const loop = loopDelayMonitor();
     const baseline = await host.memory();
     if (profile) await host.startProfile();
     const cpuBefore = await host.cpuMicros();
@@ -175,6 +175,7 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', dynamod
     const meetsTargets = complete && result.eventToStoredP99Ms < 50 && result.toolToReferP99Ms < 20;
     return { ...result, meetsTargets, ...(cpuSplit && { cpu: cpuSplit }) };
   } finally {
+    loop.stop();
     await host.stop();
     tls.close();
     await emulator.close();
