@@ -54,6 +54,7 @@ export const handler = async () => ({ statusCode: 200, body: String(Boolean(db &
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     [ENV.numbersTable]: 'numbers',
     [ENV.callsTable]: 'calls',
+    [ENV.callEntriesTable]: 'call-entries',
     [ENV.callQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/calls',
     [ENV.openAiApiKeySecretArn]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:key',
     [ENV.webhookSecretArn]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:whsec',

@@ -111,7 +111,7 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', dynamod
   const config = demoNumber();
   const openai = new OpenAI({ apiKey: API_KEY, baseURL: emulator.baseURL, maxRetries: 2 });
   const db = dynamodb && createDocumentClient({ endpoint: dynamodb.endpoint });
-  const records = db && new CallsStore(db, LOCAL_TABLE_NAMES.calls, 1);
+  const records = db && new CallsStore(db, LOCAL_TABLE_NAMES, 1);
   const loop = loopDelayMonitor();
   try {
     const baseline = await host.memory();

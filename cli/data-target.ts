@@ -35,7 +35,7 @@ export async function resolveDataTarget(opts: DataOptions, env: NodeJS.ProcessEn
     const db = createDocumentClient();
     return {
       numbers: new NumbersStore(db, stack.numbersTable),
-      calls: new CallsStore(db, stack.callsTable, HISTORY_DAYS),
+      calls: new CallsStore(db, { calls: stack.callsTable, entries: stack.callEntriesTable }, HISTORY_DAYS),
       description: `stack ${stack.stackName}`,
       stack,
     };
@@ -45,7 +45,7 @@ export async function resolveDataTarget(opts: DataOptions, env: NodeJS.ProcessEn
     const db = createDocumentClient({ endpoint });
     return {
       numbers: new NumbersStore(db, LOCAL_TABLE_NAMES.numbers),
-      calls: new CallsStore(db, LOCAL_TABLE_NAMES.calls, HISTORY_DAYS),
+      calls: new CallsStore(db, LOCAL_TABLE_NAMES, HISTORY_DAYS),
       description: endpoint,
     };
   }

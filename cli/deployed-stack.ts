@@ -8,6 +8,7 @@ export interface StackOutputs {
   sipUri?: string;
   numbersTable: string;
   callsTable: string;
+  callEntriesTable: string;
   callQueueUrl?: string;
   openAiApiKeySecretArn?: string;
   webhookSecretArn?: string;
@@ -52,12 +53,18 @@ export async function readStackOutputs(cfn: CloudFormationClient, name: string):
         throw new CliError(`stack ${StackName} is not a Switchboard call stack (it has no ${OUTPUTS.callsTable} output)`, EXIT.usage);
       }
       const o = outputsOf(stack);
+      // A stack deployed before the call entries table is still found and named (isSwitchboard),
+      // but has no table to read the calls' transcripts and actions from: say how to update it.
+      if (!(OUTPUTS.callEntriesTable in o)) {
+        throw new CliError(`stack ${StackName} predates call entries (it has no ${OUTPUTS.callEntriesTable} output): update it with \`npx cdk deploy --all\``, EXIT.usage);
+      }
       return {
         stackName: StackName,
         webhookUrl: o[OUTPUTS.webhookUrl],
         sipUri: o[OUTPUTS.sipUri],
         numbersTable: o[OUTPUTS.numbersTable],
         callsTable: o[OUTPUTS.callsTable],
+        callEntriesTable: o[OUTPUTS.callEntriesTable],
         callQueueUrl: o[OUTPUTS.callQueueUrl],
         openAiApiKeySecretArn: o[OUTPUTS.openAiApiKeySecretArn],
         webhookSecretArn: o[OUTPUTS.webhookSecretArn],

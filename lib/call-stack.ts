@@ -13,6 +13,7 @@ import type { NetworkingMode } from './settings';
 export interface CallStackProps extends StackProps {
   readonly numbersTable: ITableV2;
   readonly callsTable: ITableV2;
+  readonly callEntriesTable: ITableV2;
   readonly openAiApiKey: ISecret;
   readonly webhookSecret: ISecret;
   /** Printed as the SipUri output (or the hint on how to set the project id). */
@@ -52,6 +53,7 @@ export class CallStack extends Stack {
       CALLS_TABLE.byDayIndex.name,
       CALLS_TABLE.liveByNumberIndex.name,
     ]);
+    const callEntriesTable = importTable(this, 'CallEntriesTable', props.callEntriesTable, []);
     const openAiApiKey = importSecret(this, 'OpenAiApiKey', props.openAiApiKey);
     const webhookSecret = importSecret(this, 'WebhookSecret', props.webhookSecret);
 
@@ -61,6 +63,7 @@ export class CallStack extends Stack {
     this.webhook = new WebhookReceiver(this, 'WebhookReceiver', {
       numbers: numbersTable,
       calls: callsTable,
+      entries: callEntriesTable,
       queue: this.callQueue.queue,
       webhookSecret,
       openAiApiKey,
@@ -72,6 +75,7 @@ export class CallStack extends Stack {
     this.workers = new CallWorkers(this, 'CallWorkers', {
       numbers: numbersTable,
       calls: callsTable,
+      entries: callEntriesTable,
       queue: this.callQueue.queue,
       openAiApiKey,
       networking: props.networking,
@@ -96,6 +100,7 @@ export class CallStack extends Stack {
     output(OUTPUTS.sipUri, props.sipUri, 'Set as the SIP URI destination of your Wavix numbers');
     output(OUTPUTS.numbersTable, numbersTable.tableName, 'DynamoDB table of number configs');
     output(OUTPUTS.callsTable, callsTable.tableName, 'DynamoDB table of call records');
+    output(OUTPUTS.callEntriesTable, callEntriesTable.tableName, 'DynamoDB table of what was said and done on each call');
     output(OUTPUTS.callQueueUrl, this.callQueue.queue.queueUrl, 'SQS queue of answered calls');
     output(OUTPUTS.openAiApiKeySecretArn, openAiApiKey.secretArn, 'Put your OpenAI API key here (aws secretsmanager put-secret-value)');
     output(OUTPUTS.webhookSecretArn, webhookSecret.secretArn, 'Put the OpenAI webhook signing secret (whsec_...) here');

@@ -2,7 +2,7 @@ import { CfnResource, RemovalPolicy, Stack, type StackProps, Validations } from 
 import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { CALL_SUMMARY_ATTRIBUTES, CALLS_TABLE, NUMBERS_TABLE } from '../core/store/tables';
+import { CALL_ENTRIES_TABLE, CALL_SUMMARY_ATTRIBUTES, CALLS_TABLE, NUMBERS_TABLE } from '../core/store/tables';
 
 export interface StatefulStackProps extends StackProps {
   /**
@@ -19,17 +19,19 @@ export interface StatefulStackProps extends StackProps {
 export const STATEFUL_LOGICAL_IDS = {
   numbersTable: 'NumbersTable',
   callsTable: 'CallsTable',
+  callEntriesTable: 'CallEntriesTable',
   openAiApiKey: 'OpenAiApiKeySecret',
   webhookSecret: 'WebhookSigningSecret',
 } as const;
 
 /**
- * What outlives a deployment: the numbers and calls tables and the two secrets. Everything else
- * (the call stack) can be destroyed and recreated without losing anything.
+ * What outlives a deployment: the numbers, calls and call entries tables and the two secrets.
+ * Everything else (the call stack) can be destroyed and recreated without losing anything.
  */
 export class StatefulStack extends Stack {
   public readonly numbersTable: TableV2;
   public readonly callsTable: TableV2;
+  public readonly callEntriesTable: TableV2;
   public readonly openAiApiKey: Secret;
   public readonly webhookSecret: Secret;
 
@@ -76,11 +78,19 @@ export class StatefulStack extends Stack {
       ],
     });
 
+    this.callEntriesTable = new TableV2(this, 'CallEntriesTable', {
+      ...common,
+      partitionKey: { name: CALL_ENTRIES_TABLE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: CALL_ENTRIES_TABLE.sortKey, type: AttributeType.STRING },
+      timeToLiveAttribute: CALL_ENTRIES_TABLE.ttlAttribute,
+    });
+
     this.openAiApiKey = emptySecret(this, 'OpenAiApiKey', 'OpenAI API key (sk-...) Switchboard uses for call control and the sideband. Fill it with `aws secretsmanager put-secret-value`.', removalPolicy);
     this.webhookSecret = emptySecret(this, 'WebhookSecret', 'OpenAI webhook signing secret (whsec_...) Switchboard verifies webhooks with. Fill it with `aws secretsmanager put-secret-value`.', removalPolicy);
 
     pinLogicalId(this.numbersTable, STATEFUL_LOGICAL_IDS.numbersTable);
     pinLogicalId(this.callsTable, STATEFUL_LOGICAL_IDS.callsTable);
+    pinLogicalId(this.callEntriesTable, STATEFUL_LOGICAL_IDS.callEntriesTable);
     pinLogicalId(this.openAiApiKey, STATEFUL_LOGICAL_IDS.openAiApiKey);
     pinLogicalId(this.webhookSecret, STATEFUL_LOGICAL_IDS.webhookSecret);
   }

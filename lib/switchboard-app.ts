@@ -20,7 +20,7 @@ export function addSwitchboard(app: App, settings: SwitchboardSettings): Switchb
 
   const data = new StatefulStack(app, names.data, {
     stackName: names.data,
-    description: `Switchboard (${settings.stage}): numbers and calls tables, OpenAI secrets`,
+    description: `Switchboard (${settings.stage}): numbers, calls and call entries tables, OpenAI secrets`,
     tags,
     retainData: !dev,
     terminationProtection: !dev,
@@ -32,6 +32,7 @@ export function addSwitchboard(app: App, settings: SwitchboardSettings): Switchb
     tags,
     numbersTable: data.numbersTable,
     callsTable: data.callsTable,
+    callEntriesTable: data.callEntriesTable,
     openAiApiKey: data.openAiApiKey,
     webhookSecret: data.webhookSecret,
     sipUri: sipUriFor(settings.openAiProjectId),

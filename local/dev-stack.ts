@@ -57,7 +57,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     await ensureTables(client, LOCAL_TABLE_NAMES);
     const db = createDocumentClient({ client });
     const numbers = new NumbersStore(db, LOCAL_TABLE_NAMES.numbers);
-    const calls = new CallsStore(db, LOCAL_TABLE_NAMES.calls, opts.retentionDays ?? 90);
+    const calls = new CallsStore(db, LOCAL_TABLE_NAMES, opts.retentionDays ?? 90);
     const queue = new InProcessCallQueue();
     const openai = new OpenAI({
       apiKey: opts.openai.apiKey,
@@ -98,7 +98,7 @@ function startWorker(opts: DevStackOptions, db: DynamoDBDocumentClient, numbers:
   const worker = new CallWorker({
     id: `dev-${process.pid}`,
     source: queue,
-    store: new LiveCallStore(db, LOCAL_TABLE_NAMES.calls),
+    store: new LiveCallStore(db, LOCAL_TABLE_NAMES),
     numbers,
     openai,
     connect: (callId) => openSideband(callId, baseURL, async () => opts.openai.apiKey, { retryForMs: 10_000 }),

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CALLS_TABLE, NUMBERS_TABLE, type TableNames } from '../core/store/tables';
+import { CALL_ENTRIES_TABLE, CALLS_TABLE, NUMBERS_TABLE, type TableNames } from '../core/store/tables';
 
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -40,7 +40,7 @@ export async function startLocalDynamoDB(opts: { port?: number; dataDir?: string
   };
 }
 
-/** Creates the numbers and calls tables, with the same keys and indexes as the deployed ones, if missing. */
+/** Creates the numbers, calls and call entries tables, with the same keys and indexes as the deployed ones, if missing. */
 export async function ensureTables(client: DynamoDBClient, names: TableNames): Promise<void> {
   const S = 'S' as const;
   const { byNumberIndex, byDayIndex, liveByNumberIndex } = CALLS_TABLE;
@@ -60,6 +60,13 @@ export async function ensureTables(client: DynamoDBClient, names: TableNames): P
     AttributeDefinitions: [CALLS_TABLE.partitionKey, 'number', 'startedAt', 'day', 'liveNumber'].map((AttributeName) => ({ AttributeName, AttributeType: S })),
     KeySchema: [{ AttributeName: CALLS_TABLE.partitionKey, KeyType: 'HASH' }],
     GlobalSecondaryIndexes: [index(byNumberIndex), index(byDayIndex), index(liveByNumberIndex)],
+  });
+  await createIfMissing(client, names.entries, {
+    AttributeDefinitions: [CALL_ENTRIES_TABLE.partitionKey, CALL_ENTRIES_TABLE.sortKey].map((AttributeName) => ({ AttributeName, AttributeType: S })),
+    KeySchema: [
+      { AttributeName: CALL_ENTRIES_TABLE.partitionKey, KeyType: 'HASH' },
+      { AttributeName: CALL_ENTRIES_TABLE.sortKey, KeyType: 'RANGE' },
+    ],
   });
 }
 

@@ -42,7 +42,7 @@ export async function startWorkerService(env: NodeJS.ProcessEnv = process.env): 
   const worker = new CallWorker({
     id: `${env.ECS_CONTAINER_METADATA_URI_V4?.split('/').pop() ?? 'worker'}-${process.pid}`,
     source: new SqsCallSource(new SQSClient({}), settings.queueUrl),
-    store: new LiveCallStore(db, settings.tables.calls),
+    store: new LiveCallStore(db, settings.tables),
     numbers: new NumbersStore(db, settings.tables.numbers),
     openai,
     connect: (callId) => openSideband(callId, openai.baseURL, apiKey, { retryForMs: 30_000, refreshApiKey: apiKeySecret && (() => apiKeySecret.refresh()) }),

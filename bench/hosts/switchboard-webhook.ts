@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const host = await startWebhookHost({
     secrets: staticSecret(env('BENCH_WEBHOOK_SECRET')),
     numbers: new NumbersStore(db, LOCAL_TABLE_NAMES.numbers),
-    calls: new CallsStore(db, LOCAL_TABLE_NAMES.calls, 90),
+    calls: new CallsStore(db, LOCAL_TABLE_NAMES, 90),
     openai: new OpenAI({ apiKey: env('BENCH_API_KEY'), baseURL: env('BENCH_OPENAI'), timeout: 2500, maxRetries: 1 }),
     queue: new InProcessCallQueue(),
     log: silentLog,

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import type { StoredCall } from '../../core/store/calls-store';
 import { createDocumentClient } from '../../core/store/dynamodb-client';
+import { transcriptEntryOf } from '../../core/store/call-entries-store';
 import { LiveCallStore, type LiveCalls } from '../../core/store/live-call-store';
 import { NumbersStore } from '../../core/store/numbers-store';
 import { LOCAL_TABLE_NAMES } from '../../core/store/tables';
@@ -22,13 +23,18 @@ async function main(): Promise<void> {
   const config = demoNumber();
   const endpoint = env('BENCH_DYNAMODB');
   const db = endpoint === 'none' ? undefined : createDocumentClient({ endpoint });
-  const backing: LiveCalls = db ? new LiveCallStore(db, LOCAL_TABLE_NAMES.calls) : nothingKept();
+  const backing: LiveCalls = db ? new LiveCallStore(db, LOCAL_TABLE_NAMES) : nothingKept();
   const store: LiveCalls = {
     ...bind(backing),
-    append: async (callId, update) => {
-      const fresh = await backing.append(callId, update);
-      for (const entry of update.transcript) marks.stored.set(entry.id, wallClock());
-      return fresh;
+    writeEntries: async (items) => {
+      const unprocessed = await backing.writeEntries(items);
+      const stored = wallClock();
+      const left = new Set(unprocessed.map((item) => `${item.callId} ${item.entry}`));
+      for (const item of items) {
+        const entry = transcriptEntryOf(item);
+        if (entry && !left.has(`${item.callId} ${item.entry}`)) marks.stored.set(entry.id, stored);
+      }
+      return unprocessed;
     },
   };
   const openai = new OpenAI({ apiKey: env('BENCH_API_KEY'), baseURL: env('BENCH_OPENAI'), maxRetries: 1 });
@@ -72,7 +78,7 @@ function bind(store: LiveCalls): LiveCalls {
     acquireLease: (...a) => store.acquireLease(...a),
     renewLease: (...a) => store.renewLease(...a),
     releaseLease: (...a) => store.releaseLease(...a),
-    append: (...a) => store.append(...a),
+    writeEntries: (...a) => store.writeEntries(...a),
     finish: (...a) => store.finish(...a),
   };
 }
@@ -94,7 +100,7 @@ function nothingKept(): LiveCalls {
     acquireLease: async (callId) => record(callId),
     renewLease: async () => true,
     releaseLease: async () => undefined,
-    append: async (_callId, update) => update.transcript,
+    writeEntries: async () => [],
     finish: async () => true,
   };
 }

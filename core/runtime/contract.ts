@@ -7,6 +7,7 @@
 export const ENV = {
   numbersTable: 'NUMBERS_TABLE',
   callsTable: 'CALLS_TABLE',
+  callEntriesTable: 'CALL_ENTRIES_TABLE',
   callQueueUrl: 'CALL_QUEUE_URL',
   openAiApiKeySecretArn: 'OPENAI_API_KEY_SECRET_ARN',
   webhookSecretArn: 'OPENAI_WEBHOOK_SECRET_ARN',
@@ -45,6 +46,7 @@ export const OUTPUTS = {
   sipUri: 'SipUri',
   numbersTable: 'NumbersTableName',
   callsTable: 'CallsTableName',
+  callEntriesTable: 'CallEntriesTableName',
   callQueueUrl: 'CallQueueUrl',
   openAiApiKeySecretArn: 'OpenAiApiKeySecretArn',
   webhookSecretArn: 'WebhookSecretArn',

@@ -18,7 +18,7 @@ export function positiveIntEnv(name: string, fallback: number, env: NodeJS.Proce
 /** Settings every deployed host shares, from the environment the CDK app sets. */
 export function deployedSettings(env: NodeJS.ProcessEnv = process.env) {
   return {
-    tables: { numbers: requireEnv(ENV.numbersTable, env), calls: requireEnv(ENV.callsTable, env) },
+    tables: { numbers: requireEnv(ENV.numbersTable, env), calls: requireEnv(ENV.callsTable, env), entries: requireEnv(ENV.callEntriesTable, env) },
     queueUrl: requireEnv(ENV.callQueueUrl, env),
     openAiApiKeySecretArn: requireEnv(ENV.openAiApiKeySecretArn, env),
     retentionDays: positiveIntEnv(ENV.callRetentionDays, 90, env),

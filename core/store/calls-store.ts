@@ -10,7 +10,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { inSpokenOrder, type CallAction, type CallRecord, type Outcome, type TranscriptEntry } from '../calls/record';
-import { CALL_SUMMARY_ATTRIBUTES, CALLS_TABLE } from './tables';
+import { CallEntriesStore, type CallEntries } from './call-entries-store';
+import { CALL_SUMMARY_ATTRIBUTES, CALLS_TABLE, type TableNames } from './tables';
 
 /**
  * What the webhook path keeps on a record besides what users read: which handler is deciding
@@ -26,6 +27,10 @@ export interface StoredCall extends CallRecord {
   liveNumber?: string;
   leaseOwner?: string;
   leaseUntil?: number;
+  /** How often a worker took the call: more than once means one took it over. */
+  leases?: number;
+  /** Epoch seconds after which DynamoDB deletes the record (and the call's entries). */
+  expiresAt?: number;
 }
 
 export interface NewCall {
@@ -62,13 +67,22 @@ const PUBLIC_FIELDS = [
   'transferTarget', 'decisionMs', 'label', 'webhookId',
 ] as const;
 
-/** The calls table: one record per call, history by number through the `byNumber` index. */
+/**
+ * The calls table: one record per call, history by number through the `byNumber` index; read
+ * together with the call's entries (what was said and done) as users see a call.
+ */
 export class CallsStore {
+  private readonly tableName: string;
+  private readonly entries: CallEntriesStore;
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
-    readonly tableName: string,
+    tables: Pick<TableNames, 'calls' | 'entries'>,
     private readonly retentionDays: number,
-  ) {}
+  ) {
+    this.tableName = tables.calls;
+    this.entries = new CallEntriesStore(db, tables.entries);
+  }
 
   /** Creates the record unless one exists; returns the existing one otherwise. */
   async create(call: NewCall): Promise<{ created: true } | { created: false; existing: StoredCall }> {
@@ -77,7 +91,7 @@ export class CallsStore {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...call, answered: false, queued: false, day: call.startedAt.slice(0, 10), transcript: [], actions: [], [CALLS_TABLE.ttlAttribute]: expiresAt },
+          Item: { ...call, answered: false, queued: false, day: call.startedAt.slice(0, 10), [CALLS_TABLE.ttlAttribute]: expiresAt },
           ConditionExpression: 'attribute_not_exists(callId)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -167,10 +181,10 @@ export class CallsStore {
     return Item as StoredCall | undefined;
   }
 
-  /** The record as users read it. */
+  /** The record as users read it, with what was said and done on the call. */
   async get(callId: string): Promise<CallRecord | undefined> {
-    const item = await this.getStored(callId);
-    return item && toRecord(item);
+    const [item, entries] = await Promise.all([this.getStored(callId), this.entries.read(callId)]);
+    return item && toRecord(item, entries);
   }
 
   /**
@@ -240,17 +254,19 @@ function toSummary(item: Record<string, unknown>): CallSummary {
   return summary as CallSummary;
 }
 
-export function toRecord(item: StoredCall): CallRecord {
+/** Records written before the entries table kept their transcript, actions and usage on the record: both are read. */
+function toRecord(item: StoredCall, entries: CallEntries): CallRecord {
   const record: Record<string, unknown> = {};
   for (const field of PUBLIC_FIELDS) if (item[field] !== undefined) record[field] = item[field];
+  const legacy = item as unknown as Record<string, unknown>;
   return {
     ...(record as unknown as CallRecord),
-    transcript: inSpokenOrder((item.transcript ?? []) as TranscriptEntry[]),
-    actions: ((item.actions ?? []) as CallAction[]),
+    transcript: inSpokenOrder([...((item.transcript ?? []) as TranscriptEntry[]), ...entries.transcript]),
+    actions: [...((item.actions ?? []) as CallAction[]), ...entries.actions],
     usage: {
-      inputTokens: Number((item as unknown as Record<string, unknown>).inputTokens ?? 0),
-      outputTokens: Number((item as unknown as Record<string, unknown>).outputTokens ?? 0),
-      totalTokens: Number((item as unknown as Record<string, unknown>).totalTokens ?? 0),
+      inputTokens: Number(legacy.inputTokens ?? 0) + entries.usage.inputTokens,
+      outputTokens: Number(legacy.outputTokens ?? 0) + entries.usage.outputTokens,
+      totalTokens: Number(legacy.totalTokens ?? 0) + entries.usage.totalTokens,
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The shape of the two DynamoDB tables, shared by the CDK stateful stack and the local
+ * The shape of the three DynamoDB tables, shared by the CDK stateful stack and the local
  * embedded DynamoDB, so both create exactly the same keys and index.
  */
 export const NUMBERS_TABLE = {
@@ -26,13 +26,28 @@ export const CALLS_TABLE = {
   ttlAttribute: 'expiresAt',
 } as const;
 
+/**
+ * What was said and done on each call, one item per transcript entry, action and response's
+ * token usage: the call worker writes them for many calls at once (BatchWriteItem), which it
+ * cannot do with updates to the calls' records. Sort key `entry`: `t#<OpenAI item id>` (the same
+ * words are stored once, however often delivered), `a#<ISO time>#<seq>`, `u#<response id>`.
+ */
+export const CALL_ENTRIES_TABLE = {
+  partitionKey: 'callId',
+  sortKey: 'entry',
+  /** Epoch seconds after which DynamoDB deletes the item: the same as its call record's. */
+  ttlAttribute: 'expiresAt',
+} as const;
+
 /** Fixed table names for local use (`switchboard dev`, `simulate`, `--endpoint`). */
 export const LOCAL_TABLE_NAMES = {
   numbers: 'switchboard-numbers',
   calls: 'switchboard-calls',
+  entries: 'switchboard-call-entries',
 } as const;
 
 export interface TableNames {
   numbers: string;
   calls: string;
+  entries: string;
 }

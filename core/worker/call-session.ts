@@ -5,9 +5,10 @@ import { END_CALL_TOOL, TRANSFER_TOOL } from '../calls/session-config';
 import type { NumberConfig } from '../numbers/config';
 import type { Log } from '../runtime/log';
 import type { StoredCall } from '../store/calls-store';
+import { actionItem, transcriptItem, usageItem } from '../store/call-entries-store';
 import type { CallEnding, LiveCalls } from '../store/live-call-store';
 import { afterClose, attachFailedEnding, durationSeconds, QUICK_DROP_MS, reattachFailedEnding, type PlannedEnding } from './ending';
-import { RecordWriter } from './record-writer';
+import type { EntryWriter } from './entry-writer';
 import { listen, type Sideband } from './sideband';
 import { END_CALL_OUTPUT, planTransfer, sayExactly, transferFailedNote, unknownToolOutput, WRAP_UP_INSTRUCTIONS } from './tools';
 
@@ -35,6 +36,8 @@ export const DEFAULT_SESSION_TIMINGS: SessionTimings = {
 /** What every session of a worker shares (one object per worker, not per call). */
 export interface SessionServices {
   store: LiveCalls;
+  /** Writes what is said and done on every call, many calls' entries to a request. */
+  entries: EntryWriter;
   openai: Pick<OpenAI, 'realtime'>;
   /** Opens (or re-opens) a call's sideband; rejects with CallNotFoundError when the call is gone. */
   connect: (callId: string) => Promise<Sideband>;
@@ -95,7 +98,10 @@ export class CallSession {
   private limitTimer: NodeJS.Timeout | undefined;
   /** The other timers (transfer, goodbye, close grace), made when first needed: most calls never do. */
   private timers: Set<NodeJS.Timeout> | undefined;
-  private readonly record: RecordWriter;
+  /** The record's expiry, given to the call's entries too. */
+  private readonly expiresAt: number | undefined;
+  /** Actions written so far: orders those taken in the same millisecond. */
+  private actions = 0;
   /** How the call ends when it leaves because of us (hangup or refer sent, or answered 404). */
   private leaving: PlannedEnding | undefined;
   private transfer: { name: string; watchdog: NodeJS.Timeout } | undefined;
@@ -128,7 +134,7 @@ export class CallSession {
     this.greeted = call.actions.some((a) => a.type === 'greeting');
     const handled = call.actions.map((a) => a.toolCallId).filter((id): id is string => typeof id === 'string');
     if (handled.length > 0) this.handledTools = new Set(handled);
-    this.record = new RecordWriter(deps.store, call.callId, log);
+    this.expiresAt = call.expiresAt;
     this.ended = new Promise((resolve) => (this.resolveEnd = resolve));
   }
 
@@ -187,7 +193,7 @@ export class CallSession {
   }
 
   private action(type: string, details: Record<string, unknown> = {}): void {
-    this.record.action({ type, at: new Date(this.now()).toISOString(), ...details });
+    this.deps.entries.add(actionItem(this.callId, { type, at: new Date(this.now()).toISOString(), ...details }, this.actions++, this.expiresAt));
   }
 
   private timer(ms: number, run: () => void): NodeJS.Timeout {
@@ -308,13 +314,14 @@ export class CallSession {
 
   private transcript(role: 'caller' | 'agent', id: string, text: string, at: string): void {
     if (!text.trim()) return;
-    this.record.transcript({ role, text, at, id });
+    this.deps.entries.add(transcriptItem(this.callId, { role, text, at, id }, this.expiresAt));
   }
 
   private onResponseDone(response: { id?: string; usage?: Record<string, number> } | undefined): void {
     const usage = response?.usage;
     if (usage) {
-      this.record.usage({ inputTokens: usage.input_tokens ?? 0, outputTokens: usage.output_tokens ?? 0, totalTokens: usage.total_tokens ?? 0 });
+      const tokens = { inputTokens: usage.input_tokens ?? 0, outputTokens: usage.output_tokens ?? 0, totalTokens: usage.total_tokens ?? 0 };
+      this.deps.entries.add(usageItem(this.callId, response.id ?? `${new Date(this.now()).toISOString()}#${this.actions++}`, tokens, this.expiresAt));
     }
     if (this.goodbye && response?.id && response.id === this.goodbye.responseId) {
       this.goodbye.responseDone = true;
@@ -455,7 +462,7 @@ export class CallSession {
     const endedAt = this.now();
     const full: CallEnding = { ...ending, endedAt: new Date(endedAt).toISOString(), durationSeconds: durationSeconds(this.startedAt, endedAt) };
     // Everything said before the end is stored before the end is.
-    await this.record.settled();
+    await this.deps.entries.settled(this.callId);
     try {
       await this.deps.store.finish(this.callId, full);
     } catch (err) {

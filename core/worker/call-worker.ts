@@ -5,6 +5,7 @@ import type { Log } from '../runtime/log';
 import type { CallEnding, LiveCalls } from '../store/live-call-store';
 import type { NumbersStore } from '../store/numbers-store';
 import { CallSession, DEFAULT_SESSION_TIMINGS, type SessionEnd, type SessionServices, type SessionTimings } from './call-session';
+import { EntryWriter } from './entry-writer';
 import type { Sideband } from './sideband';
 
 export interface WorkerTimings extends SessionTimings {
@@ -78,6 +79,7 @@ export class CallWorker {
     this.now = opts.now ?? Date.now;
     this.services = {
       store: opts.store,
+      entries: new EntryWriter(opts.store, opts.log),
       openai: opts.openai,
       connect: opts.connect,
       ownsCall: (callId) => this.ownsCall(callId),
@@ -121,6 +123,8 @@ export class CallWorker {
     const remaining = [...this.held.values()];
     for (const { session } of remaining) session.handBack('drain');
     await Promise.all(remaining.map((h) => h.done));
+    // What handed-back calls said last is stored before the worker goes.
+    await this.services.entries.idle();
     clearInterval(this.heartbeat);
     return { ended: before - remaining.length, handedBack: remaining.length };
   }

@@ -28,7 +28,7 @@ const db = createDocumentClient();
 const handleWebhook = createWebhookHandler({
   secrets: webhookSecret,
   numbers: new NumbersStore(db, settings.tables.numbers),
-  calls: new CallsStore(db, settings.tables.calls, settings.retentionDays),
+  calls: new CallsStore(db, settings.tables, settings.retentionDays),
   // The caller hears ringing until accept: fail fast and let OpenAI's webhook retry do the rest.
   openai: new OpenAI({ apiKey: () => apiKey.get(), timeout: 2500, maxRetries: 1 }),
   queue: new SqsCallQueue(new SQSClient({}), settings.queueUrl),

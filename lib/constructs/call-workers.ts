@@ -53,6 +53,7 @@ export const WORKER_IMAGE_EXCLUDE = ['node_modules', 'cdk.out', '.git'];
 export interface CallWorkersProps {
   readonly numbers: ITableV2;
   readonly calls: ITableV2;
+  readonly entries: ITableV2;
   readonly queue: IQueue;
   readonly openAiApiKey: ISecret;
   readonly networking: NetworkingMode;
@@ -150,6 +151,7 @@ export class CallWorkers extends Construct {
       environment: {
         [ENV.numbersTable]: props.numbers.tableName,
         [ENV.callsTable]: props.calls.tableName,
+        [ENV.callEntriesTable]: props.entries.tableName,
         [ENV.callQueueUrl]: props.queue.queueUrl,
         [ENV.openAiApiKeySecretArn]: props.openAiApiKey.secretArn,
         [ENV.callRetentionDays]: String(props.callRetentionDays),
@@ -194,6 +196,9 @@ export class CallWorkers extends Construct {
     const taskRole = this.taskDefinition.taskRole;
     props.numbers.grantReadData(taskRole);
     props.calls.grantReadWriteData(taskRole);
+    // Writes a call's entries in batches (BatchWriteItem) and reads them back (Query) when it takes
+    // over a call another worker held.
+    props.entries.grantReadWriteData(taskRole);
     props.queue.grantConsumeMessages(taskRole);
     props.openAiApiKey.grantRead(taskRole);
     // Scale-in protection while a task holds calls: ecs:UpdateTaskProtection through the grant,

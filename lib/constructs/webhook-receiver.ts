@@ -22,6 +22,11 @@ export const WEBHOOK_RUNTIME = Runtime.NODEJS_24_X;
 export interface WebhookReceiverProps {
   readonly numbers: ITableV2;
   readonly calls: ITableV2;
+  /**
+   * Named in the environment only (every deployed host is told every table's name) and granted
+   * nothing: the webhook never reads or writes a call's entries.
+   */
+  readonly entries: ITableV2;
   readonly queue: IQueue;
   readonly webhookSecret: ISecret;
   readonly openAiApiKey: ISecret;
@@ -80,6 +85,7 @@ export class WebhookReceiver extends Construct {
       environment: {
         [ENV.numbersTable]: props.numbers.tableName,
         [ENV.callsTable]: props.calls.tableName,
+        [ENV.callEntriesTable]: props.entries.tableName,
         [ENV.callQueueUrl]: props.queue.queueUrl,
         [ENV.openAiApiKeySecretArn]: props.openAiApiKey.secretArn,
         [ENV.webhookSecretArn]: props.webhookSecret.secretArn,

@@ -44,6 +44,7 @@ describe('call stack', () => {
           Variables: {
             [ENV.numbersTable]: Match.anyValue(),
             [ENV.callsTable]: Match.anyValue(),
+            [ENV.callEntriesTable]: importOf('CallEntriesTableName'),
             [ENV.callQueueUrl]: { Ref: Match.stringLikeRegexp('^CallQueue') },
             [ENV.openAiApiKeySecretArn]: importOf('OpenAiApiKeyArn'),
             [ENV.webhookSecretArn]: importOf('WebhookSecretArn'),
@@ -103,6 +104,8 @@ describe('call stack', () => {
       expect(grantsOn(tableArnOf('NumbersTableName'))).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
       expect(grantsOn(tableArnOf('CallsTableName'))).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:Query']));
       expect(grantsOn(indexesOf('CallsTableName'))).toContain('dynamodb:Query');
+      // Told the call entries table's name (every host is), never allowed to touch it.
+      expect(statements.filter((s) => JSON.stringify(s.Resource).includes('CallEntriesTableName'))).toEqual([]);
       expect(grantsOn(importOf('WebhookSecretArn'))).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
       expect(grantsOn(importOf('OpenAiApiKeyArn'))).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
       const queueActions = statements.filter((s) => JSON.stringify(s.Resource).includes('CallQueue')).flatMap(actionsOf);
@@ -164,6 +167,7 @@ describe('call stack', () => {
       expect(env).toMatchObject({
         [ENV.numbersTable]: expect.anything(),
         [ENV.callsTable]: expect.anything(),
+        [ENV.callEntriesTable]: importOf('CallEntriesTableName'),
         [ENV.callQueueUrl]: { Ref: expect.stringMatching(/^CallQueue/) },
         [ENV.openAiApiKeySecretArn]: importOf('OpenAiApiKeyArn'),
         [ENV.callRetentionDays]: '90',
@@ -246,6 +250,13 @@ describe('call stack', () => {
       expect(actions).toEqual(expect.arrayContaining(['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection']));
       const protection = statements.find((s) => actionsOf(s).includes('ecs:UpdateTaskProtection'))!;
       expect(JSON.stringify(protection.Resource)).toMatch(/:task\/".*\{"Ref":"CallWorkersCluster[0-9A-F]+"\},"\/\*"/);
+      // Writes a call's entries in batches, reads them back on taking over a call; the table has no
+      // indexes, so the grant names the table alone.
+      const entriesArn = JSON.stringify(tableArnOf('CallEntriesTableName'));
+      const onEntries = statements.filter((s) => resourcesOf(s).some((r) => JSON.stringify(r) === entriesArn));
+      expect(onEntries.flatMap(actionsOf)).toEqual(expect.arrayContaining(['dynamodb:BatchWriteItem', 'dynamodb:Query']));
+      const entriesResources = statements.flatMap(resourcesOf).map((r) => JSON.stringify(r)).filter((r) => r.includes('CallEntriesTableName'));
+      expect(new Set(entriesResources)).toEqual(new Set([entriesArn]));
       const secrets = statements.filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue')).flatMap(resourcesOf);
       expect(secrets).toEqual([importOf('OpenAiApiKeyArn')]);
       for (const statement of statements) expect(resourcesOf(statement)).not.toContain('*');
@@ -335,6 +346,7 @@ describe('call stack', () => {
       });
       template.hasOutput(OUTPUTS.numbersTable, { Value: importOf('NumbersTableName') });
       template.hasOutput(OUTPUTS.callsTable, { Value: importOf('CallsTableName') });
+      template.hasOutput(OUTPUTS.callEntriesTable, { Value: importOf('CallEntriesTableName'), Description: 'DynamoDB table of what was said and done on each call' });
       template.hasOutput(OUTPUTS.callQueueUrl, { Value: { Ref: Match.stringLikeRegexp('^CallQueue') } });
       template.hasOutput(OUTPUTS.openAiApiKeySecretArn, { Value: importOf('OpenAiApiKeyArn') });
       template.hasOutput(OUTPUTS.webhookSecretArn, { Value: importOf('WebhookSecretArn') });

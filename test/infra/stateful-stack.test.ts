@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { CALL_SUMMARY_ATTRIBUTES, CALLS_TABLE, NUMBERS_TABLE } from '../../core/store/tables';
+import { CALL_ENTRIES_TABLE, CALL_SUMMARY_ATTRIBUTES, CALLS_TABLE, NUMBERS_TABLE } from '../../core/store/tables';
 import { STATEFUL_LOGICAL_IDS } from '../../lib/stateful-stack';
 import { buildApp } from './app';
 
@@ -21,6 +21,7 @@ describe('stateful stack', () => {
     expect(stateful).toEqual({
       NumbersTable: 'AWS::DynamoDB::GlobalTable',
       CallsTable: 'AWS::DynamoDB::GlobalTable',
+      CallEntriesTable: 'AWS::DynamoDB::GlobalTable',
       OpenAiApiKeySecret: 'AWS::SecretsManager::Secret',
       WebhookSigningSecret: 'AWS::SecretsManager::Secret',
     });
@@ -69,8 +70,27 @@ describe('stateful stack', () => {
     expect(calls.Properties.GlobalSecondaryIndexes).toHaveLength(3);
   });
 
+  it('creates the call entries table keyed by call and entry, with TTL and point-in-time recovery', () => {
+    const entries = dev.dataTemplate().toJSON().Resources[STATEFUL_LOGICAL_IDS.callEntriesTable];
+    expect(entries.Properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: CALL_ENTRIES_TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: CALL_ENTRIES_TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: expect.arrayContaining([
+        { AttributeName: CALL_ENTRIES_TABLE.partitionKey, AttributeType: 'S' },
+        { AttributeName: CALL_ENTRIES_TABLE.sortKey, AttributeType: 'S' },
+      ]),
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: CALL_ENTRIES_TABLE.ttlAttribute, Enabled: true },
+      SSESpecification: { SSEEnabled: false },
+      Replicas: [expect.objectContaining({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+    });
+    expect(entries.Properties).not.toHaveProperty('GlobalSecondaryIndexes');
+  });
+
   it('destroys the tables of a dev stage', () => {
-    for (const id of [STATEFUL_LOGICAL_IDS.numbersTable, STATEFUL_LOGICAL_IDS.callsTable]) {
+    for (const id of [STATEFUL_LOGICAL_IDS.numbersTable, STATEFUL_LOGICAL_IDS.callsTable, STATEFUL_LOGICAL_IDS.callEntriesTable]) {
       const table = dev.dataTemplate().toJSON().Resources[id];
       expect(table.DeletionPolicy).toBe('Delete');
       expect(table.Properties.Replicas[0].DeletionProtectionEnabled).toBe(false);
@@ -82,7 +102,7 @@ describe('stateful stack', () => {
     for (const id of Object.values(STATEFUL_LOGICAL_IDS)) {
       expect(resources[id]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     }
-    for (const id of [STATEFUL_LOGICAL_IDS.numbersTable, STATEFUL_LOGICAL_IDS.callsTable]) {
+    for (const id of [STATEFUL_LOGICAL_IDS.numbersTable, STATEFUL_LOGICAL_IDS.callsTable, STATEFUL_LOGICAL_IDS.callEntriesTable]) {
       expect(resources[id].Properties.Replicas[0].DeletionProtectionEnabled).toBe(true);
     }
   });
@@ -107,6 +127,7 @@ describe('stateful stack', () => {
   it('exports what the call stack imports under stable names', () => {
     const outputs = dev.dataTemplate().toJSON().Outputs as Record<string, { Export: { Name: string } }>;
     expect(Object.values(outputs).map((o) => o.Export.Name).sort()).toEqual([
+      'Switchboard-dev-Data:CallEntriesTableName',
       'Switchboard-dev-Data:CallsTableName',
       'Switchboard-dev-Data:NumbersTableName',
       'Switchboard-dev-Data:OpenAiApiKeyArn',

@@ -12,7 +12,7 @@ import { runCli, startCli, ROOT } from '../support/cli';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
 const EXAMPLE = join(ROOT, 'examples/support-line.json');
-const TABLES = { numbers: 'Switchboard-dev-Data-NumbersTable1A2B', calls: 'Switchboard-dev-Data-CallsTable3C4D' };
+const TABLES = { numbers: 'Switchboard-dev-Data-NumbersTable1A2B', calls: 'Switchboard-dev-Data-CallsTable3C4D', entries: 'Switchboard-dev-Data-CallEntriesTable5E6F' };
 const API_KEY_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:switchboard-openai-api-key-AbCdEf';
 const WEBHOOK_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:switchboard-webhook-secret-GhIjKl';
 const WHSEC = 'whsec_' + Buffer.from('a-real-looking-webhook-signing-key-32b').toString('base64');
@@ -38,6 +38,7 @@ describe('the operator CLI against a deployed stack (stack outputs from a CloudF
           [OUTPUTS.sipUri]: 'proj_XnGzQBp38qGPqjV5GaYVXVGY@sip.api.openai.com;transport=tls',
           [OUTPUTS.numbersTable]: TABLES.numbers,
           [OUTPUTS.callsTable]: TABLES.calls,
+          [OUTPUTS.callEntriesTable]: TABLES.entries,
           [OUTPUTS.callQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/calls',
           [OUTPUTS.openAiApiKeySecretArn]: API_KEY_ARN,
           [OUTPUTS.webhookSecretArn]: WEBHOOK_SECRET_ARN,
@@ -118,7 +119,7 @@ describe('the operator CLI against a deployed stack (stack outputs from a CloudF
       await createDynamoDBClient({ endpoint: dynamodb.endpoint }).send(
         new CreateTableCommand({ TableName: 'SomeoneElsesTable', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] }),
       );
-      aws.stacks.push({ name: 'Switchboard-old-Calls', outputs: { [OUTPUTS.numbersTable]: 'GoneNumbersTable', [OUTPUTS.callsTable]: 'SomeoneElsesTable' } });
+      aws.stacks.push({ name: 'Switchboard-old-Calls', outputs: { [OUTPUTS.numbersTable]: 'GoneNumbersTable', [OUTPUTS.callsTable]: 'SomeoneElsesTable', [OUTPUTS.callEntriesTable]: 'GoneCallEntriesTable' } });
       const missing = await cli(['numbers', 'list', '--stack', 'old']);
       expect(missing.code).toBe(1);
       expect(missing.stderr).toMatch(/^error: .*the table does not exist here; is this the right stack and region\?\n$/);
@@ -130,6 +131,13 @@ describe('the operator CLI against a deployed stack (stack outputs from a CloudF
     it('refuses a stack that is not a Switchboard call stack', async () => {
       const result = await cli(['numbers', 'list', '--stack', 'Switchboard-dev-Data']);
       expect(result).toMatchObject({ code: 2, stderr: 'error: stack Switchboard-dev-Data is not a Switchboard call stack (it has no CallsTableName output)\n' });
+    });
+
+    it('says how to update a stack deployed before call entries', async () => {
+      const { [OUTPUTS.callEntriesTable]: _, ...outputs } = aws.stacks.find((s) => s.name === 'Switchboard-dev-Calls')!.outputs;
+      aws.stacks.push({ name: 'Switchboard-early-Calls', outputs });
+      const result = await cli(['calls', 'list', '--stack', 'early']);
+      expect(result).toMatchObject({ code: 2, stderr: 'error: stack Switchboard-early-Calls predates call entries (it has no CallEntriesTableName output): update it with `npx cdk deploy --all`\n' });
     });
   });
 

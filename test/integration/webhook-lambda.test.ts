@@ -13,7 +13,7 @@ import { startAwsStubs, type AwsStubs } from '../support/aws-stubs';
 import { startFauxqs, type LocalSqs } from '../support/fauxqs';
 import { API_KEY, WEBHOOK_SECRET } from '../support/local-stack';
 
-const TABLES = { numbers: 'Switchboard-dev-Data-Numbers', calls: 'Switchboard-dev-Data-Calls' };
+const TABLES = { numbers: 'Switchboard-dev-Data-Numbers', calls: 'Switchboard-dev-Data-Calls', entries: 'Switchboard-dev-Data-CallEntries' };
 const KEY_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:openai-api-key';
 const WHSEC_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:webhook-secret';
 
@@ -49,6 +49,7 @@ describe('the webhook Lambda', () => {
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       [ENV.numbersTable]: TABLES.numbers,
       [ENV.callsTable]: TABLES.calls,
+      [ENV.callEntriesTable]: TABLES.entries,
       [ENV.callQueueUrl]: queueUrl,
       [ENV.openAiApiKeySecretArn]: KEY_ARN,
       [ENV.webhookSecretArn]: WHSEC_ARN,
@@ -88,7 +89,7 @@ describe('the webhook Lambda', () => {
     const response = await handler(event(placed.body, signed(placed.body, placed.webhookId), true));
     expect(response).toMatchObject({ statusCode: 200, body: JSON.stringify({ result: 'accepted' }) });
     expect(emulator.received(placed.callId)).toEqual([expect.objectContaining({ verb: 'accept', status: 200 })]);
-    const record = await new CallsStore(createDocumentClient({ endpoint: dynamodb.endpoint }), TABLES.calls, 90).get(placed.callId);
+    const record = await new CallsStore(createDocumentClient({ endpoint: dynamodb.endpoint }), TABLES, 90).get(placed.callId);
     expect(record).toMatchObject({ outcome: 'active', number: '+17134810111', caller: '+14067704205' });
     const { Messages } = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
     expect(Messages?.map((m) => JSON.parse(m.Body!))).toEqual([{ callId: placed.callId, number: '+17134810111' }]);

@@ -39,7 +39,7 @@ describe('the worker process (SQS, dynalite, emulator)', () => {
     await ensureTables(createDynamoDBClient({ endpoint: dynamodb.endpoint }), LOCAL_TABLE_NAMES);
     const db = createDocumentClient({ endpoint: dynamodb.endpoint });
     await new NumbersStore(db, LOCAL_TABLE_NAMES.numbers).put(parseNumberConfig(example));
-    calls = new CallsStore(db, LOCAL_TABLE_NAMES.calls, 90);
+    calls = new CallsStore(db, LOCAL_TABLE_NAMES, 90);
     sqs = await startFauxqs();
     const port = await freePort();
     emulator = await startOpenAIEmulator({ apiKey: API_KEY, webhook: { url: `http://127.0.0.1:${port}/webhook`, secret: WEBHOOK_SECRET }, retrySchedule: [100, 200] });
@@ -88,6 +88,7 @@ describe('the worker process (SQS, dynalite, emulator)', () => {
         OPENAI_BASE_URL: emulator.baseURL,
         [ENV.numbersTable]: LOCAL_TABLE_NAMES.numbers,
         [ENV.callsTable]: LOCAL_TABLE_NAMES.calls,
+        [ENV.callEntriesTable]: LOCAL_TABLE_NAMES.entries,
         [ENV.callQueueUrl]: queueUrl,
         [ENV.openAiApiKeySecretArn]: 'unused-when-OPENAI_API_KEY-is-set',
         [ENV.healthPort]: String(healthPort),

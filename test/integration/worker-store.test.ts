@@ -1,23 +1,26 @@
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { actionItem, transcriptItem, usageItem } from '../../core/store/call-entries-store';
 import { CallsStore } from '../../core/store/calls-store';
 import { createDocumentClient, createDynamoDBClient } from '../../core/store/dynamodb-client';
 import { LiveCallStore } from '../../core/store/live-call-store';
 import { LOCAL_TABLE_NAMES } from '../../core/store/tables';
 import { ensureTables, startLocalDynamoDB, type LocalDynamoDB } from '../../local/dynamodb';
 
-/** What the call worker writes on a live call's record, against a real DynamoDB API (dynalite). */
+/** What the call worker writes on a live call's record and entries, against a real DynamoDB API (dynalite). */
 describe('LiveCallStore (dynalite)', () => {
   let dynamodb: LocalDynamoDB;
   let calls: CallsStore;
   let live: LiveCallStore;
+  let db: DynamoDBDocumentClient;
   let n = 0;
   const NOW = 1_800_000_000_000;
 
   beforeAll(async () => {
     dynamodb = await startLocalDynamoDB();
     await ensureTables(createDynamoDBClient({ endpoint: dynamodb.endpoint }), LOCAL_TABLE_NAMES);
-    const db = createDocumentClient({ endpoint: dynamodb.endpoint });
-    calls = new CallsStore(db, LOCAL_TABLE_NAMES.calls, 90);
-    live = new LiveCallStore(db, LOCAL_TABLE_NAMES.calls);
+    db = createDocumentClient({ endpoint: dynamodb.endpoint });
+    calls = new CallsStore(db, LOCAL_TABLE_NAMES, 90);
+    live = new LiveCallStore(db, LOCAL_TABLE_NAMES);
   });
   afterAll(() => dynamodb.close());
 
@@ -74,47 +77,85 @@ describe('LiveCallStore (dynalite)', () => {
     });
   });
 
-  const nothingElse = { transcript: [], actions: [] };
+  const at = (ms: number) => new Date(NOW + ms).toISOString();
+  const said = (id: string, ms: number, role: 'caller' | 'agent' = 'caller') => ({ role, text: `words of ${id}`, at: at(ms), id });
 
   it('stores each transcript entry once, however often and however concurrently it is delivered', async () => {
     const callId = await activeCall();
-    const entry = { role: 'caller' as const, text: 'Hello?', at: new Date(NOW).toISOString(), id: 'item_1' };
-    const results = await Promise.all([1, 2, 3, 4].map(() => live.append(callId, { ...nothingElse, transcript: [entry] })));
-    expect(results.flat()).toEqual([entry]);
-    expect(await live.append(callId, { ...nothingElse, transcript: [entry] })).toEqual([]);
-    const second = { ...entry, id: 'item_2', text: 'Anyone?' };
-    expect(await live.append(callId, { ...nothingElse, transcript: [second] })).toEqual([second]);
+    const entry = transcriptItem(callId, said('item_1', 0), undefined);
+    await Promise.all([1, 2, 3, 4].map(() => live.writeEntries([entry])));
+    expect(await live.writeEntries([entry, transcriptItem(callId, said('item_2', 1), undefined)])).toEqual([]);
     expect((await calls.get(callId))?.transcript.map((t) => t.id)).toEqual(['item_1', 'item_2']);
   });
 
-  it('stores the new entries of a write that repeats some, with its actions and usage, once', async () => {
-    const callId = await activeCall();
-    const at = new Date(NOW).toISOString();
-    const [a, b, c] = ['item_a', 'item_b', 'item_c'].map((id) => ({ role: 'agent' as const, text: id, at, id }));
-    await live.append(callId, { transcript: [a, b], actions: [], usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } });
-    const stored = await live.append(callId, { transcript: [b, a, c], actions: [{ type: 'dtmf', at, key: '1' }], usage: { inputTokens: 2, outputTokens: 3, totalTokens: 5 } });
-    expect(stored).toEqual([c]);
+  it('reads a call as users see it: the transcript in spoken order, actions in the order taken, token usage summed', async () => {
+    const [callId, other] = [await activeCall(), await activeCall()];
+    // One batch holds entries of several calls, in the order they arrived.
+    await live.writeEntries([
+      transcriptItem(callId, said('item_late', 2000, 'agent'), undefined),
+      actionItem(callId, { type: 'greeting', at: at(0) }, 0, undefined),
+      transcriptItem(other, said('item_other', 0), undefined),
+      usageItem(callId, 'resp_1', { inputTokens: 10, outputTokens: 5, totalTokens: 15 }, undefined),
+    ]);
+    await live.writeEntries([
+      transcriptItem(callId, said('item_early', 1000), undefined),
+      // Two actions in the same millisecond keep the order they were taken in.
+      actionItem(callId, { type: 'transfer', at: at(3000), target: 'front desk' }, 2, undefined),
+      actionItem(callId, { type: 'dtmf', at: at(3000), key: '5' }, 1, undefined),
+      usageItem(callId, 'resp_2', { inputTokens: 1, outputTokens: 2, totalTokens: 3 }, undefined),
+    ]);
     const record = await calls.get(callId);
-    expect(record?.transcript.map((t) => t.id)).toEqual(['item_a', 'item_b', 'item_c']);
-    expect(record?.actions.map((x) => x.type)).toEqual(['dtmf']);
-    expect(record?.usage).toEqual({ inputTokens: 3, outputTokens: 4, totalTokens: 7 });
-  });
-
-  it('appends actions in order and adds up token usage', async () => {
-    const callId = await activeCall();
-    await live.append(callId, { ...nothingElse, actions: [{ type: 'greeting', at: new Date(NOW).toISOString() }] });
-    await live.append(callId, { transcript: [], actions: [{ type: 'dtmf', at: new Date(NOW + 1).toISOString(), key: '5' }], usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 } });
-    await live.append(callId, { ...nothingElse, usage: { inputTokens: 1, outputTokens: 2, totalTokens: 3 } });
-    const record = await calls.get(callId);
-    expect(record?.actions.map((a) => a.type)).toEqual(['greeting', 'dtmf']);
+    expect(record?.transcript).toEqual([said('item_early', 1000), said('item_late', 2000, 'agent')]);
+    expect(record?.actions).toEqual([{ type: 'greeting', at: at(0) }, { type: 'dtmf', at: at(3000), key: '5' }, { type: 'transfer', at: at(3000), target: 'front desk' }]);
     expect(record?.usage).toEqual({ inputTokens: 11, outputTokens: 7, totalTokens: 18 });
+    expect((await calls.get(other))?.transcript.map((t) => t.id)).toEqual(['item_other']);
   });
 
-  it('writes nothing on a call that has no record', async () => {
-    await expect(live.append('rtc_none', { ...nothingElse, actions: [{ type: 'greeting', at: '' }] })).rejects.toThrow();
-    await expect(live.append('rtc_none', { ...nothingElse, usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } })).rejects.toThrow();
-    await expect(live.append('rtc_none', { ...nothingElse, transcript: [{ role: 'agent', text: 'x', at: '', id: 'i' }] })).rejects.toThrow('has no record');
-    expect(await live.get('rtc_none')).toBeUndefined();
+  it('reads a long call whole, past the 1 MB a query returns at once', async () => {
+    const callId = await activeCall();
+    const long = 'x'.repeat(60_000);
+    const items = Array.from({ length: 25 }, (_, i) => transcriptItem(callId, { ...said(`item_${String(i).padStart(2, '0')}`, i), text: long }, undefined));
+    await live.writeEntries(items);
+    const record = await calls.get(callId);
+    expect(record?.transcript).toHaveLength(25);
+    expect(record?.transcript.every((t) => t.text === long)).toBe(true);
+  });
+
+  it('reads records from before the entries table (transcript, actions and usage on the record) with what came after', async () => {
+    const callId = await activeCall();
+    await db.send(
+      new UpdateCommand({
+        TableName: LOCAL_TABLE_NAMES.calls,
+        Key: { callId },
+        UpdateExpression: 'SET transcript = :t, actions = :a, inputTokens = :one, outputTokens = :one, totalTokens = :two',
+        ExpressionAttributeValues: { ':t': [said('item_old', 0)], ':a': [{ type: 'greeting', at: at(0) }], ':one': 1, ':two': 2 },
+      }),
+    );
+    await live.acquireLease(callId, 'w1', NOW - 1, NOW - 90_000);
+    await live.writeEntries([
+      transcriptItem(callId, said('item_new', 5000), undefined),
+      actionItem(callId, { type: 'reattached', at: at(4000) }, 0, undefined),
+      usageItem(callId, 'resp_1', { inputTokens: 1, outputTokens: 1, totalTokens: 2 }, undefined),
+    ]);
+    const record = await calls.get(callId);
+    expect(record?.transcript.map((t) => t.id)).toEqual(['item_old', 'item_new']);
+    expect(record?.actions.map((a) => a.type)).toEqual(['greeting', 'reattached']);
+    expect(record?.usage).toEqual({ inputTokens: 2, outputTokens: 2, totalTokens: 4 });
+    // A worker taking the call over learns every action taken so far, old and new.
+    const taken = await live.acquireLease(callId, 'w2', NOW + 90_000, NOW);
+    expect(taken?.actions.map((a) => a.type)).toEqual(['greeting', 'reattached']);
+  });
+
+  it('tells a worker taking a call over which actions were taken on it; the first worker learns there were none', async () => {
+    const callId = await activeCall();
+    const first = await live.acquireLease(callId, 'w1', NOW - 1, NOW - 90_000);
+    expect(first?.actions).toEqual([]);
+    await live.writeEntries([
+      actionItem(callId, { type: 'greeting', at: at(0) }, 0, undefined),
+      actionItem(callId, { type: 'end-call', at: at(1000), toolCallId: 'call_1' }, 1, undefined),
+    ]);
+    const next = await live.acquireLease(callId, 'w2', NOW + 90_000, NOW);
+    expect(next?.actions).toEqual([{ type: 'greeting', at: at(0) }, { type: 'end-call', at: at(1000), toolCallId: 'call_1' }]);
   });
 
   it('finishes a call once: it leaves the live index and its lease, and a late worker cannot finish it again', async () => {

@@ -1,0 +1,148 @@
+import type { Log } from '../runtime/log';
+import { MAX_ITEMS_PER_BATCH, type EntryItem } from '../store/call-entries-store';
+import type { LiveCalls } from '../store/live-call-store';
+
+/** Tries per entry, on top of the SDK's own retries: an outage of a few seconds loses nothing. */
+const WRITE_ATTEMPTS = 3;
+/**
+ * Batch writes in flight at once. Entries that arrive while these are out wait for the next
+ * one, so the busier the worker, the fuller each batch, and the fewer requests per entry.
+ */
+const MAX_WRITES_IN_FLIGHT = 2;
+
+interface Queued {
+  item: EntryItem;
+  attempt: number;
+}
+
+/** Entries of one call not yet written, and who waits for them. */
+interface Outstanding {
+  count: number;
+  waiters?: (() => void)[];
+}
+
+/**
+ * Writes what is said and done on every call a worker holds, as it happens: entries of many
+ * calls go out together, up to 25 to a BatchWriteItem, instead of a request each. Nothing waits
+ * for a timer: a write starts as soon as one of the few allowed in flight is free.
+ */
+export class EntryWriter {
+  private queue: Queued[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+  private readonly outstanding = new Map<string, Outstanding>();
+
+  constructor(
+    private readonly store: Pick<LiveCalls, 'writeEntries'>,
+    private readonly log: Log,
+    /** Wait before an entry's second try; doubled before the third. */
+    private readonly retryDelayMs = 1000,
+  ) {}
+
+  add(item: EntryItem): void {
+    const outstanding = this.outstanding.get(item.callId);
+    if (outstanding) outstanding.count++;
+    else this.outstanding.set(item.callId, { count: 1 });
+    this.enqueue({ item, attempt: 1 });
+  }
+
+  /** Resolves once every entry of the call handed in so far is written (or, failing that, logged). */
+  settled(callId: string): Promise<void> {
+    const outstanding = this.outstanding.get(callId);
+    if (!outstanding) return Promise.resolve();
+    return new Promise((resolve) => (outstanding.waiters ??= []).push(resolve));
+  }
+
+  /** Resolves once every entry handed in so far is written (or logged). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.outstanding.keys()].map((callId) => this.settled(callId)));
+  }
+
+  private enqueue(queued: Queued): void {
+    this.queue.push(queued);
+    if (this.scheduled) return;
+    // Entries handed in during the same read from the sockets join the same batch.
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && this.inFlight < MAX_WRITES_IN_FLIGHT) {
+      const batch = this.takeBatch();
+      this.inFlight++;
+      void this.send(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  /** Up to a batch's worth, with no key twice (DynamoDB refuses that); a repeat waits for the next batch. */
+  private takeBatch(): Queued[] {
+    const batch: Queued[] = [];
+    const keys = new Set<string>();
+    const rest: Queued[] = [];
+    let i = 0;
+    for (; i < this.queue.length && batch.length < MAX_ITEMS_PER_BATCH; i++) {
+      const queued = this.queue[i];
+      const key = keyOf(queued.item);
+      if (keys.has(key)) rest.push(queued);
+      else {
+        keys.add(key);
+        batch.push(queued);
+      }
+    }
+    this.queue = rest.length === 0 && i === this.queue.length ? [] : [...rest, ...this.queue.slice(i)];
+    return batch;
+  }
+
+  private async send(batch: Queued[]): Promise<void> {
+    let failed: Queued[];
+    let error: unknown;
+    try {
+      const unprocessed = new Set((await this.store.writeEntries(batch.map((q) => q.item))).map(keyOf));
+      failed = unprocessed.size === 0 ? [] : batch.filter((q) => unprocessed.has(keyOf(q.item)));
+      error = new Error('DynamoDB left them unprocessed (throttled)');
+    } catch (err) {
+      failed = batch;
+      error = err;
+    }
+    const failedSet = new Set(failed);
+    for (const queued of batch) if (!failedSet.has(queued)) this.done(queued.item.callId);
+    if (failed.length === 0) return;
+    const givenUp = failed.filter((q) => q.attempt === WRITE_ATTEMPTS);
+    const retried = failed.filter((q) => q.attempt < WRITE_ATTEMPTS);
+    if (retried.length > 0) {
+      this.log.warn('could not store what was said and done on calls; trying again', { error, entries: retried.length });
+      for (const attempt of new Set(retried.map((q) => q.attempt))) {
+        const again = retried.filter((q) => q.attempt === attempt);
+        setTimeout(() => again.forEach((q) => this.enqueue({ item: q.item, attempt: attempt + 1 })), this.retryDelayMs * 2 ** (attempt - 1));
+      }
+    }
+    for (const [callId, items] of groupByCall(givenUp)) {
+      // Given up: the log line keeps what the call's history lacks.
+      this.log.error('could not store what was said and done on the call', { callId, error, entries: items });
+      items.forEach(() => this.done(callId));
+    }
+  }
+
+  private done(callId: string): void {
+    const outstanding = this.outstanding.get(callId);
+    if (!outstanding || --outstanding.count > 0) return;
+    this.outstanding.delete(callId);
+    outstanding.waiters?.forEach((resolve) => resolve());
+  }
+}
+
+function keyOf(item: EntryItem): string {
+  return `${item.callId} ${item.entry}`;
+}
+
+function groupByCall(queued: Queued[]): Map<string, EntryItem[]> {
+  const byCall = new Map<string, EntryItem[]>();
+  for (const { item } of queued) byCall.set(item.callId, [...(byCall.get(item.callId) ?? []), item]);
+  return byCall;
+}
