@@ -5,9 +5,11 @@ import type { LiveCalls } from '../store/live-call-store';
 /** Tries per entry, on top of the SDK's own retries: an outage of a few seconds loses nothing. */
 const WRITE_ATTEMPTS = 3;
 /**
- * Batch writes in flight at once. Entries that arrive while these are out wait for the next
- * one, so the busier the worker, the fuller each batch, and the fewer requests per entry.
+ * How long an entry may wait for others to share its write. Under load a batch fills in far less;
+ * on a quiet worker an entry is stored this much later, which nobody reading a call notices.
  */
+const BATCH_WAIT_MS = 10;
+/** Batch writes in flight at once; what comes while they are out waits for the next one. */
 const MAX_WRITES_IN_FLIGHT = 2;
 
 interface Queued {
@@ -23,13 +25,16 @@ interface Outstanding {
 
 /**
  * Writes what is said and done on every call a worker holds, as it happens: entries of many
- * calls go out together, up to 25 to a BatchWriteItem, instead of a request each. Nothing waits
- * for a timer: a write starts as soon as one of the few allowed in flight is free.
+ * calls go out together, up to 25 to a BatchWriteItem, instead of a request each, since the
+ * request, not the entry, is what costs the worker CPU (the AWS SDK's work per request).
  */
 export class EntryWriter {
   private queue: Queued[] = [];
   private inFlight = 0;
-  private scheduled = false;
+  /** Runs out when the oldest queued entry has waited BATCH_WAIT_MS. */
+  private timer: NodeJS.Timeout | undefined;
+  /** The oldest queued entry has waited long enough: send what there is. */
+  private due = false;
   private readonly outstanding = new Map<string, Outstanding>();
 
   constructor(
@@ -60,17 +65,16 @@ export class EntryWriter {
 
   private enqueue(queued: Queued): void {
     this.queue.push(queued);
-    if (this.scheduled) return;
-    // Entries handed in during the same read from the sockets join the same batch.
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
+    if (this.queue.length >= MAX_ITEMS_PER_BATCH) return this.pump();
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.due = true;
       this.pump();
-    });
+    }, BATCH_WAIT_MS);
   }
 
   private pump(): void {
-    while (this.queue.length > 0 && this.inFlight < MAX_WRITES_IN_FLIGHT) {
+    while (this.inFlight < MAX_WRITES_IN_FLIGHT && (this.queue.length >= MAX_ITEMS_PER_BATCH || (this.due && this.queue.length > 0))) {
       const batch = this.takeBatch();
       this.inFlight++;
       void this.send(batch).finally(() => {
@@ -78,6 +82,10 @@ export class EntryWriter {
         this.pump();
       });
     }
+    if (this.queue.length > 0) return;
+    this.due = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   /** Up to a batch's worth, with no key twice (DynamoDB refuses that); a repeat waits for the next batch. */
