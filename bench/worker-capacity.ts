@@ -51,6 +51,8 @@ export interface CapacityRun {
   /** Of that, the worker's own part: the function call read off the socket -> the refer request started. */
   toolHandlingP50Ms?: number;
   toolHandlingP99Ms?: number;
+  /** Entries the worker's batch writes carried, on average (Switchboard only). */
+  entriesPerWrite?: number;
   /** The bench process's own event-loop delay (emulator side): a floor under both latencies. */
   emulatorLoopDelayP99Ms: number;
   emulatorLoopDelayMaxMs: number;
@@ -132,7 +134,7 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', dynamod
           await openai.realtime.calls.accept(callId, buildSessionConfig({ ...config, agent: config.agent! }, { number: config.number, caller: DEMO_CALLER }));
         }),
       );
-      await fetch(`http://127.0.0.1:${host.port}/calls`, { method: 'POST', body: JSON.stringify(ids.map((callId) => ({ callId, number: config.number }))) });
+      await fetch(`http://127.0.0.1:${host.port}/calls`, { method: 'POST', body: JSON.stringify(ids.map((callId) => ({ callId, number: config.number, config }))) });
       await new Promise((resolve) => setTimeout(resolve, RAMP_MS / Math.ceil(calls / batch)));
     }
     // Every call is live from the end of the ramp until its transfer ~20 s after it started.
@@ -148,6 +150,7 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', dynamod
     const marks = (await (await fetch(`http://127.0.0.1:${host.port}/marks`)).json()) as Record<string, Record<string, number>>;
     const { stored } = marks;
     const handling = Object.entries(marks.referSent ?? {}).flatMap(([callId, at]) => (marks.toolReceived?.[callId] === undefined ? [] : [at - marks.toolReceived[callId]]));
+    const batchSizes = Object.values(marks.entriesPerWrite ?? {});
     const storeLatency = [...sentAt].filter(([id]) => stored[id] !== undefined).map(([id, at]) => stored[id] - at);
     const referLatency = [...referAt].map(([callId, at]) => at - toolAt.get(callId)!);
     const result = {
@@ -158,6 +161,7 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', dynamod
       eventToStoredP99Ms: round(percentile(storeLatency, 99)),
       toolToReferP50Ms: round(percentile(referLatency, 50)),
       toolToReferP99Ms: round(percentile(referLatency, 99)),
+      ...(batchSizes.length > 0 && { entriesPerWrite: round(batchSizes.reduce((a, b) => a + b, 0) / batchSizes.length, 1) }),
       ...(handling.length > 0 && { toolHandlingP50Ms: round(percentile(handling, 50)), toolHandlingP99Ms: round(percentile(handling, 99)) }),
       emulatorLoopDelayP99Ms: round(loop.p99Ms()),
       emulatorLoopDelayMaxMs: round(loop.maxMs()),

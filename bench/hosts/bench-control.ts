@@ -14,6 +14,8 @@ export interface WorkerMarks {
   toolReceived?: Map<string, number>;
   /** Call id -> when the worker started the refer request. */
   referSent?: Map<string, number>;
+  /** Batch write number -> how many entries it carried. */
+  entriesPerWrite?: Map<string, number>;
 }
 
 /**

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     const { Item } = await db.send(new GetCommand({ TableName: LOCAL_TABLE_NAMES.numbers, Key: { number } }));
     const agent = Item!.config.agent;
     await openai.realtime.calls.accept(callId, { type: 'realtime', model: agent.model, instructions: agent.instructions, audio: { output: { voice: agent.voice } } });
-    queue.push({ callId, number });
+    queue.push({ callId, number, config: Item!.config });
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{"result":"accepted"}');
   });

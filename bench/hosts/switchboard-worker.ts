@@ -19,7 +19,7 @@ import { announceReady, env } from './child';
  * nothing (`BENCH_DYNAMODB=none`), so the worker's own limit shows.
  */
 async function main(): Promise<void> {
-  const marks = { stored: new Map<string, number>(), toolReceived: new Map<string, number>(), referSent: new Map<string, number>() };
+  const marks = { stored: new Map<string, number>(), toolReceived: new Map<string, number>(), referSent: new Map<string, number>(), entriesPerWrite: new Map<string, number>() };
   const config = demoNumber();
   const endpoint = env('BENCH_DYNAMODB');
   const db = endpoint === 'none' ? undefined : createDocumentClient({ endpoint });
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   const store: LiveCalls = {
     ...bind(backing),
     writeEntries: async (items) => {
+      marks.entriesPerWrite.set(String(marks.entriesPerWrite.size), items.length);
       const unprocessed = await backing.writeEntries(items);
       const stored = wallClock();
       const left = new Set(unprocessed.map((item) => `${item.callId} ${item.entry}`));

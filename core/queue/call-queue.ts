@@ -1,7 +1,15 @@
+import type { NumberConfig } from '../numbers/config';
+
 /** What the webhook hands the call worker: enough to find the call and its record. */
 export interface QueuedCall {
   callId: string;
   number: string;
+  /**
+   * The number's config the call was accepted with, so that the worker runs the call with the
+   * instructions and transfers it was answered with, and reads nothing to start it. Absent from
+   * a message too large for the queue with it (the worker then reads the number's config).
+   */
+  config?: NumberConfig;
   /** The accept may or may not have reached OpenAI; the worker finds out on the sideband. */
   acceptUnconfirmed?: boolean;
 }

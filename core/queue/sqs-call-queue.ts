@@ -1,6 +1,9 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { CallQueue, QueuedCall } from './call-queue';
 
+/** SQS's largest message by default (the queue's maximumMessageSize). */
+const MAX_MESSAGE_BYTES = 256 * 1024;
+
 /** The call queue in AWS: one SQS message per accepted call. */
 export class SqsCallQueue implements CallQueue {
   constructor(
@@ -9,6 +12,9 @@ export class SqsCallQueue implements CallQueue {
   ) {}
 
   async enqueue(call: QueuedCall): Promise<void> {
-    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(call) }));
+    let body = JSON.stringify(call);
+    // A config this large is unusual (long instructions): the call goes without it rather than not at all.
+    if (Buffer.byteLength(body) > MAX_MESSAGE_BYTES) body = JSON.stringify({ ...call, config: undefined });
+    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: body }));
   }
 }

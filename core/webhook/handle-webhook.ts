@@ -204,7 +204,7 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
         decisionMs: opts.decisionMs,
         acceptUnconfirmed: opts.acceptUnconfirmed,
       }),
-      deps.queue.enqueue({ callId, number, ...(opts.acceptUnconfirmed && { acceptUnconfirmed: true }) }),
+      deps.queue.enqueue({ callId, number, config: call.config, ...(opts.acceptUnconfirmed && { acceptUnconfirmed: true }) }),
     ]);
     if (queued.status === 'rejected') {
       deps.log.error('could not queue the call for a worker; OpenAI will retry the webhook', { callId, number, error: queued.reason });

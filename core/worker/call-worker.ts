@@ -184,7 +184,9 @@ export class CallWorker {
       }
       return;
     }
-    const config = (await this.opts.numbers.get(call.number).catch((err: unknown) => log.error('could not read the number config', { error: err })))?.config;
+    const config =
+      delivery.call.config ??
+      (await this.opts.numbers.get(call.number).catch((err: unknown) => log.error('could not read the number config', { error: err })))?.config;
     const session = new CallSession(
       { call: { ...call, actions: call.actions ?? [] }, config, log, acceptUnconfirmed: delivery.call.acceptUnconfirmed || call.acceptUnconfirmed },
       this.services,

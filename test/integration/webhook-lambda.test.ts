@@ -30,12 +30,12 @@ describe('the webhook Lambda', () => {
   let queueUrl: string;
   let handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
   const saved = { ...process.env };
+  const config = parseNumberConfig(JSON.parse(readFileSync(join(__dirname, '../../examples/support-line.json'), 'utf8')));
 
   beforeAll(async () => {
     dynamodb = await startLocalDynamoDB();
     await ensureTables(createDynamoDBClient({ endpoint: dynamodb.endpoint }), TABLES);
-    const example = JSON.parse(readFileSync(join(__dirname, '../../examples/support-line.json'), 'utf8'));
-    await new NumbersStore(createDocumentClient({ endpoint: dynamodb.endpoint }), TABLES.numbers).put(parseNumberConfig(example));
+    await new NumbersStore(createDocumentClient({ endpoint: dynamodb.endpoint }), TABLES.numbers).put(config);
     sqs = await startFauxqs();
     queueUrl = await sqs.createQueue('switchboard-calls');
     aws = await startAwsStubs();
@@ -92,7 +92,7 @@ describe('the webhook Lambda', () => {
     const record = await new CallsStore(createDocumentClient({ endpoint: dynamodb.endpoint }), TABLES, 90).get(placed.callId);
     expect(record).toMatchObject({ outcome: 'active', number: '+17134810111', caller: '+14067704205' });
     const { Messages } = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
-    expect(Messages?.map((m) => JSON.parse(m.Body!))).toEqual([{ callId: placed.callId, number: '+17134810111' }]);
+    expect(Messages?.map((m) => JSON.parse(m.Body!))).toEqual([{ callId: placed.callId, number: '+17134810111', config }]);
   });
 
   it('refuses a body whose signature does not match, touching nothing', async () => {

@@ -230,6 +230,21 @@ describe('the call worker on the sideband (local stack, dynalite, OpenAI emulato
     expect(record).toMatchObject({ outcome: 'failed', reason: 'accept-unconfirmed', endedAt: expect.any(String) });
   });
 
+  it('runs a call with the config it was answered with, even when the number is edited while the call rings', async () => {
+    await start();
+    // OpenAI takes half a second to answer the accept: the edit lands after the webhook read the
+    // config and before the worker takes the call.
+    local.emulator.failNext('*', 'accept', { delayMs: 500 });
+    const placed = place([{ pause: 200 }, { hangup: true }]);
+    await sleep(200);
+    await configure({ agent: { ...example.agent, greeting: 'An edited greeting.' } });
+    const record = await finished(await placed);
+    expect(local.webhooks[0]).toMatchObject({ result: 'accepted' });
+    const greeting = clientEvents(record.callId).find((e) => e.type === 'response.create');
+    expect(JSON.stringify(greeting)).toContain(GREETING);
+    expect(JSON.stringify(greeting)).not.toContain('An edited greeting.');
+  });
+
   it('does not greet when the number has no greeting', async () => {
     await start();
     await configure({ agent: { ...example.agent, greeting: undefined } });

@@ -1,7 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { SqsCallQueue } from '../../core/queue/sqs-call-queue';
 import { SqsCallSource } from '../../core/queue/sqs-call-source';
+import { parseNumberConfig } from '../../core/numbers/config';
 import { startFauxqs, type LocalSqs } from '../support/fauxqs';
+
+const example = JSON.parse(readFileSync(join(__dirname, '../../examples/support-line.json'), 'utf8'));
 
 /** The worker's side of the call queue against a real SQS API (fauxqs). */
 describe('SqsCallSource (fauxqs)', () => {
@@ -24,6 +29,19 @@ describe('SqsCallSource (fauxqs)', () => {
     const { Messages = [] } = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }));
     return Messages.map((m) => JSON.parse(m.Body!).callId as string).sort();
   }
+
+  it("carries the number's config to the worker, and leaves out one too large for a message (the worker reads it instead)", async () => {
+    const queue = new SqsCallQueue(sqs.client, queueUrl);
+    const config = parseNumberConfig(example);
+    await queue.enqueue({ callId: 'rtc_small', number: config.number, config });
+    const huge = parseNumberConfig({ ...example, agent: { ...example.agent, instructions: 'Be brief. '.repeat(30_000) } });
+    await queue.enqueue({ callId: 'rtc_huge', number: huge.number, config: huge });
+    const calls = (await source().receive(10, 30)).map((d) => d.call).sort((a, b) => a.callId.localeCompare(b.callId));
+    expect(calls).toEqual([
+      { callId: 'rtc_huge', number: config.number },
+      { callId: 'rtc_small', number: config.number, config },
+    ]);
+  });
 
   it('takes up to the room it has, past the 10 SQS hands out per request', async () => {
     for (let batch = 0; batch < 3; batch++) {
