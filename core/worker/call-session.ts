@@ -100,8 +100,8 @@ export class CallSession {
   private timers: Set<NodeJS.Timeout> | undefined;
   /** The record's expiry, given to the call's entries too. */
   private readonly expiresAt: number | undefined;
-  /** Actions written so far: orders those taken in the same millisecond. */
-  private actions = 0;
+  /** Entries numbered so far: orders actions taken in the same millisecond. */
+  private seq = 0;
   /** How the call ends when it leaves because of us (hangup or refer sent, or answered 404). */
   private leaving: PlannedEnding | undefined;
   private transfer: { name: string; watchdog: NodeJS.Timeout } | undefined;
@@ -193,7 +193,7 @@ export class CallSession {
   }
 
   private action(type: string, details: Record<string, unknown> = {}): void {
-    this.deps.entries.add(actionItem(this.callId, { type, at: new Date(this.now()).toISOString(), ...details }, this.actions++, this.expiresAt));
+    this.deps.entries.add(actionItem(this.callId, { type, at: new Date(this.now()).toISOString(), ...details }, this.seq++, this.expiresAt));
   }
 
   private timer(ms: number, run: () => void): NodeJS.Timeout {
@@ -321,7 +321,7 @@ export class CallSession {
     const usage = response?.usage;
     if (usage) {
       const tokens = { inputTokens: usage.input_tokens ?? 0, outputTokens: usage.output_tokens ?? 0, totalTokens: usage.total_tokens ?? 0 };
-      this.deps.entries.add(usageItem(this.callId, response.id ?? `${new Date(this.now()).toISOString()}#${this.actions++}`, tokens, this.expiresAt));
+      this.deps.entries.add(usageItem(this.callId, response.id ?? `${new Date(this.now()).toISOString()}#${this.seq++}`, tokens, this.expiresAt));
     }
     if (this.goodbye && response?.id && response.id === this.goodbye.responseId) {
       this.goodbye.responseDone = true;
