@@ -10,7 +10,9 @@ import { freeLoopbackPort } from '../local/ports';
  */
 export async function startDynaliteProcess(): Promise<LocalDynamoDB & { cpuMicros(): number }> {
   const port = await freeLoopbackPort();
-  const child = spawn(process.execPath, [join(__dirname, '../node_modules/dynalite/cli.js'), '--port', String(port), '--host', '127.0.0.1', '--createTableMs', '0'], {
+  // dynalite stands in for a DynamoDB on other machines: its garbage collections stay on its own
+  // thread rather than taking V8's helper threads onto the cores the worker and emulator run on.
+  const child = spawn(process.execPath, ['--single-threaded-gc', join(__dirname, '../node_modules/dynalite/cli.js'), '--port', String(port), '--host', '127.0.0.1', '--createTableMs', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
