@@ -114,7 +114,8 @@ stored it. Targets: p99 under 50 ms, tool call to refer p99 under 20 ms.
 
 Each load is run ${RUNS_PER_LOAD} times and judged by its median run (ranked by how far its p99s are from
 the targets); the row shows that run, and the p99s of all ${RUNS_PER_LOAD}. With dynalite, each run starts a
-dynalite of its own with empty tables. Events sent while the bench weighs the worker's heap (a
+dynalite of its own with empty tables, collecting garbage on its own thread only (V8's helper
+threads would take the cores the worker and emulator run on). Events sent while the bench weighs the worker's heap (a
 forced full garbage collection, which production never does) are left out of the latencies.
 
 ${row(['worker', 'store', 'calls', 'stored p50 ms', 'stored p99 ms', 'tool->refer p50 ms', 'tool->refer p99 ms', `p99s of the ${RUNS_PER_LOAD} runs: stored; tool->refer ms`, 'of it in the worker p50 / p99 ms', 'entries per batch write', 'worker loop p99 / max ms', 'worker core %', 'store core %', 'emulator core %', 'heap KiB/call', 'RSS KiB/call', 'CPU µs/event', 'within targets'])}
@@ -134,7 +135,12 @@ emulator, in the bench process).
   around a millisecond at p99; the rest is the two hops between processes, the event out of the
   emulator and the refer into it, each waiting on a busy event loop (the emulator's, which plays
   every call, and the worker's) on a machine of two cores shared by three busy processes. The
-  official path, on the same emulator with no store at all, shows the same tail (its row below).
+  official path, on the same emulator with no store at all, shows the same tail (its rows below).
+  How far that tail moves: two full runs of this build, half an hour apart on the same idle
+  machine, found 1,500 and 500 calls with a store that keeps nothing (at 1,000 calls, tool->refer
+  p99s of 15.2, 14.3, 19.3 ms in the one and 22.4, 25.2, 90 ms in the other), and 250 with dynalite
+  in both (500 missed on the tool->refer tail, medians 29.8 and 24.9 ms; stored p99 stayed
+  under 33 ms).
 - With dynalite, what costs the worker most is the requests to the store, not the entries in
   them: one DynamoDB write costs the process that makes it **${capacity.storeRequestCost.sdkMicros} µs of CPU** through the AWS
   SDK on this machine, against ${capacity.storeRequestCost.bareHttpMicros} µs for the same request as a bare HTTP POST (the SDK
@@ -163,8 +169,9 @@ ${capacity.runs.filter((r) => r.cpu && r.store === 'dynalite').slice(0, 1).map((
     before it runs out, so while half of it is left the check needs no request.
   - each transcript entry, action and token count was an UpdateItem on the call's record (13
     requests per call; at 500 calls the worker's core was half busy, two thirds of it in the AWS
-    SDK). They are now items of their own, written many calls at a time, as above: at 1,000
-    calls the worker uses ~${capacity.runs.find((r) => r.store === 'dynalite' && r.calls === 1000)?.workerCorePercent ?? '?'}% of a core where 500 took 51%. DynamoDB has no batch for
+    SDK). They are now items of their own, written many calls at a time, as above: at 500
+    calls the worker now uses ${capacity.runs.find((r) => r.store === 'dynalite' && r.calls === 500)?.workerCorePercent ?? '?'}% of a core and ${capacity.runs.find((r) => r.store === 'dynalite' && r.calls === 500)?.cpuMicrosPerEvent ?? '?'} µs of CPU per event, where it
+    took 51% and 590 µs. DynamoDB has no batch for
     updates; puts keyed by the entry (OpenAI's item id for a transcript line) need no condition,
     so a line delivered twice is stored once, and a call's history is no longer bound by the
     400 KB limit of one item.
