@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import type { StoredCall } from '../../core/store/calls-store';
 import { createDocumentClient } from '../../core/store/dynamodb-client';
-import { transcriptEntryOf } from '../../core/store/call-entries-store';
+import { entryKey, transcriptEntryOf } from '../../core/store/call-entries-store';
 import { LiveCallStore, type LiveCalls } from '../../core/store/live-call-store';
 import { NumbersStore } from '../../core/store/numbers-store';
 import { LOCAL_TABLE_NAMES } from '../../core/store/tables';
@@ -30,10 +30,10 @@ async function main(): Promise<void> {
       marks.entriesPerWrite.set(String(marks.entriesPerWrite.size), items.length);
       const unprocessed = await backing.writeEntries(items);
       const stored = wallClock();
-      const left = new Set(unprocessed.map((item) => `${item.callId} ${item.entry}`));
+      const left = new Set(unprocessed.map(entryKey));
       for (const item of items) {
         const entry = transcriptEntryOf(item);
-        if (entry && !left.has(`${item.callId} ${item.entry}`)) marks.stored.set(entry.id, stored);
+        if (entry && !left.has(entryKey(item))) marks.stored.set(entry.id, stored);
       }
       return unprocessed;
     },

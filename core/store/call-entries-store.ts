@@ -28,6 +28,11 @@ export function usageItem(callId: string, responseId: string, usage: TokenUsage,
   return { callId, entry: `u#${responseId}`, ...usage, expiresAt };
 }
 
+/** An item's table key as one string: what tells two items apart. */
+export function entryKey(item: EntryItem): string {
+  return `${item.callId} ${item.entry}`;
+}
+
 /** The transcript entry an item holds, if it holds one. */
 export function transcriptEntryOf(item: EntryItem): TranscriptEntry | undefined {
   if (!item.entry.startsWith('t#')) return undefined;
@@ -49,7 +54,7 @@ export interface CallEntries {
 export class CallEntriesStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
-    readonly tableName: string,
+    private readonly tableName: string,
   ) {}
 
   /**

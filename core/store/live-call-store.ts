@@ -68,6 +68,7 @@ export class LiveCallStore {
     const actions = call.actions ?? [];
     return { ...call, actions: (call.leases ?? 1) > 1 ? [...actions, ...(await this.entries.actions(callId))] : actions };
   }
+
   /** Extends the lease; false when it was lost (expired and taken, or the call ended). */
   async renewLease(callId: string, owner: string, until: number): Promise<boolean> {
     return this.conditional({

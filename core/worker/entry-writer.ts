@@ -1,5 +1,5 @@
 import type { Log } from '../runtime/log';
-import { MAX_ITEMS_PER_BATCH, type EntryItem } from '../store/call-entries-store';
+import { entryKey, MAX_ITEMS_PER_BATCH, type EntryItem } from '../store/call-entries-store';
 import type { LiveCalls } from '../store/live-call-store';
 
 /** Tries per entry, on top of the SDK's own retries: an outage of a few seconds loses nothing. */
@@ -96,30 +96,33 @@ export class EntryWriter {
     let i = 0;
     for (; i < this.queue.length && batch.length < MAX_ITEMS_PER_BATCH; i++) {
       const queued = this.queue[i];
-      const key = keyOf(queued.item);
+      const key = entryKey(queued.item);
       if (keys.has(key)) rest.push(queued);
       else {
         keys.add(key);
         batch.push(queued);
       }
     }
-    this.queue = rest.length === 0 && i === this.queue.length ? [] : [...rest, ...this.queue.slice(i)];
+    this.queue = [...rest, ...this.queue.slice(i)];
     return batch;
   }
 
   private async send(batch: Queued[]): Promise<void> {
-    let failed: Queued[];
+    let unwritten: (queued: Queued) => boolean;
     let error: unknown;
     try {
-      const unprocessed = new Set((await this.store.writeEntries(batch.map((q) => q.item))).map(keyOf));
-      failed = unprocessed.size === 0 ? [] : batch.filter((q) => unprocessed.has(keyOf(q.item)));
+      const unprocessed = new Set((await this.store.writeEntries(batch.map((q) => q.item))).map(entryKey));
+      unwritten = (queued) => unprocessed.has(entryKey(queued.item));
       error = new Error('DynamoDB left them unprocessed (throttled)');
     } catch (err) {
-      failed = batch;
+      unwritten = () => true;
       error = err;
     }
-    const failedSet = new Set(failed);
-    for (const queued of batch) if (!failedSet.has(queued)) this.done(queued.item.callId);
+    const failed: Queued[] = [];
+    for (const queued of batch) {
+      if (unwritten(queued)) failed.push(queued);
+      else this.done(queued.item.callId);
+    }
     if (failed.length === 0) return;
     const givenUp = failed.filter((q) => q.attempt === WRITE_ATTEMPTS);
     const retried = failed.filter((q) => q.attempt < WRITE_ATTEMPTS);
@@ -145,12 +148,12 @@ export class EntryWriter {
   }
 }
 
-function keyOf(item: EntryItem): string {
-  return `${item.callId} ${item.entry}`;
-}
-
 function groupByCall(queued: Queued[]): Map<string, EntryItem[]> {
   const byCall = new Map<string, EntryItem[]>();
-  for (const { item } of queued) byCall.set(item.callId, [...(byCall.get(item.callId) ?? []), item]);
+  for (const { item } of queued) {
+    const items = byCall.get(item.callId);
+    if (items) items.push(item);
+    else byCall.set(item.callId, [item]);
+  }
   return byCall;
 }
