@@ -2,11 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseNumberConfig } from '../core/numbers/config';
-import { createDocumentClient, createDynamoDBClient } from '../core/store/dynamodb-client';
-import { NumbersStore } from '../core/store/numbers-store';
-import { LOCAL_TABLE_NAMES } from '../core/store/tables';
-import { ensureTables } from '../local/dynamodb';
-import { startDynaliteProcess } from './dynalite-process';
+import { startDynaliteWithNumber } from './dynalite-process';
 import { signWebhook, startOpenAIEmulator } from '../local/openai-emulator';
 import { spawnHost, type HostChild } from './spawn-host';
 import { cpuShare, type CpuShare } from './cpu-profile';
@@ -36,11 +32,9 @@ export interface WebhookPathResult {
  * process (Switchboard's local host, or the bare-SDK floor) against dynalite and the emulator.
  */
 export async function benchWebhookPath(opts: { webhooks: number; concurrency: number; warmup: number }): Promise<WebhookPathResult[]> {
-  const dynamodb = await startDynaliteProcess();
-  await ensureTables(createDynamoDBClient({ endpoint: dynamodb.endpoint }), LOCAL_TABLE_NAMES);
   const example = JSON.parse(readFileSync(join(__dirname, '../examples/support-line.json'), 'utf8'));
   // No concurrency cap: every webhook must be an accept.
-  await new NumbersStore(createDocumentClient({ endpoint: dynamodb.endpoint }), LOCAL_TABLE_NAMES.numbers).put(parseNumberConfig({ ...example, limits: {} }));
+  const dynamodb = await startDynaliteWithNumber(parseNumberConfig({ ...example, limits: {} }));
   const acceptArrived = new Map<string, number>();
   const emulator = await startOpenAIEmulator({ apiKey: API_KEY, onCallControl: (callId, verb) => verb === 'accept' && acceptArrived.set(callId, performance.now()) });
   const env = { BENCH_DYNAMODB: dynamodb.endpoint, BENCH_OPENAI: emulator.baseURL, BENCH_API_KEY: API_KEY, BENCH_WEBHOOK_SECRET: SECRET };

@@ -5,11 +5,9 @@ import { createServer as createTlsServer } from 'node:tls';
 import OpenAI from 'openai';
 import { buildSessionConfig } from '../core/calls/session-config';
 import { CallsStore } from '../core/store/calls-store';
-import { createDocumentClient, createDynamoDBClient } from '../core/store/dynamodb-client';
-import { NumbersStore } from '../core/store/numbers-store';
+import { createDocumentClient } from '../core/store/dynamodb-client';
 import { LOCAL_TABLE_NAMES } from '../core/store/tables';
-import { ensureTables, type LocalDynamoDB } from '../local/dynamodb';
-import { startDynaliteProcess } from './dynalite-process';
+import { startDynaliteWithNumber, type Dynalite } from './dynalite-process';
 import { startOpenAIEmulator, type ConversationScript } from '../local/openai-emulator';
 import { DEMO_CALLER, demoNumber } from '../local/simulation';
 import { wallClock } from './hosts/bench-control';
@@ -88,18 +86,13 @@ async function tlsInFront(port: number): Promise<{ baseURL: string; close(): voi
   return { baseURL: `https://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, close: () => server.close() };
 }
 
-type Dynalite = LocalDynamoDB & { cpuMicros(): number };
-
 /**
  * A dynalite of its own for each run, with empty tables, as DynamoDB would be: dynalite keeps
  * every item in its process's heap, and a heap grown by earlier runs pauses it for longer and
  * longer garbage collections (writes of 100 ms and more) that a real table does not have.
  */
-async function freshDynalite(): Promise<Dynalite> {
-  const dynamodb = await startDynaliteProcess();
-  await ensureTables(createDynamoDBClient({ endpoint: dynamodb.endpoint }), LOCAL_TABLE_NAMES);
-  await new NumbersStore(createDocumentClient({ endpoint: dynamodb.endpoint }), LOCAL_TABLE_NAMES.numbers).put(demoNumber());
-  return dynamodb;
+function freshDynalite(): Promise<Dynalite> {
+  return startDynaliteWithNumber(demoNumber());
 }
 
 async function runOnce(worker: 'switchboard-worker' | 'official-worker', store: 'none' | 'dynalite', calls: number, profile = false): Promise<CapacityRun> {
