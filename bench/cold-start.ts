@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -11,18 +11,32 @@ export interface ColdStartResult {
   bundle: string;
   rawKiB: number;
   gzipKiB: number;
+  /** The source map next to the bundle (no sources content, as deployed). */
+  mapKiB: number;
+  /** Loaded as the Lambda loads it, with `--enable-source-maps`. */
   loadMedianMs: number;
+  /** The same bundle loaded without source maps. */
+  loadMedianMsWithoutSourceMaps: number;
 }
 
-/** The same esbuild settings the CDK app gives the webhook Lambda (minified, source maps, CJS). */
+/**
+ * The esbuild settings lib/constructs/webhook-receiver.ts gives the webhook Lambda: minified,
+ * CommonJS, a source map without the sources' content.
+ */
 function bundle(entry: string | { contents: string; resolveDir: string }, outfile: string): void {
-  buildSync({ ...(typeof entry === 'string' ? { entryPoints: [entry] } : { stdin: { ...entry, loader: 'ts' as const } }), outfile, bundle: true, platform: 'node', target: 'node22', format: 'cjs', minify: true, sourcemap: true, logLevel: 'error' });
+  buildSync({ ...(typeof entry === 'string' ? { entryPoints: [entry] } : { stdin: { ...entry, loader: 'ts' as const } }), outfile, bundle: true, platform: 'node', target: 'node22', format: 'cjs', minify: true, sourcemap: true, sourcesContent: false, logLevel: 'error' });
 }
+
+/**
+ * The Lambda runs with NODE_OPTIONS=--enable-source-maps (webhook-receiver.ts), under which Node
+ * reads the bundle's source map as it loads the bundle (Node 20 does; recent Node defers it).
+ */
+const AS_DEPLOYED = ['--enable-source-maps'];
 
 /** Milliseconds to load a bundle in a fresh Node process (module evaluation, i.e. the Lambda's init). */
-function loadTime(file: string, env: NodeJS.ProcessEnv): number {
+function loadTime(file: string, env: NodeJS.ProcessEnv, nodeArgs: string[]): number {
   const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6));process.exit(0)`;
-  return Number(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, ...env } }).toString());
+  return Number(execFileSync(process.execPath, [...nodeArgs, '-e', script], { env: { ...process.env, ...env } }).toString());
 }
 
 export function benchColdStart(runs = 10): ColdStartResult[] {
@@ -60,11 +74,25 @@ export const handler = async () => ({ statusCode: 200, body: String(Boolean(db &
     [ENV.webhookSecretArn]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:whsec',
   };
   for (const b of bundles) bundle(b.entry, b.out);
-  const times = new Map(bundles.map((b) => [b.name, [] as number[]]));
-  for (let i = 0; i < runs; i++) for (const b of bundles) times.get(b.name)!.push(loadTime(b.out, env));
+  const deployed = new Map(bundles.map((b) => [b.name, [] as number[]]));
+  const withoutMaps = new Map(bundles.map((b) => [b.name, [] as number[]]));
+  // Taken in turns, so that what slows the machine for a while falls on every bundle alike.
+  for (let i = 0; i < runs; i++) {
+    for (const b of bundles) {
+      deployed.get(b.name)!.push(loadTime(b.out, env, AS_DEPLOYED));
+      withoutMaps.get(b.name)!.push(loadTime(b.out, env, []));
+    }
+  }
   return bundles.map((b) => {
     const code = readFileSync(b.out);
-    return { bundle: b.name, rawKiB: round(code.length / 1024, 1), gzipKiB: round(gzipSync(code).length / 1024, 1), loadMedianMs: round(median(times.get(b.name)!)) };
+    return {
+      bundle: b.name,
+      rawKiB: round(code.length / 1024, 1),
+      gzipKiB: round(gzipSync(code).length / 1024, 1),
+      mapKiB: round(statSync(`${b.out}.map`).size / 1024, 1),
+      loadMedianMs: round(median(deployed.get(b.name)!)),
+      loadMedianMsWithoutSourceMaps: round(median(withoutMaps.get(b.name)!)),
+    };
   });
 }
 
