@@ -120,7 +120,9 @@ ${cold.map((r) => row([r.bundle, r.rawKiB, r.gzipKiB, r.mapKiB, r.loadMedianMs, 
 One worker process holds K concurrent calls that the emulator plays at a phone conversation's
 pace: each call greets, then four exchanges (transcript deltas, a completed caller turn about
 every 5 s, an agent turn with its transcript, usage and audio events), then a \`transfer_call\`
-that the worker turns into a refer, which ends the call. Calls start over 5 s, out of step.
+that the worker turns into a refer, which ends the call. Calls start over 5 s, out of step; the
+record the webhook would have written for each call is written before the clock starts, so that
+the bench process (the emulator) does not do the webhook's store work while it plays the calls.
 "Event to stored": the emulator sent the caller's completed transcription until the worker had
 stored it. Targets: p99 under 50 ms, tool call to refer p99 under 20 ms.
 

@@ -13,7 +13,7 @@ import { DEMO_CALLER, demoNumber } from '../local/simulation';
 import { wallClock } from './hosts/bench-control';
 import { spawnHost } from './spawn-host';
 import { cpuShare, type CpuShare } from './cpu-profile';
-import { loopDelayMonitor, percentile, round } from './stats';
+import { loopDelayMonitor, percentile, round, runConcurrently } from './stats';
 import { benchStoreRequestCost, type StoreRequestCost } from './store-request-cost';
 
 const API_KEY = 'sk-bench-worker';
@@ -124,6 +124,16 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', store: 
   const records = db && new CallsStore(db, LOCAL_TABLE_NAMES, 1);
   const loop = loopDelayMonitor();
   try {
+    const runId = Date.now();
+    const callIds = Array.from({ length: calls }, (_, i) => `rtc_${worker}_${calls}_${i}_${runId}`);
+    // The webhook writes each call's record before the worker hears of it, in production from
+    // another machine; written here before the clock starts, so that this process (the emulator)
+    // does not also do that work while it plays the calls.
+    if (records) {
+      await runConcurrently(calls, 16, async (i) => {
+        await records.create({ callId: callIds[i], number: config.number, caller: DEMO_CALLER, startedAt: new Date().toISOString(), webhookId: callIds[i], outcome: 'active', liveNumber: config.number, claimToken: 'bench', claimUntil: 0 });
+      });
+    }
     const baseline = await host.memory();
     if (profile) await host.startProfile();
     const cpuBefore = await host.cpuMicros();
@@ -134,11 +144,10 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', store: 
     const started = Date.now();
     const batch = 10;
     for (let i = 0; i < calls; i += batch) {
-      const ids = Array.from({ length: Math.min(batch, calls - i) }, (_, j) => `rtc_${worker}_${calls}_${i + j}_${started}`);
+      const ids = callIds.slice(i, i + batch);
       await Promise.all(
         ids.map(async (callId) => {
           await emulator.placeCall({ callId, dialed: config.number, caller: DEMO_CALLER, script: conversation() });
-          await records?.create({ callId, number: config.number, caller: DEMO_CALLER, startedAt: new Date().toISOString(), webhookId: callId, outcome: 'active', liveNumber: config.number, claimToken: 'bench', claimUntil: 0 });
           await openai.realtime.calls.accept(callId, buildSessionConfig({ ...config, agent: config.agent! }, { number: config.number, caller: DEMO_CALLER }));
         }),
       );

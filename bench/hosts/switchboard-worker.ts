@@ -13,6 +13,9 @@ import { demoNumber } from '../../local/simulation';
 import { startCallInbox, wallClock } from './bench-control';
 import { announceReady, env } from './child';
 
+/** Searched for in the raw frame, so that the measuring does not copy every event into a string. */
+const FUNCTION_CALL_DONE = Buffer.from('"response.function_call_arguments.done"');
+
 /**
  * Switchboard's call worker for the capacity benchmark: the real CallWorker and sessions, fed
  * through an in-process queue, storing in DynamoDB (`BENCH_DYNAMODB`) or in a store that keeps
@@ -50,7 +53,7 @@ async function main(): Promise<void> {
     const sideband = await openSideband(callId, openai.baseURL, async () => env('BENCH_API_KEY'), { retryForMs: 10_000 });
     setImmediate(() =>
       sideband.socket.on('message', (data) => {
-        if (!marks.toolReceived.has(callId) && String(data).includes('"response.function_call_arguments.done"')) marks.toolReceived.set(callId, wallClock());
+        if (!marks.toolReceived.has(callId) && (data as Buffer).includes(FUNCTION_CALL_DONE)) marks.toolReceived.set(callId, wallClock());
       }),
     );
     return sideband;
