@@ -196,9 +196,9 @@ export class CallWorkers extends Construct {
     const taskRole = this.taskDefinition.taskRole;
     props.numbers.grantReadData(taskRole);
     props.calls.grantReadWriteData(taskRole);
-    // Writes a call's entries in batches (BatchWriteItem) and reads them back (Query) when it takes
-    // over a call another worker held.
-    props.entries.grantReadWriteData(taskRole);
+    // Writes a call's entries in batches and reads them back when it takes over a call another
+    // worker held; nothing more (entries are never updated or deleted; TTL removes them).
+    props.entries.grant(taskRole, 'dynamodb:BatchWriteItem', 'dynamodb:Query');
     props.queue.grantConsumeMessages(taskRole);
     props.openAiApiKey.grantRead(taskRole);
     // Scale-in protection while a task holds calls: ecs:UpdateTaskProtection through the grant,
