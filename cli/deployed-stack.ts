@@ -56,7 +56,9 @@ export async function readStackOutputs(cfn: CloudFormationClient, name: string):
       // A stack deployed before the call entries table is still found and named (isSwitchboard),
       // but has no table to read the calls' transcripts and actions from: say how to update it.
       if (!(OUTPUTS.callEntriesTable in o)) {
-        throw new CliError(`stack ${StackName} predates call entries (it has no ${OUTPUTS.callEntriesTable} output): update it with \`npx cdk deploy --all\``, EXIT.usage);
+        const stage = /^Switchboard-(.+)-Calls$/.exec(StackName)?.[1];
+        const deploy = `npx cdk deploy --all${stage ? ` -c stage=${stage}` : ''}`;
+        throw new CliError(`stack ${StackName} predates call entries (it has no ${OUTPUTS.callEntriesTable} output): update it with \`${deploy}\` and the other -c values it was deployed with`, EXIT.usage);
       }
       return {
         stackName: StackName,

@@ -137,7 +137,7 @@ describe('the operator CLI against a deployed stack (stack outputs from a CloudF
       const { [OUTPUTS.callEntriesTable]: _, ...outputs } = aws.stacks.find((s) => s.name === 'Switchboard-dev-Calls')!.outputs;
       aws.stacks.push({ name: 'Switchboard-early-Calls', outputs });
       const result = await cli(['calls', 'list', '--stack', 'early']);
-      expect(result).toMatchObject({ code: 2, stderr: 'error: stack Switchboard-early-Calls predates call entries (it has no CallEntriesTableName output): update it with `npx cdk deploy --all`\n' });
+      expect(result).toMatchObject({ code: 2, stderr: 'error: stack Switchboard-early-Calls predates call entries (it has no CallEntriesTableName output): update it with `npx cdk deploy --all -c stage=early` and the other -c values it was deployed with\n' });
     });
   });
 
