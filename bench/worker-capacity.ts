@@ -49,6 +49,9 @@ export interface CapacityRun {
   /** Of that, the worker's own part: the function call read off the socket -> the refer request started. */
   toolHandlingP50Ms?: number;
   toolHandlingP99Ms?: number;
+  /** The rest, as the two hops' p99s: emulator sent -> the worker read it; refer started -> it reached the emulator. */
+  toWorkerP99Ms?: number;
+  toEmulatorP99Ms?: number;
   /** Entries the worker's batch writes carried, on average (Switchboard only). */
   entriesPerWrite?: number;
   /** The bench process's own event-loop delay (emulator side): a floor under both latencies. */
@@ -172,6 +175,9 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', store: 
     const marks = (await (await fetch(`http://127.0.0.1:${host.port}/marks`)).json()) as Record<string, Record<string, number>>;
     const { stored } = marks;
     const handling = Object.entries(marks.referSent ?? {}).flatMap(([callId, at]) => (marks.toolReceived?.[callId] === undefined ? [] : [at - marks.toolReceived[callId]]));
+    const counted = (callId: string) => toolAt.has(callId) && !duringGc(toolAt.get(callId)!);
+    const toWorker = Object.entries(marks.toolReceived ?? {}).filter(([callId]) => counted(callId)).map(([callId, at]) => at - toolAt.get(callId)!);
+    const toEmulator = Object.entries(marks.referSent ?? {}).filter(([callId]) => counted(callId) && referAt.has(callId)).map(([callId, at]) => referAt.get(callId)! - at);
     const batchSizes = Object.values(marks.entriesPerWrite ?? {});
     const storeLatency = [...sentAt].filter(([id, at]) => stored[id] !== undefined && !duringGc(at)).map(([id, at]) => stored[id] - at);
     const referLatency = [...referAt].filter(([callId]) => !duringGc(toolAt.get(callId)!)).map(([callId, at]) => at - toolAt.get(callId)!);
@@ -185,6 +191,7 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', store: 
       toolToReferP99Ms: round(percentile(referLatency, 99)),
       ...(batchSizes.length > 0 && { entriesPerWrite: round(batchSizes.reduce((a, b) => a + b, 0) / batchSizes.length, 1) }),
       ...(handling.length > 0 && { toolHandlingP50Ms: round(percentile(handling, 50)), toolHandlingP99Ms: round(percentile(handling, 99)) }),
+      ...(toWorker.length > 0 && { toWorkerP99Ms: round(percentile(toWorker, 99)), toEmulatorP99Ms: round(percentile(toEmulator, 99)) }),
       emulatorLoopDelayP99Ms: round(loop.p99Ms()),
       emulatorLoopDelayMaxMs: round(loop.maxMs()),
       workerLoopDelayP99Ms: round(workerLoop.p99Ms),
