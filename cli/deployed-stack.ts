@@ -1,5 +1,6 @@
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import { OUTPUTS } from '../core/runtime/contract';
+import { stackNames, stageOfCallStack } from '../lib/settings';
 import { CliError, EXIT } from './errors';
 
 export interface StackOutputs {
@@ -42,7 +43,7 @@ export async function findSwitchboardStacks(cfn: CloudFormationClient): Promise<
  * the stage (`prod` -> `Switchboard-prod-Calls`).
  */
 export async function readStackOutputs(cfn: CloudFormationClient, name: string): Promise<StackOutputs> {
-  const candidates = /^[a-z][a-z0-9-]*$/.test(name) ? [name, `Switchboard-${name}-Calls`] : [name];
+  const candidates = /^[a-z][a-z0-9-]*$/.test(name) ? [name, stackNames(name).calls] : [name];
   let lastError: unknown;
   for (const StackName of candidates) {
     try {
@@ -56,7 +57,7 @@ export async function readStackOutputs(cfn: CloudFormationClient, name: string):
       // A stack deployed before the call entries table is still found and named (isSwitchboard),
       // but has no table to read the calls' transcripts and actions from: say how to update it.
       if (!(OUTPUTS.callEntriesTable in o)) {
-        const stage = /^Switchboard-(.+)-Calls$/.exec(StackName)?.[1];
+        const stage = stageOfCallStack(StackName);
         const deploy = `npx cdk deploy --all${stage ? ` -c stage=${stage}` : ''}`;
         throw new CliError(`stack ${StackName} predates call entries (it has no ${OUTPUTS.callEntriesTable} output): update it with \`${deploy}\` and the other -c values it was deployed with`, EXIT.usage);
       }

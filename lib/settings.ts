@@ -159,3 +159,8 @@ export const SIP_URI_UNSET =
 export function stackNames(stage: string): { data: string; calls: string } {
   return { data: `Switchboard-${stage}-Data`, calls: `Switchboard-${stage}-Calls` };
 }
+
+/** The stage a call stack was deployed with, read back from its name (undefined if not named by `stackNames`). */
+export function stageOfCallStack(stackName: string): string | undefined {
+  return /^Switchboard-(.+)-Calls$/.exec(stackName)?.[1];
+}

@@ -9,6 +9,7 @@ import {
   SIP_URI_UNSET,
   sipUriFor,
   stackNames,
+  stageOfCallStack,
 } from '../../lib/settings';
 
 describe('parseSettings', () => {
@@ -122,5 +123,8 @@ describe('derived names', () => {
 
   it('names the stacks after the stage', () => {
     expect(stackNames('prod')).toEqual({ data: 'Switchboard-prod-Data', calls: 'Switchboard-prod-Calls' });
+    expect(stageOfCallStack(stackNames('dev-eu').calls)).toBe('dev-eu');
+    expect(stageOfCallStack('Switchboard-prod-Data')).toBeUndefined();
+    expect(stageOfCallStack('my-own-stack')).toBeUndefined();
   });
 });
