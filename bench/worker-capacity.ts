@@ -180,7 +180,7 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', store: 
     const toEmulator = Object.entries(marks.referSent ?? {}).filter(([callId]) => counted(callId) && referAt.has(callId)).map(([callId, at]) => referAt.get(callId)! - at);
     const batchSizes = Object.values(marks.entriesPerWrite ?? {});
     const storeLatency = [...sentAt].filter(([id, at]) => stored[id] !== undefined && !duringGc(at)).map(([id, at]) => stored[id] - at);
-    const referLatency = [...referAt].filter(([callId]) => !duringGc(toolAt.get(callId)!)).map(([callId, at]) => at - toolAt.get(callId)!);
+    const referLatency = [...referAt].filter(([callId]) => counted(callId)).map(([callId, at]) => at - toolAt.get(callId)!);
     const result = {
       worker: worker === 'official-worker' ? 'official (OpenAIRealtimeWS per call)' : 'Switchboard CallWorker',
       store: dynamodb ? 'dynalite' : worker === 'official-worker' ? 'memory (as the examples)' : 'none',
