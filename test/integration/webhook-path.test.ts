@@ -146,7 +146,9 @@ describe('the webhook path (local host, dynalite, OpenAI emulator)', () => {
 
     const restarted = await startLocalDynamoDB({ port, dataDir: join(local.dataDir, 'dynamodb') });
     try {
-      await eventually(async () => (await local.stack.calls.get('rtc_dynamo_down'))?.outcome === 'active', 8000);
+      // The retry's 200 comes once the record is settled and the call queued (done side by side).
+      await eventually(() => local.emulator.deliveries('rtc_dynamo_down').some((d) => d.status === 200), 8000);
+      expect((await local.stack.calls.get('rtc_dynamo_down'))?.outcome).toBe('active');
       expect(verbs('rtc_dynamo_down')).toEqual(['accept 200']);
       expect(local.stack.queue.size).toBe(1);
     } finally {
