@@ -65,7 +65,6 @@ export const handler = async () => ({ statusCode: 200, body: String(Boolean(db &
     AWS_SECRET_ACCESS_KEY: 'bench',
     // The Lambda reads its secrets during init; point that at a closed port so it fails fast, off the clock.
     AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     [ENV.numbersTable]: 'numbers',
     [ENV.callsTable]: 'calls',
     [ENV.callEntriesTable]: 'call-entries',

@@ -41,7 +41,7 @@ function bundle(name: string): string {
 export async function spawnHost(name: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<HostChild> {
   const child = spawn(process.execPath, ['--expose-gc', ...nodeArgs, bundle(name)], {
     cwd: join(__dirname, '..'),
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [port, controlPort] = await new Promise<[number, number]>((resolve, reject) => {

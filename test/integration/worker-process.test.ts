@@ -78,7 +78,6 @@ describe('the worker process (SQS, dynalite, emulator)', () => {
     const child = spawn(process.execPath, ['-r', 'tsx/cjs', join(__dirname, '../../service/main.ts')], {
       env: {
         ...process.env,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         AWS_REGION: 'us-east-1',
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
