@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
+import { callControlClient, WEBHOOK_CALL_CONTROL_TIMEOUT_MS } from '../core/openai/call-control';
 import { CallsStore } from '../core/store/calls-store';
 import { createDocumentClient, createDynamoDBClient } from '../core/store/dynamodb-client';
 import { NumbersStore } from '../core/store/numbers-store';
@@ -23,7 +24,8 @@ export interface DevStackOptions {
   dynamodbPort?: number;
   /** Persist DynamoDB data here; in memory when absent. */
   dataDir?: string;
-  openai: { apiKey: string; baseURL?: string; timeoutMs?: number; maxRetries?: number };
+  /** `timeoutMs` bounds each call-control request (default the Lambda's). */
+  openai: { apiKey: string; baseURL?: string; timeoutMs?: number };
   webhookSecret: string;
   retentionDays?: number;
   log: Log;
@@ -59,12 +61,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     const numbers = new NumbersStore(db, LOCAL_TABLE_NAMES.numbers);
     const calls = new CallsStore(db, LOCAL_TABLE_NAMES, opts.retentionDays ?? 90);
     const queue = new InProcessCallQueue();
-    const openai = new OpenAI({
-      apiKey: opts.openai.apiKey,
-      baseURL: opts.openai.baseURL,
-      timeout: opts.openai.timeoutMs ?? 2500,
-      maxRetries: opts.openai.maxRetries ?? 1,
-    });
+    const openai = callControlClient({ apiKey: opts.openai.apiKey, baseURL: opts.openai.baseURL, timeoutMs: opts.openai.timeoutMs ?? WEBHOOK_CALL_CONTROL_TIMEOUT_MS });
     const http = await startWebhookHost(
       { secrets: staticSecret(opts.webhookSecret), numbers, calls, openai, queue, log: opts.log, onHandled: opts.onWebhook },
       opts.port,

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import OpenAI from 'openai';
+import { callControlClient, WORKER_CALL_CONTROL_TIMEOUT_MS } from '../core/openai/call-control';
 import { CALL_VISIBILITY_SECONDS, DEFAULT_DRAIN_SECONDS, ENV, HEARTBEAT_SECONDS, METRICS, WORKER_HEALTH_PORT } from '../core/runtime/contract';
 import { jsonLog, type Log } from '../core/runtime/log';
 import { deployedSettings, positiveIntEnv } from '../core/runtime/settings';
@@ -34,7 +34,7 @@ export async function startWorkerService(env: NodeJS.ProcessEnv = process.env): 
   const log = new CountingLog(base, counts);
   const apiKeySecret = env.OPENAI_API_KEY ? undefined : secretsManagerSecret(new SecretsManagerClient({}), settings.openAiApiKeySecretArn, { maxAgeMs: API_KEY_MAX_AGE_MS });
   const apiKey = async () => env.OPENAI_API_KEY ?? apiKeySecret!.get();
-  const openai = new OpenAI({ apiKey, timeout: 10_000, maxRetries: 2 });
+  const openai = callControlClient({ apiKey, timeoutMs: WORKER_CALL_CONTROL_TIMEOUT_MS });
   const db = createDocumentClient();
   const holdSeconds = positiveIntEnv(ENV.workerHoldSeconds, CALL_VISIBILITY_SECONDS, env);
   const protection = taskProtection(env.ECS_AGENT_URI, log);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { APIConnectionError, APIError } from 'openai';
+import { APIError } from 'openai';
 import type OpenAI from 'openai';
+import { isAlreadyAccepted, isCallGone, requestMayHaveLanded } from '../openai/call-control';
 import { routeCall, type Decision } from '../calls/route';
 import type { NumberConfig } from '../numbers/config';
 import { UNKNOWN_NUMBER } from '../calls/record';
@@ -159,7 +160,7 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
       try {
         await deps.openai.realtime.calls.reject(callId, { status_code: decision.status });
       } catch (err) {
-        if (!(err instanceof APIError && err.status === 404)) return giveBack(callId, claimToken, 'reject', err);
+        if (!isCallGone(err)) return giveBack(callId, claimToken, 'reject', err);
       }
       const decisionMs = now() - call.receivedAt;
       await deps.calls.settle(callId, claimToken, { outcome: 'rejected', reason: decision.reason, rejectStatus: decision.status, label, answered: true, decisionMs });
@@ -171,10 +172,13 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
     } catch (err) {
       const decisionMs = now() - call.receivedAt;
       const ended = { answered: true, label, decisionMs, endedAt: new Date(now()).toISOString() };
-      if (err instanceof APIError && err.status === 404) {
+      if (isCallGone(err)) {
         await deps.calls.settle(callId, claimToken, { outcome: 'missed', reason: 'caller-hung-up', ...ended });
         return { result: 'missed', status: 200, reason: 'caller-hung-up', decisionMs };
       }
+      // An accept of ours landed before this one (a request that timed out, or another host's):
+      // the caller is answered, so the call must reach a worker, never be recorded as refused.
+      if (isAlreadyAccepted(err)) return handOver(call, claimToken, { decisionMs });
       if (err instanceof APIError && (err.status === 400 || err.status === 422)) {
         // Retrying the same session config cannot succeed; the number's config needs fixing.
         const reason = `accept-refused: ${err.message}`;
@@ -263,19 +267,3 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
     return { status: complete.status, body: JSON.stringify({ result: complete.result, ...(complete.reason && { reason: complete.reason }) }) };
   };
 }
-
-/** Codes that mean the request never left this machine. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
-
-/**
- * A request that got no HTTP answer (timeout, reset) may still have been carried out; one
- * refused before connecting was not.
- */
-export function requestMayHaveLanded(err: unknown): boolean {
-  if (!(err instanceof APIConnectionError)) return false;
-  for (let cause: unknown = err.cause; cause instanceof Error; cause = cause.cause) {
-    if (NOT_SENT.has((cause as NodeJS.ErrnoException).code ?? '')) return false;
-  }
-  return true;
-}
-

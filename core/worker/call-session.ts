@@ -2,6 +2,7 @@ import { APIError } from 'openai';
 import type OpenAI from 'openai';
 import type WebSocket from 'ws';
 import { END_CALL_TOOL, TRANSFER_TOOL } from '../calls/session-config';
+import { isCallGone, requestMayHaveLanded } from '../openai/call-control';
 import type { NumberConfig } from '../numbers/config';
 import type { Log } from '../runtime/log';
 import type { StoredCall } from '../store/calls-store';
@@ -379,9 +380,15 @@ export class CallSession {
     try {
       await this.deps.openai.realtime.calls.refer(this.callId, { target_uri: plan.uri });
     } catch (err) {
-      if (err instanceof APIError && err.status === 404) {
+      if (isCallGone(err)) {
         this.clearTimer(watchdog);
         this.leaving = { outcome: 'completed', reason: 'caller-hung-up' };
+        return;
+      }
+      // A REFER re-sent blindly could transfer the caller twice. One that may have landed is left
+      // to the watchdog: the call leaves (transferred) or it does not (the agent carries on).
+      if (requestMayHaveLanded(err)) {
+        this.log.warn('refer got no answer; waiting to see whether the call leaves', { target: plan.name });
         return;
       }
       this.transferFailed(plan.name, `refer-failed${err instanceof APIError && err.status ? `-${err.status}` : ''}`);
@@ -414,9 +421,9 @@ export class CallSession {
     // Set first: OpenAI may close the socket before it answers.
     this.leaving = { outcome: 'completed', reason: this.goodbye.reason };
     try {
-      await this.deps.openai.realtime.calls.hangup(this.callId);
+      await this.hangUpOnce();
     } catch (err) {
-      if (err instanceof APIError && err.status === 404) {
+      if (isCallGone(err)) {
         this.leaving = { outcome: 'completed', reason: 'caller-hung-up' };
       } else {
         // The call goes on; the caller, the time limit or OpenAI's session cap will end it.
@@ -429,6 +436,23 @@ export class CallSession {
     }
     // OpenAI closes the socket once the call is gone; if it does not, close it ourselves.
     this.timer(this.deps.timings.closeGraceMs, () => this.socket?.terminate());
+  }
+
+  /**
+   * `/hangup`, sent again once if the first got no answer: ending a call twice is harmless, and a
+   * 404 to the second means the first ended it, not that the caller went first.
+   */
+  private async hangUpOnce(): Promise<void> {
+    try {
+      await this.deps.openai.realtime.calls.hangup(this.callId);
+    } catch (err) {
+      if (!requestMayHaveLanded(err)) throw err;
+      // The call left while we waited: the first one did it.
+      if (this.finished) return;
+      await this.deps.openai.realtime.calls.hangup(this.callId).catch((retryErr: unknown) => {
+        if (!isCallGone(retryErr)) throw retryErr;
+      });
+    }
   }
 
   private async onClose(socket: WebSocket, code: number, reason: string): Promise<void> {

@@ -3,7 +3,7 @@ import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import OpenAI from 'openai';
+import { callControlClient, WEBHOOK_CALL_CONTROL_TIMEOUT_MS } from '../../core/openai/call-control';
 import { METRICS, ENV } from '../../core/runtime/contract';
 import type { Log } from '../../core/runtime/log';
 import { deployedSettings, requireEnv } from '../../core/runtime/settings';
@@ -29,8 +29,7 @@ const handleWebhook = createWebhookHandler({
   secrets: webhookSecret,
   numbers: new NumbersStore(db, settings.tables.numbers),
   calls: new CallsStore(db, settings.tables, settings.retentionDays),
-  // The caller hears ringing until accept: fail fast and let OpenAI's webhook retry do the rest.
-  openai: new OpenAI({ apiKey: () => apiKey.get(), timeout: 2500, maxRetries: 1 }),
+  openai: callControlClient({ apiKey: () => apiKey.get(), timeoutMs: WEBHOOK_CALL_CONTROL_TIMEOUT_MS }),
   queue: new SqsCallQueue(new SQSClient({}), settings.queueUrl),
   log: powertoolsLog(logger),
   onHandled: recordMetrics,

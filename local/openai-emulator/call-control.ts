@@ -75,9 +75,11 @@ export async function handleCallControl(ctx: CallControlContext, req: IncomingMe
     return answer({ status: fault.status, error: apiError(`Injected failure (${fault.status}).`, type) });
   }
   if (fault && 'ignore' in fault) return answer(ok);
-  if (fault) await ctx.timers.sleep(fault.delayMs);
+  if (fault && 'delayMs' in fault) await ctx.timers.sleep(fault.delayMs);
   if (!body.ok) return answer(invalid('We could not parse the JSON body of your request.'));
-  answer(VERBS[verb](ctx, callId, body.value));
+  const outcome = VERBS[verb](ctx, callId, body.value);
+  if (fault && 'answerAfterMs' in fault) await ctx.timers.sleep(fault.answerAfterMs);
+  answer(outcome);
 }
 
 const VERBS: Record<Verb, (ctx: CallControlContext, callId: string, body: unknown) => Outcome> = {

@@ -4,9 +4,11 @@ export type Verb = 'accept' | 'reject' | 'refer' | 'hangup';
  * A failure to inject into the next call-control request(s):
  * - `status`: answer with this status and an error body; the call does not change.
  * - `delayMs`: wait this long, then handle the request normally (a slow API).
+ * - `answerAfterMs`: handle the request at once, answer only after this long (it lands, the
+ *   client may time out first).
  * - `ignore`: answer 200 and change nothing (the `/refer` that never transfers).
  */
-export type Fault = ({ status: number } | { delayMs: number } | { ignore: true }) & { times?: number };
+export type Fault = ({ status: number } | { delayMs: number } | { answerAfterMs: number } | { ignore: true }) & { times?: number };
 
 /** Faults queued per call and verb; a call's own queue goes before the `'*'` one. */
 export class Faults {

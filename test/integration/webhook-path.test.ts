@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { parseNumberConfig } from '../../core/numbers/config';
 import { startLocalDynamoDB } from '../../local/dynamodb';
 import { signWebhook } from '../../local/openai-emulator';
-import { eventually, startLocalStack, WEBHOOK_SECRET, type LocalStack } from '../support/local-stack';
+import OpenAI from 'openai';
+import { API_KEY, eventually, startLocalStack, WEBHOOK_SECRET, type LocalStack } from '../support/local-stack';
 
 const example = JSON.parse(readFileSync(join(__dirname, '../../examples/support-line.json'), 'utf8'));
 const DIALED = '17134810111';
@@ -134,6 +135,42 @@ describe('the webhook path (local host, dynalite, OpenAI emulator)', () => {
     expect(local.emulator.deliveries(callId).map((d) => d.status)).toEqual([200]);
     await new Promise((r) => setTimeout(r, 700));
     expect(local.emulator.received(callId).map((r) => r.verb)).toEqual(['accept']);
+  });
+
+  it('hands a call whose accept landed but answered after the timeout to the worker, and never re-sends the accept', async () => {
+    // The accept is carried out at once; its answer comes after the host's 1 s timeout.
+    local.emulator.failNext('*', 'accept', { answerAfterMs: 1500, times: 1 });
+    const { callId } = await local.emulator.placeCall({ dialed: DIALED, caller: CALLER });
+    await eventually(() => local.stack.queue.size === 1);
+    expect(await local.stack.calls.get(callId)).toMatchObject({ outcome: 'active' });
+    const [delivery] = await local.stack.queue.receive(1, 30);
+    expect(delivery.call).toMatchObject({ callId, acceptUnconfirmed: true });
+    await eventually(() => local.emulator.received(callId).length > 0, 3000);
+    expect(verbs(callId)).toEqual(['accept 200']);
+    expect(local.emulator.call(callId)?.state).toBe('accepted');
+  });
+
+  it('takes "call already accepted" for an answered call: queued for the worker, not recorded as refused', async () => {
+    // Another accept of the same call lands first, while the webhook's own accept is in flight.
+    let accepts = 0;
+    let client: OpenAI | undefined;
+    await local.close();
+    local = await startLocalStack({
+      emulator: {
+        onCallControl: (callId, verb) => {
+          if (verb === 'accept' && ++accepts === 1) void client?.realtime.calls.accept(callId, { type: 'realtime', model: 'gpt-realtime' });
+        },
+      },
+    });
+    await local.stack.numbers.put(parseNumberConfig(example));
+    client = new OpenAI({ apiKey: API_KEY, baseURL: local.emulator.baseURL, maxRetries: 0 });
+    local.emulator.failNext('rtc_accepted_elsewhere', 'accept', { delayMs: 300, times: 1 });
+    const { callId } = await local.emulator.placeCall({ callId: 'rtc_accepted_elsewhere', dialed: DIALED, caller: CALLER });
+    expect(verbs(callId)).toEqual(['accept 200', 'accept 400']);
+    expect(local.emulator.deliveries(callId).map((d) => d.status)).toEqual([200]);
+    expect(await local.stack.calls.get(callId)).toMatchObject({ outcome: 'active' });
+    expect(local.stack.queue.size).toBe(1);
+    expect(local.webhooks).toEqual([expect.objectContaining({ result: 'accepted', callId })]);
   });
 
   it('answers 5xx while DynamoDB is down, sends nothing to OpenAI, and completes on the retry once it is back', async () => {

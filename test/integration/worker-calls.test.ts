@@ -122,6 +122,31 @@ describe('the call worker on the sideband (local stack, dynalite, OpenAI emulato
     expect(record.transcript.map((t) => t.text)).toContain('Oh well, bye.');
   });
 
+  it.each([
+    ['carried out at once but answered after the timeout', { answerAfterMs: 1500 }],
+    ['held past the timeout before it is carried out', { delayMs: 1500 }],
+  ])('sends a refer that is %s only once, and records the transfer when the call leaves', async (_, fault) => {
+    // The local stack's call-control timeout is 1 s; the watchdog waits longer than the slow refer.
+    await start({ timings: { transferTimeoutMs: 3000 } });
+    local.emulator.failNext('*', 'refer', { ...fault, times: 1 });
+    const { callId, record } = await callAndWait(SCRIPTS.transfer);
+    expect(record).toMatchObject({ outcome: 'transferred', transferTarget: 'tel:+17135550100' });
+    expect(record.actions.map((a) => a.type)).not.toContain('transfer-failed');
+    await eventually(() => local.emulator.received(callId).length >= 2, 3000);
+    await sleep(300);
+    expect(verbs(callId)).toEqual(['accept 200', 'refer 200']);
+  });
+
+  it('sends a hangup that lands but answers after the timeout only once, and records the agent ending the call', async () => {
+    await start();
+    local.emulator.failNext('*', 'hangup', { answerAfterMs: 1500, times: 1 });
+    const { callId, record } = await callAndWait(SCRIPTS['agent-ends']);
+    expect(record).toMatchObject({ outcome: 'completed', reason: 'agent-hung-up' });
+    await eventually(() => local.emulator.received(callId).length >= 2, 3000);
+    await sleep(300);
+    expect(verbs(callId)).toEqual(['accept 200', 'hangup 200']);
+  });
+
   it('lets the goodbye play out (response done, then its audio stopped) before hanging up when the agent ends the call', async () => {
     // Speech takes 40 ms a word, so the goodbye's audio plays for a while after its response is done.
     const stopped: number[] = [];

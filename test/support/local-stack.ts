@@ -36,7 +36,7 @@ export async function startLocalStack(opts: { emulator?: Partial<EmulatorOptions
   const stack = await startDevStack({
     port,
     dataDir,
-    openai: { apiKey: API_KEY, baseURL: emulator.baseURL, timeoutMs: 1000, maxRetries: 0 },
+    openai: { apiKey: API_KEY, baseURL: emulator.baseURL, timeoutMs: 1000 },
     webhookSecret: WEBHOOK_SECRET,
     log: silentLog,
     onWebhook: (summary) => webhooks.push(summary),
