@@ -34,6 +34,10 @@ export interface CallDelivery {
 
 /** The worker side of the call queue. */
 export interface CallSource {
-  /** Waits (long poll) for up to `max` calls; resolves empty when `signal` aborts or nothing came. */
+  /**
+   * Waits (long poll) for up to `max` calls. `signal` ends the wait early where the source can
+   * stop it without losing a call (SQS cannot: its poll in flight finishes first); whatever
+   * comes back after an abort is the caller's to give back.
+   */
   receive(max: number, visibilitySeconds: number, signal?: AbortSignal): Promise<CallDelivery[]>;
 }

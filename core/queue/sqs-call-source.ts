@@ -13,7 +13,13 @@ export class SqsCallSource implements CallSource {
     private readonly waitSeconds = 20,
   ) {}
 
-  /** Long-polls for the first batch; while batches come back full and there is room, takes more without waiting. */
+  /**
+   * Long-polls for the first batch; while batches come back full and there is room, takes more
+   * without waiting. An abort stops it taking more, never a poll in flight: SQS keeps an aborted
+   * long poll open on its side and hands the next message to it, where nobody would see it until
+   * its visibility ran out (aws/aws-sdk-js#2350). So a poll always finishes, within `waitSeconds`,
+   * and what it brought is returned for the caller to take or give back.
+   */
   async receive(max: number, visibilitySeconds: number, signal?: AbortSignal): Promise<CallDelivery[]> {
     const deliveries: CallDelivery[] = [];
     let wait = this.waitSeconds;
@@ -29,11 +35,10 @@ export class SqsCallSource implements CallSource {
             VisibilityTimeout: visibilitySeconds,
             MessageSystemAttributeNames: ['ApproximateReceiveCount'],
           }),
-          { abortSignal: signal },
         ));
       } catch (err) {
-        // Messages already taken stay with the caller; an abort is the way a long poll stops.
-        if (signal?.aborted || deliveries.length > 0) break;
+        // Messages already taken stay with the caller.
+        if (deliveries.length > 0) break;
         throw err;
       }
       deliveries.push(...messages.flatMap((message) => this.delivery(message)));

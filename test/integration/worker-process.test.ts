@@ -176,4 +176,23 @@ describe('the worker process (SQS, dynalite, emulator)', () => {
     expect(worker.output()).toContain('"message":"drained"');
     emulator.endCall(callId);
   });
+  it('hands a call that arrives while a worker drains to another worker within seconds, not after the hold time', async () => {
+    // Held calls' messages stay hidden for 30 s: a call caught by the draining worker's long poll
+    // and not given back would wait that long in silence.
+    const long = { [ENV.workerHoldSeconds]: '30', [ENV.workerHeartbeatSeconds]: '5' };
+    const draining = await startWorker({ ...long, [ENV.workerDrainSeconds]: '20' });
+    const first = await place([{ caller: 'This will take a while.' }, { pause: 30_000 }]);
+    await eventually(async () => (await calls.getStored(first))?.leaseOwner !== undefined, 15_000);
+    draining.child.kill('SIGTERM');
+    await eventually(async () => ((await (await fetch(`http://127.0.0.1:${draining.healthPort}/healthz`)).json()) as { status: string }).status === 'draining');
+    const next = await startWorker(long);
+    await eventually(async () => (await fetch(`http://127.0.0.1:${next.healthPort}/healthz`).catch(() => undefined))?.ok, 15_000);
+    const second = await place([{ caller: 'Hello, anyone there?' }, { pause: 30_000 }]);
+    const owner = await eventually(async () => (await calls.getStored(second))?.leaseOwner, 5000);
+    expect(owner).toBe(`worker-${next.child.pid}`);
+    await eventually(async () => (await texts(second)).includes(GREETING), 5000);
+    emulator.endCall(first);
+    emulator.endCall(second);
+    expect(await draining.exited).toBe(0);
+  }, 60_000);
 });
