@@ -1,4 +1,4 @@
-import { createWebhookHandler, type WebhookDependencies } from '../core/webhook/handle-webhook';
+import { createWebhookHandler, MAX_WEBHOOK_BODY_BYTES, type WebhookDependencies } from '../core/webhook/handle-webhook';
 import { startHttpHost } from './http-host';
 
 export interface WebhookHost {
@@ -16,7 +16,7 @@ export async function startWebhookHost(deps: WebhookDependencies, port = 0): Pro
       'POST /webhook': async (req, body) => handleWebhook({ body, headers: req.headers as Record<string, string | undefined> }),
       'GET /healthz': async () => ({ status: 200, body: JSON.stringify({ ok: true }) }),
     },
-    port,
+    { port, maxBodyBytes: MAX_WEBHOOK_BODY_BYTES },
   );
   return { url: http.url, webhookUrl: `${http.url}/webhook`, port: http.port, close: http.close };
 }

@@ -48,6 +48,15 @@ export interface CallRecord {
 
 export const UNKNOWN_NUMBER = 'unknown';
 
+/**
+ * A Realtime call id as OpenAI documents it (`rtc_...`), to be passed on unchanged. It goes into
+ * call-control paths and DynamoDB keys, so only URL-safe characters and a bounded length are
+ * taken: anything else did not come from OpenAI (`../../v1/realtime/calls/rtc_other/hangup`).
+ */
+export function isCallId(value: unknown): value is string {
+  return typeof value === 'string' && /^rtc_[A-Za-z0-9._~-]{1,200}$/.test(value);
+}
+
 /** Transcript in spoken order (entries are appended as they arrive, which can differ). */
 export function inSpokenOrder(entries: readonly TranscriptEntry[]): TranscriptEntry[] {
   return [...entries].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));

@@ -65,8 +65,10 @@ function numberInAddress(value: string): string | undefined {
  */
 function addressUri(value: string): string {
   const withoutDisplayName = value.trim().replace(/^"(?:[^"\\]|\\.)*"\s*/, '');
-  const bracketed = /<([^>]*)>/.exec(withoutDisplayName);
-  return (bracketed ? bracketed[1] : withoutDisplayName).trim();
+  // indexOf, not a regex: `/<([^>]*)>/` restarts at every `<` and is quadratic in the header's length.
+  const open = withoutDisplayName.indexOf('<');
+  const close = open < 0 ? -1 : withoutDisplayName.indexOf('>', open + 1);
+  return (close < 0 ? withoutDisplayName : withoutDisplayName.slice(open + 1, close)).trim();
 }
 
 /**

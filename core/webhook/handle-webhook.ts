@@ -4,7 +4,7 @@ import type OpenAI from 'openai';
 import { isAlreadyAccepted, isCallGone, requestMayHaveLanded } from '../openai/call-control';
 import { routeCall, type Decision } from '../calls/route';
 import type { NumberConfig } from '../numbers/config';
-import { UNKNOWN_NUMBER } from '../calls/record';
+import { isCallId, UNKNOWN_NUMBER } from '../calls/record';
 import { parseCallParties, type SipHeader } from '../calls/sip-headers';
 import type { NumbersStore } from '../store/numbers-store';
 import type { CallsStore, StoredCall } from '../store/calls-store';
@@ -66,11 +66,6 @@ export interface WebhookDependencies {
   claimSeconds?: number;
 }
 
-interface IncomingCallEvent {
-  type: string;
-  data?: { call_id?: unknown; sip_headers?: unknown };
-}
-
 type Summary = Omit<WebhookSummary, 'handlingMs'>;
 
 /** An incoming call being decided. */
@@ -85,6 +80,12 @@ interface Pending {
 const INCOMING_CALL = 'realtime.call.incoming';
 
 /**
+ * An incoming-call webhook carries the INVITE's headers: a few KiB. Anything far larger is
+ * refused before its signature is computed, so a stranger cannot make every host hash megabytes.
+ */
+export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
+
+/**
  * The webhook path, shared by the Lambda and the local server: verify, claim the call, decide,
  * answer OpenAI, hand an accepted call to the worker. Exactly one accept per call however often
  * and however concurrently OpenAI delivers the webhook; a non-2xx answer whenever a retry could
@@ -96,6 +97,7 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
 
   async function handle(request: WebhookRequest, receivedAt: number): Promise<Summary> {
     const webhookId = headerValue(request.headers, 'webhook-id');
+    if (Buffer.byteLength(request.body, 'utf8') > MAX_WEBHOOK_BODY_BYTES) return { result: 'bad-request', status: 413, reason: 'body-too-large', webhookId };
     try {
       await verifyWithSecretProvider({ rawBody: request.body, headers: request.headers, secrets: deps.secrets, nowSeconds: Math.floor(now() / 1000) });
     } catch (err) {
@@ -107,19 +109,21 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
       throw err;
     }
 
-    let event: IncomingCallEvent;
+    // Signed but malformed: no retry can fix it, so 400 (a 5xx would be retried for 72 hours).
+    let event: unknown;
     try {
-      event = JSON.parse(request.body) as IncomingCallEvent;
+      event = JSON.parse(request.body);
     } catch {
       return { result: 'bad-request', status: 400, reason: 'body-not-json', webhookId };
     }
+    if (!isObject(event)) return { result: 'bad-request', status: 400, reason: 'body-not-an-event', webhookId };
     if (event.type !== INCOMING_CALL) return { result: 'ignored', status: 200, eventType: String(event.type), webhookId };
-    const callId = event.data?.call_id;
-    if (typeof callId !== 'string' || callId === '' || !Array.isArray(event.data?.sip_headers)) {
-      return { result: 'bad-request', status: 400, reason: 'missing-call-id-or-sip-headers', webhookId };
-    }
+    const data = isObject(event.data) ? event.data : {};
+    const callId = data.call_id;
+    if (!isCallId(callId)) return { result: 'bad-request', status: 400, reason: 'invalid-call-id', webhookId };
+    if (!isSipHeaderList(data.sip_headers)) return { result: 'bad-request', status: 400, reason: 'invalid-sip-headers', webhookId };
 
-    const parties = parseCallParties(event.data.sip_headers as SipHeader[]);
+    const parties = parseCallParties(data.sip_headers);
     const number = parties.dialed ?? UNKNOWN_NUMBER;
     const base = { callId, number, caller: parties.caller, webhookId, eventType: INCOMING_CALL };
 
@@ -266,4 +270,12 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
     deps.onHandled?.(complete);
     return { status: complete.status, body: JSON.stringify({ result: complete.result, ...(complete.reason && { reason: complete.reason }) }) };
   };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isSipHeaderList(value: unknown): value is SipHeader[] {
+  return Array.isArray(value) && value.every((header) => isObject(header) && typeof header.name === 'string' && typeof header.value === 'string');
 }
