@@ -1,9 +1,9 @@
-import { jsonLog } from '../core/runtime/log';
+import { jsonLog, logLevelFrom } from '../core/runtime/log';
 import { METRICS } from '../core/runtime/contract';
 import { startWorkerService } from './worker-service';
 
 // The container's entry point: start, and on SIGTERM (ECS stopping the task) drain, then exit 0.
-const log = jsonLog(METRICS.workerService);
+const log = jsonLog(METRICS.workerService, { level: logLevelFrom(process.env.LOG_LEVEL) });
 
 startWorkerService()
   .then((service) => {

@@ -4,7 +4,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { callControlClient, WORKER_CALL_CONTROL_TIMEOUT_MS } from '../core/openai/call-control';
 import { CALL_VISIBILITY_SECONDS, DEFAULT_DRAIN_SECONDS, ENV, HEARTBEAT_SECONDS, METRICS, WORKER_HEALTH_PORT } from '../core/runtime/contract';
-import { jsonLog, type Log } from '../core/runtime/log';
+import { jsonLog, logLevelFrom, type Log } from '../core/runtime/log';
 import { deployedSettings, positiveIntEnv } from '../core/runtime/settings';
 import { SqsCallSource } from '../core/queue/sqs-call-source';
 import { createDocumentClient } from '../core/store/dynamodb-client';
@@ -30,8 +30,10 @@ export interface WorkerService {
 export async function startWorkerService(env: NodeJS.ProcessEnv = process.env): Promise<WorkerService> {
   const settings = deployedSettings(env);
   const counts = { errors: 0, ended: 0 };
-  const base = jsonLog(METRICS.workerService);
+  const level = logLevelFrom(env.LOG_LEVEL);
+  const base = jsonLog(METRICS.workerService, { level });
   const log = new CountingLog(base, counts);
+  if (env.LOG_LEVEL && !level) log.warn('LOG_LEVEL is not a level (DEBUG, INFO, WARN, ERROR, SILENT); logging at INFO', { LOG_LEVEL: env.LOG_LEVEL });
   const apiKeySecret = env.OPENAI_API_KEY ? undefined : secretsManagerSecret(new SecretsManagerClient({}), settings.openAiApiKeySecretArn, { maxAgeMs: API_KEY_MAX_AGE_MS });
   const apiKey = async () => env.OPENAI_API_KEY ?? apiKeySecret!.get();
   const openai = callControlClient({ apiKey, timeoutMs: WORKER_CALL_CONTROL_TIMEOUT_MS });

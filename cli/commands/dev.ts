@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { jsonLog } from '../../core/runtime/log';
+import { jsonLog, logLevelFrom } from '../../core/runtime/log';
 import { startDevStack } from '../../local/dev-stack';
 import { CliError, EXIT } from '../errors';
 import type { Output } from '../output';
@@ -32,7 +32,7 @@ export function registerDevCommand(program: Command, out: Output): void {
         dataDir: opts.dataDir,
         openai: { apiKey: process.env.OPENAI_API_KEY!, baseURL: process.env.OPENAI_BASE_URL || undefined },
         webhookSecret: process.env.OPENAI_WEBHOOK_SECRET!,
-        log: jsonLog('switchboard-dev', (line) => process.stdout.write(line + '\n')),
+        log: jsonLog('switchboard-dev', { level: logLevelFrom(process.env.LOG_LEVEL) }),
         worker: {},
       }).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE') {

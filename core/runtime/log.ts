@@ -9,9 +9,33 @@ export interface Log {
 
 type Level = 'info' | 'warn' | 'error';
 
+/** The least severe level written; `silent` writes nothing. */
+export type LogLevel = Level | 'silent';
+const SEVERITY: Record<LogLevel, number> = { info: 0, warn: 1, error: 2, silent: 3 };
+
+/**
+ * `LOG_LEVEL` as Powertools for Lambda reads it (case-insensitive; `DEBUG` writes everything,
+ * `CRITICAL` only errors), so the worker and the Lambda take the same values.
+ */
+export function logLevelFrom(value: string | undefined): LogLevel | undefined {
+  const level = value?.trim().toLowerCase();
+  if (!level) return undefined;
+  if (level === 'debug' || level === 'trace') return 'info';
+  if (level === 'critical') return 'error';
+  return level in SEVERITY ? (level as LogLevel) : undefined;
+}
+
+export interface JsonLogOptions {
+  write?: (line: string) => void;
+  /** Default `info`. */
+  level?: LogLevel;
+  /** Fields on every line. */
+  base?: Record<string, unknown>;
+}
+
 /** A JSON-lines logger for the worker and local hosts (the Lambda uses Powertools' Logger). */
-export function jsonLog(service: string, write: (line: string) => void = (line) => process.stdout.write(line + '\n'), base: Record<string, unknown> = {}): Log {
-  return new JsonLog(service, write, base);
+export function jsonLog(service: string, opts: JsonLogOptions = {}): Log {
+  return new JsonLog(service, opts.write ?? ((line) => process.stdout.write(line + '\n')), opts.base ?? {}, SEVERITY[opts.level ?? 'info']);
 }
 
 /** A class, not closures: the worker makes a child per held call, for as long as the call lasts. */
@@ -20,6 +44,7 @@ class JsonLog implements Log {
     private readonly service: string,
     private readonly write: (line: string) => void,
     private readonly base: Record<string, unknown>,
+    private readonly least: number,
   ) {}
 
   info(message: string, fields?: Record<string, unknown>): void {
@@ -35,17 +60,28 @@ class JsonLog implements Log {
   }
 
   child(fields: Record<string, unknown>): Log {
-    return new JsonLog(this.service, this.write, { ...this.base, ...fields });
+    return new JsonLog(this.service, this.write, { ...this.base, ...fields }, this.least);
   }
 
   private emit(level: Level, message: string, fields?: Record<string, unknown>): void {
+    if (SEVERITY[level] < this.least) return;
     this.write(JSON.stringify({ level, time: new Date().toISOString(), service: this.service, message, ...this.base, ...fields }, errorReplacer));
   }
 }
 
 export const silentLog: Log = { info: () => {}, warn: () => {}, error: () => {}, child: () => silentLog };
 
+/** Errors as data a person can act on: what, where (the stack), why (the cause chain), and any code or status. */
 function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message, ...('status' in value && { status: value.status }) };
-  return value;
+  if (!(value instanceof Error)) return value;
+  const extra = value as Error & { code?: unknown; status?: unknown };
+  return {
+    // SDK errors (openai's among them) leave `name` as 'Error': the class says which one it is.
+    name: value.name === 'Error' ? value.constructor.name : value.name,
+    message: value.message,
+    ...(extra.code !== undefined && { code: extra.code }),
+    ...(extra.status !== undefined && { status: extra.status }),
+    ...(value.stack && { stack: value.stack }),
+    ...(value.cause !== undefined && { cause: value.cause }),
+  };
 }

@@ -33,7 +33,7 @@ function heldStore() {
 
 function logLines() {
   const lines: Record<string, unknown>[] = [];
-  return { lines, log: jsonLog('test', (line) => lines.push(JSON.parse(line) as Record<string, unknown>)) };
+  return { lines, log: jsonLog('test', { write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) }) };
 }
 
 describe('EntryWriter', () => {
