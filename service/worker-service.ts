@@ -6,7 +6,7 @@ import { callControlClient, WORKER_CALL_CONTROL_TIMEOUT_MS } from '../core/opena
 import { CALL_VISIBILITY_SECONDS, DEFAULT_DRAIN_SECONDS, ENV, HEARTBEAT_SECONDS, METRICS, WORKER_HEALTH_PORT } from '../core/runtime/contract';
 import { jsonLog, logLevelFrom, type Log } from '../core/runtime/log';
 import { deployedSettings, positiveIntEnv } from '../core/runtime/settings';
-import { SqsCallSource } from '../core/queue/sqs-call-source';
+import { MAX_POLL_SECONDS, SqsCallSource } from '../core/queue/sqs-call-source';
 import { createDocumentClient } from '../core/store/dynamodb-client';
 import { LiveCallStore } from '../core/store/live-call-store';
 import { NumbersStore } from '../core/store/numbers-store';
@@ -43,7 +43,7 @@ export async function startWorkerService(env: NodeJS.ProcessEnv = process.env): 
   const capacity = positiveIntEnv(ENV.workerCapacity, 200, env);
   const worker = new CallWorker({
     id: `${env.ECS_CONTAINER_METADATA_URI_V4?.split('/').pop() ?? 'worker'}-${process.pid}`,
-    source: new SqsCallSource(new SQSClient({}), settings.queueUrl),
+    source: new SqsCallSource(new SQSClient({}), settings.queueUrl, positiveIntEnv(ENV.workerPollSeconds, MAX_POLL_SECONDS, env)),
     store: new LiveCallStore(db, settings.tables),
     numbers: new NumbersStore(db, settings.tables.numbers),
     openai,

@@ -3,15 +3,19 @@ import type { CallDelivery, CallSource, QueuedCall } from './call-queue';
 
 /** SQS hands out at most this many messages per ReceiveMessage. */
 const SQS_BATCH = 10;
+/** SQS's longest long poll. */
+export const MAX_POLL_SECONDS = 20;
 
 /** The worker side of the call queue in AWS: long polls, visibility heartbeats, delete on completion. */
 export class SqsCallSource implements CallSource {
   constructor(
     private readonly sqs: SQSClient,
     readonly queueUrl: string,
-    /** Long-poll wait; SQS allows up to 20 s. */
-    private readonly waitSeconds = 20,
-  ) {}
+    /** Long-poll wait, at most MAX_POLL_SECONDS. */
+    private readonly waitSeconds = MAX_POLL_SECONDS,
+  ) {
+    if (waitSeconds > MAX_POLL_SECONDS) throw new Error(`the long-poll wait is at most ${MAX_POLL_SECONDS} s, got ${waitSeconds}`);
+  }
 
   /**
    * Long-polls for the first batch; while batches come back full and there is room, takes more

@@ -17,6 +17,8 @@ export const ENV = {
   /** How long a worker holds a call's message and lease per heartbeat (default CALL_VISIBILITY_SECONDS). */
   workerHoldSeconds: 'WORKER_HOLD_SECONDS',
   workerHeartbeatSeconds: 'WORKER_HEARTBEAT_SECONDS',
+  /** The worker's SQS long-poll wait, 1 to 20 s (default 20): a draining worker waits out its last poll. */
+  workerPollSeconds: 'WORKER_POLL_SECONDS',
   healthPort: 'PORT',
 } as const;
 

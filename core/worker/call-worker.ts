@@ -112,21 +112,30 @@ export class CallWorker {
   async drain(deadline: number): Promise<{ ended: number; handedBack: number }> {
     this.stopReceiving.abort();
     this.slotFreed?.();
-    await this.loop;
     const before = this.held.size;
+    // The receive loop may be in a long poll that cannot be cut short (see SqsCallSource): the held
+    // calls' deadline runs meanwhile, not after it, and what the poll brings is given back.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.all([...this.held.values()].map((h) => h.done)),
       new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - this.now())))),
     ]);
     clearTimeout(timer);
-    const remaining = [...this.held.values()];
-    for (const { session } of remaining) session.handBack('drain');
-    await Promise.all(remaining.map((h) => h.done));
+    const unfinished = this.held.size;
+    await Promise.all([this.loop, this.handBackAll()]);
+    // A call the loop was taking as the drain began is held only now.
+    const late = this.held.size;
+    await this.handBackAll();
     // What handed-back calls said last is stored before the worker goes.
     await this.services.entries.idle();
     clearInterval(this.heartbeat);
-    return { ended: before - remaining.length, handedBack: remaining.length };
+    return { ended: before - unfinished, handedBack: unfinished + late };
+  }
+
+  private async handBackAll(): Promise<void> {
+    const held = [...this.held.values()];
+    for (const { session } of held) session.handBack('drain');
+    await Promise.all(held.map((h) => h.done));
   }
 
   private async receiveLoop(): Promise<void> {

@@ -30,6 +30,17 @@ describe('the webhook Lambda', () => {
   let queueUrl: string;
   let handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
   const saved = { ...process.env };
+  /** What the Lambda wrote to stdout: its CloudWatch metrics (embedded metric format), one JSON object a line. */
+  let stdout: string[] = [];
+  const metrics = () => stdout.filter((line) => line.startsWith('{"_aws"')).map((line) => JSON.parse(line) as Record<string, unknown>);
+  beforeEach(() => {
+    stdout = [];
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      stdout.push(...String(chunk).split('\n').filter(Boolean));
+      return true;
+    });
+  });
+  afterEach(() => jest.restoreAllMocks());
   const config = parseNumberConfig(JSON.parse(readFileSync(join(__dirname, '../../examples/support-line.json'), 'utf8')));
 
   beforeAll(async () => {
@@ -93,6 +104,7 @@ describe('the webhook Lambda', () => {
     expect(record).toMatchObject({ outcome: 'active', number: '+17134810111', caller: '+14067704205' });
     const { Messages } = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
     expect(Messages?.map((m) => JSON.parse(m.Body!))).toEqual([{ callId: placed.callId, number: '+17134810111', config }]);
+    expect(metrics()).toEqual([expect.objectContaining({ service: 'switchboard-webhook', WebhookReceived: 1, CallAccepted: 1, DecisionLatency: expect.any(Number) })]);
   });
 
   it('refuses a body whose signature does not match, touching nothing', async () => {
@@ -101,6 +113,8 @@ describe('the webhook Lambda', () => {
     const response = await handler(event(placed.body.replace('+14067704205', '+14067704206'), headers, false));
     expect(response.statusCode).toBe(401);
     expect(emulator.received(placed.callId)).toEqual([]);
+    expect(metrics()).toEqual([expect.objectContaining({ WebhookReceived: 1 })]);
+    expect(metrics()[0]).not.toHaveProperty('CallAccepted');
   });
 
   it('picks up a rotated webhook secret without a restart', async () => {

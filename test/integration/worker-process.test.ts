@@ -73,7 +73,9 @@ describe('the worker process (SQS, dynalite, emulator)', () => {
     await dynamodb.close();
   });
 
-  async function startWorker(env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null>; healthPort: number }> {
+  async function startWorker(
+    env: NodeJS.ProcessEnv = {},
+  ): Promise<{ child: ChildProcess; output: () => string; stderr: () => string; exited: Promise<number | null>; healthPort: number }> {
     const healthPort = await freePort();
     const child = spawn(process.execPath, ['-r', 'tsx/cjs', join(__dirname, '../../service/main.ts')], {
       env: {
@@ -93,6 +95,7 @@ describe('the worker process (SQS, dynalite, emulator)', () => {
         [ENV.healthPort]: String(healthPort),
         [ENV.workerHoldSeconds]: '2',
         [ENV.workerHeartbeatSeconds]: '1',
+        [ENV.workerPollSeconds]: '2',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -100,10 +103,11 @@ describe('the worker process (SQS, dynalite, emulator)', () => {
     workers.push(child);
     let output = '';
     child.stdout!.on('data', (d) => (output += d));
-    // The AWS SDK warns on stderr that fauxqs's queue URLs are not real hosts; logs go to stdout.
-    child.stderr!.resume();
+    // Logs go to stdout; stderr is for what Node or a library prints on its own (warnings).
+    let errors = '';
+    child.stderr!.on('data', (d) => (errors += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    return { child, output: () => output, exited, healthPort };
+    return { child, output: () => output, stderr: () => errors, exited, healthPort };
   }
 
   async function place(script: ConversationScript): Promise<string> {
@@ -129,6 +133,7 @@ describe('the worker process (SQS, dynalite, emulator)', () => {
     expect(callLines.every((l) => l.callId === callId)).toBe(true);
     expect(worker.output()).not.toContain(API_KEY);
     expect(lines.find((l) => '_aws' in l)).toMatchObject({ service: 'switchboard-worker', ActiveCalls: expect.any(Number) });
+    expect(worker.stderr()).toBe('');
   });
 
   it('survives SIGKILL mid-call: another worker re-attaches and every transcript entry is stored exactly once', async () => {

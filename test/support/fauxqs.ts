@@ -19,7 +19,9 @@ export async function startFauxqs(): Promise<LocalSqs> {
   });
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  const createQueue = async (name: string) => (await client.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
+  // fauxqs names its queues `http://sqs.REGION.HOST:PORT/...`, which the SQS client warns is not
+  // its endpoint (or cannot parse); it finds a queue by its path, so the URL is given on the endpoint.
+  const createQueue = async (name: string) => endpoint + (await client.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!.replace(/^https?:\/\/[^/]+/, '');
   const deadline = Date.now() + 15_000;
   for (;;) {
     try {
