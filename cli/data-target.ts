@@ -40,7 +40,8 @@ export async function resolveDataTarget(opts: DataOptions, env: NodeJS.ProcessEn
       stack,
     };
   }
-  const endpoint = opts.endpoint ?? env.AWS_ENDPOINT_URL_DYNAMODB;
+  const [source, value] = opts.endpoint ? ['--endpoint', opts.endpoint] : ['AWS_ENDPOINT_URL_DYNAMODB', env.AWS_ENDPOINT_URL_DYNAMODB];
+  const endpoint = value ? endpointUrl(source, value) : undefined;
   if (endpoint) {
     const db = createDocumentClient({ endpoint });
     return {
@@ -50,6 +51,15 @@ export async function resolveDataTarget(opts: DataOptions, env: NodeJS.ProcessEn
     };
   }
   throw new CliError(await whatToPass(), EXIT.usage);
+}
+
+/** The endpoint, checked here: the SDK would only say "Invalid URL", naming neither the option nor the value. */
+function endpointUrl(source: string, value: string): string {
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
+    throw new CliError(`${source} "${value}" is not a URL: expected http://<host>:<port> or https://<host>, e.g. http://127.0.0.1:8000 while \`switchboard dev\` runs`, EXIT.usage);
+  }
+  return value;
 }
 
 async function whatToPass(): Promise<string> {

@@ -1,10 +1,12 @@
-import { writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { OUTCOMES, type CallRecord, type Outcome } from '../../core/calls/record';
 import type { CallSummary, CallsStore } from '../../core/store/calls-store';
+import { csvCell } from '../csv';
 import { withDataOptions, resolveDataTarget, type DataOptions } from '../data-target';
 import { CliError, EXIT } from '../errors';
 import { duration, json, shortTime, table } from '../format';
+import { checkOutPath, writeOutFile } from '../out-file';
 import { paint, type Output } from '../output';
 import { parseSince } from '../since';
 import { numberArgument } from './numbers';
@@ -12,6 +14,13 @@ import { numberArgument } from './numbers';
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new CliError(`--limit must be a positive whole number, got "${value}"`, EXIT.usage);
+  return n;
+}
+
+/** `--interval` in seconds; at least a tenth of one, as polling faster only costs reads. */
+function intervalSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0.1) throw new CliError(`--interval must be a number of seconds, at least 0.1; got "${value}"`, EXIT.usage);
   return n;
 }
 
@@ -56,10 +65,12 @@ function endingOf(record: Pick<CallRecord, 'outcome' | 'reason' | 'rejectStatus'
 
 /** A call as a timeline: what was said and done, in order, then how it ended. */
 export function describeCall(record: CallRecord, out: Output): string {
+  // A call that was never answered (missed) has an end but no duration.
+  const lasted = record.durationSeconds !== undefined ? ` (${duration(record.durationSeconds)})` : '';
   const lines = [
     `call ${record.callId}`,
     `  ${record.caller} -> ${record.number}${record.label ? ` (${record.label})` : ''}`,
-    `  started ${shortTime(record.startedAt)} UTC${record.endedAt ? `, ended ${shortTime(record.endedAt)} (${duration(record.durationSeconds)})` : ''}`,
+    `  started ${shortTime(record.startedAt)} UTC${record.endedAt ? `, ended ${shortTime(record.endedAt)}${lasted}` : ''}`,
     `  outcome ${endingOf(record, out)}`,
   ];
   const events = timelineOf(record);
@@ -90,30 +101,32 @@ interface ListOptions extends DataOptions {
   outcome?: Outcome;
   limit: number;
   all?: boolean;
+  cursor?: string;
   json?: boolean;
 }
 
-/** Pages through history until `limit` calls (or all of them) were read. */
-async function readHistory(calls: CallsStore, opts: ListOptions, limit: number): Promise<{ calls: CallSummary[]; more: boolean }> {
+/** Pages through history from `opts.cursor` until `limit` calls (or all of them) were read; `cursor` is where the next page starts. */
+async function readHistory(calls: CallsStore, opts: ListOptions, limit: number): Promise<{ calls: CallSummary[]; cursor?: string }> {
   const filter = {
     number: opts.number ? numberArgument(opts.number) : undefined,
     since: opts.since ? parseSince(opts.since, Date.now()) : undefined,
     outcome: opts.outcome,
   };
   const found: CallSummary[] = [];
-  let cursor: string | undefined;
+  let cursor = opts.cursor;
   do {
-    const page = await calls.list({ ...filter, limit: Math.min(limit - found.length, 500), cursor });
+    const page = await calls.list({ ...filter, limit: Math.min(limit - found.length, 500), cursor }).catch((err: unknown) => {
+      // The store cannot read a cursor that is not one of its own: say so instead of its parse error.
+      const unreadable = err instanceof SyntaxError || ((err as Error).name === 'ValidationException' && /starting key/i.test((err as Error).message));
+      if (opts.cursor !== undefined && cursor === opts.cursor && unreadable) {
+        throw new CliError(`--cursor "${cursor}" is not a cursor \`calls list\` printed: pass the cursor of the previous page, with the same filters`, EXIT.usage);
+      }
+      throw err;
+    });
     found.push(...page.calls);
     cursor = page.cursor;
   } while (cursor && found.length < limit);
-  return { calls: found, more: cursor !== undefined };
-}
-
-/** RFC 4180 field: quoted when it holds a comma, quote or line break. */
-function csvField(value: unknown): string {
-  const text = value === undefined || value === null ? '' : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return { calls: found, cursor };
 }
 
 const CSV_COLUMNS = [
@@ -129,7 +142,7 @@ export function toCsvRow(record: CallRecord): string {
     totalTokens: record.usage.totalTokens,
     transcript: record.transcript.map((t) => `${t.role}: ${t.text}`).join('\n'),
   };
-  return CSV_COLUMNS.map((c) => csvField(values[c])).join(',');
+  return CSV_COLUMNS.map((c) => csvCell(values[c])).join(',');
 }
 
 export function registerCallCommands(program: Command, out: Output): void {
@@ -137,21 +150,26 @@ export function registerCallCommands(program: Command, out: Output): void {
   const withFilters = (cmd: Command, since: 'optional' | 'required') =>
     cmd
       .option('--number <number>', 'only calls to this number')
-      [since === 'required' ? 'requiredOption' : 'option']('--since <time>', `${since === 'required' ? 'calls' : 'only calls'} since then: 30m, 24h, 7d, 2w or a date${since === 'required' ? '' : ' (default: all kept history)'}`)
+      [since === 'required' ? 'requiredOption' : 'option'](
+        '--since <time>',
+        `${since === 'required' ? 'calls' : 'only calls'} since then: 30m, 24h, 7d, 2w, or a date or time in UTC (2026-11-20, 2026-11-20T08:00; with a zone: 2026-11-20T08:00-05:00)${since === 'required' ? '' : ' (default: all kept history)'}`,
+      )
       .option('--outcome <outcome>', `only calls that ended so: ${OUTCOMES.filter((o) => o !== 'pending').join(', ')}`, outcomeArgument);
 
   withDataOptions(
     withFilters(calls.command('list').description('list calls, newest first'), 'optional')
       .option('--limit <k>', 'at most this many calls', positiveInt, 20)
       .option('--all', 'every call that matches (pages through all history)')
-      .option('--json', 'print JSON'),
+      .option('--cursor <cursor>', 'the next page: the cursor the previous page printed (with the same filters)')
+      .option('--json', 'print JSON: {"calls": [...], "cursor": the next page\'s --cursor, or null after the last}'),
   ).action(async (opts: ListOptions) => {
     const target = await resolveDataTarget(opts);
-    const { calls: found, more } = await out.progress('reading call history', () => readHistory(target.calls, opts, opts.all ? Infinity : opts.limit));
-    if (opts.json) return out.line(json(found));
-    if (found.length === 0) return out.line('no calls match');
-    out.line(table(SUMMARY_HEADERS, summaryRows(out, found)));
-    if (more) out.note(`(showing the newest ${found.length}; more with --limit <k> or --all)`);
+    const { calls: found, cursor } = await out.progress('reading call history', () => readHistory(target.calls, opts, opts.all ? Infinity : opts.limit));
+    if (opts.json) out.line(json({ calls: found, cursor: cursor ?? null }));
+    else out.line(found.length === 0 ? 'no calls match' : table(SUMMARY_HEADERS, summaryRows(out, found)));
+    if (cursor) {
+      out.note(`(showing ${opts.cursor ? 'the next' : 'the newest'} ${found.length}; the next ${opts.limit} with --cursor ${cursor}, or more with --limit <k> or --all)`);
+    }
   });
 
   withDataOptions(calls.command('show <callId>').description('show one call as a timeline: who said what, tools, DTMF, errors, ending, tokens').option('--json', 'print JSON')).action(
@@ -165,10 +183,11 @@ export function registerCallCommands(program: Command, out: Output): void {
 
   withDataOptions(
     withFilters(calls.command('export').description('write full call records (with transcripts) for spreadsheets and other tools'), 'required')
-      .option('--format <format>', 'jsonl (one record per line) or csv', 'jsonl')
+      .option('--format <format>', "jsonl (one record per line, for programs) or csv (for spreadsheets: text that would start a formula, phone numbers included, begins with ')", 'jsonl')
       .option('-o, --out <path>', 'write to this file instead of stdout'),
   ).action(async (opts: ListOptions & { format: string; out?: string }) => {
     if (opts.format !== 'jsonl' && opts.format !== 'csv') throw new CliError(`--format must be jsonl or csv, got "${opts.format}"`, EXIT.usage);
+    if (opts.out) await checkOutPath(opts.out, `calls.${opts.format}`);
     const target = await resolveDataTarget(opts);
     const records = await out.progress('exporting calls', async () => {
       const { calls: found } = await readHistory(target.calls, opts, Infinity);
@@ -178,7 +197,7 @@ export function registerCallCommands(program: Command, out: Output): void {
     const lines = opts.format === 'csv' ? [CSV_COLUMNS.join(','), ...records.map(toCsvRow)] : records.map((r) => JSON.stringify(r));
     const text = lines.join('\n') + (lines.length > 0 ? '\n' : '');
     if (opts.out) {
-      await writeFile(opts.out, text);
+      await writeOutFile(opts.out, text);
       out.note(`wrote ${records.length} call${records.length === 1 ? '' : 's'} to ${opts.out}`);
     } else {
       process.stdout.write(text);
@@ -190,7 +209,7 @@ export function registerCallCommands(program: Command, out: Output): void {
       .command('tail')
       .description('follow calls as they happen: new calls, what is said on live calls, how each ends (Ctrl-C stops)')
       .option('--number <number>', 'only calls to this number')
-      .option('--interval <seconds>', 'how often to look', (v) => positiveInt(v) * 1000, 2000)
+      .option('--interval <seconds>', 'how often to look, in seconds', intervalSeconds, 2)
       .option('--json', 'print one JSON event per line'),
   ).action(async (opts: DataOptions & { number?: string; interval: number; json?: boolean }) => {
     const target = await resolveDataTarget(opts);
@@ -199,7 +218,7 @@ export function registerCallCommands(program: Command, out: Output): void {
     process.once('SIGINT', () => stop.abort());
     process.once('SIGTERM', () => stop.abort());
     out.note(`following calls${number ? ` to ${number}` : ''} in ${target.description} (Ctrl-C stops)`);
-    await tail(target.calls, { number, intervalMs: opts.interval, json: Boolean(opts.json), signal: stop.signal }, out);
+    await tail(target.calls, { number, intervalMs: opts.interval * 1000, json: Boolean(opts.json), signal: stop.signal }, out);
   });
 }
 
@@ -239,12 +258,9 @@ async function tail(calls: CallsStore, opts: { number?: string; intervalMs: numb
       }
       printed.set(record.callId, ended ? DONE : events.length);
     }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, opts.intervalMs);
-      opts.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      });
+    // The timer takes its abort listener off the signal when it fires: a long tail keeps none.
+    await sleep(opts.intervalMs, undefined, { signal: opts.signal }).catch((err: unknown) => {
+      if (!opts.signal.aborted) throw err;
     });
   }
 }

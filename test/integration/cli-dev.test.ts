@@ -81,7 +81,7 @@ describe('the switchboard CLI against `switchboard dev`', () => {
 
     const list = await runCli(['calls', 'list', '--number', '+17134810111', '--json', '--endpoint', endpoint]);
     expect(list.code).toBe(0);
-    expect(JSON.parse(list.stdout)).toEqual([
+    expect(JSON.parse(list.stdout).calls).toEqual([
       expect.objectContaining({ callId: rejected.callId, outcome: 'rejected', reason: 'caller-blocked', rejectStatus: 603, caller: '+14155550199' }),
       expect.objectContaining({ callId: accepted.callId, caller: '+14067704205', number: '+17134810111' }),
     ]);
@@ -131,7 +131,7 @@ describe('the switchboard CLI against `switchboard dev`', () => {
     const list = await runCli(['numbers', 'list', '--json', '--endpoint', endpoint]);
     expect(JSON.parse(list.stdout).map((n: { number: string }) => n.number)).toEqual(expect.arrayContaining(['+17134810111', '+17134810199']));
     const calls = await runCli(['calls', 'list', '--json', '--endpoint', endpoint]);
-    expect(JSON.parse(calls.stdout).length).toBeGreaterThanOrEqual(2);
+    expect(JSON.parse(calls.stdout).calls.length).toBeGreaterThanOrEqual(2);
   });
 
   it('says clearly what is missing instead of a stack trace', async () => {

@@ -2,14 +2,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { parse as parseYaml } from 'yaml';
 import { OUTPUTS } from '../../core/runtime/contract';
-import { createDocumentClient, createDynamoDBClient } from '../../core/store/dynamodb-client';
+import { createDynamoDBClient } from '../../core/store/dynamodb-client';
 import { ensureTables, startLocalDynamoDB, type LocalDynamoDB } from '../../local/dynamodb';
 import { startAwsStubs, type AwsStubs } from '../support/aws-stubs';
 import { runCli, startCli, ROOT } from '../support/cli';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { callHistory, type PastCall } from '../support/cli-history';
 
 const EXAMPLE = join(ROOT, 'examples/support-line.json');
 const TABLES = { numbers: 'Switchboard-dev-Data-NumbersTable1A2B', calls: 'Switchboard-dev-Data-CallsTable3C4D', entries: 'Switchboard-dev-Data-CallEntriesTable5E6F' };
@@ -22,6 +21,7 @@ describe('the operator CLI against a deployed stack (stack outputs from a CloudF
   let aws: AwsStubs;
   let dir: string;
   let env: NodeJS.ProcessEnv;
+  let history: ReturnType<typeof callHistory>;
   const cli = (args: string[], input?: string) => runCli(args, { env, input });
 
   beforeAll(async () => {
@@ -51,6 +51,7 @@ describe('the operator CLI against a deployed stack (stack outputs from a CloudF
     aws.secrets.set(WEBHOOK_SECRET_ARN, undefined);
     aws.services.set('Switchboard-dev-Calls-Workers', { runningCount: 2, desiredCount: 2 });
     env = { ...aws.env, AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint };
+    history = callHistory(dynamodb.endpoint, TABLES);
     await seedCalls();
   });
 
@@ -61,10 +62,9 @@ describe('the operator CLI against a deployed stack (stack outputs from a CloudF
   });
 
   async function seedCalls(): Promise<void> {
-    const db = createDocumentClient({ endpoint: dynamodb.endpoint });
     const now = Date.now();
     const at = (minutesAgo: number, plusSeconds = 0) => new Date(now - minutesAgo * 60_000 + plusSeconds * 1000).toISOString();
-    const calls = [
+    const calls: PastCall[] = [
       { callId: 'rtc_done', number: '+17134810111', caller: '+14067704205', startedAt: at(30), endedAt: at(30, 42), durationSeconds: 42, outcome: 'completed', reason: 'caller-hung-up',
         transcript: [
           { role: 'agent', text: 'Thanks for calling Wavix support, this is Alex.', at: at(30, 1), id: 'item_a1' },
@@ -72,13 +72,13 @@ describe('the operator CLI against a deployed stack (stack outputs from a CloudF
           { role: 'agent', text: 'We open at "nine".', at: at(30, 9), id: 'item_a2' },
         ],
         actions: [{ type: 'greeting', at: at(30, 0.5) }, { type: 'dtmf', key: '5', at: at(30, 7) }],
-        inputTokens: 1200, outputTokens: 300, totalTokens: 1500 },
-      { callId: 'rtc_moved', number: '+17134810111', caller: '+14155550123', startedAt: at(20), endedAt: at(20, 30), durationSeconds: 30, outcome: 'transferred', transferTarget: 'tel:+17135550100', transcript: [], actions: [{ type: 'transfer', target: 'sales', uri: 'tel:+17135550100', at: at(20, 20) }] },
-      { callId: 'rtc_blocked', number: '+17134810111', caller: '+14155550199', startedAt: at(10), outcome: 'rejected', reason: 'caller-blocked', rejectStatus: 603, transcript: [], actions: [] },
-      { callId: 'rtc_other', number: '+17134810122', caller: 'anonymous', startedAt: at(3 * 24 * 60), outcome: 'rejected', reason: 'unknown-number', rejectStatus: 404, transcript: [], actions: [] },
-      { callId: 'rtc_live', number: '+17134810111', caller: '+14155550177', startedAt: at(1), outcome: 'active', liveNumber: '+17134810111', transcript: [], actions: [] },
+        usage: { inputTokens: 1200, outputTokens: 300, totalTokens: 1500 } },
+      { callId: 'rtc_moved', number: '+17134810111', caller: '+14155550123', startedAt: at(20), endedAt: at(20, 30), durationSeconds: 30, outcome: 'transferred', transferTarget: 'tel:+17135550100', actions: [{ type: 'transfer', target: 'sales', uri: 'tel:+17135550100', at: at(20, 20) }] },
+      { callId: 'rtc_blocked', number: '+17134810111', caller: '+14155550199', startedAt: at(10), outcome: 'rejected', reason: 'caller-blocked', rejectStatus: 603 },
+      { callId: 'rtc_other', number: '+17134810122', caller: 'anonymous', startedAt: at(3 * 24 * 60), outcome: 'rejected', reason: 'unknown-number', rejectStatus: 404 },
+      { callId: 'rtc_live', number: '+17134810111', caller: '+14155550177', startedAt: at(1), outcome: 'active' },
     ];
-    for (const call of calls) await db.send(new PutCommand({ TableName: TABLES.calls, Item: { ...call, day: call.startedAt.slice(0, 10) } }));
+    for (const call of calls) await history.add(call);
   }
 
   describe('finding the stack', () => {
@@ -241,14 +241,26 @@ describe('the operator CLI against a deployed stack (stack outputs from a CloudF
     ])('filters with %j', async (filters, expected) => {
       const result = await cli(['calls', 'list', ...filters, '--json', '--stack', 'dev']);
       expect(result.code).toBe(0);
-      expect(JSON.parse(result.stdout).map((c: { callId: string }) => c.callId)).toEqual(expected);
+      expect(JSON.parse(result.stdout).calls.map((c: { callId: string }) => c.callId)).toEqual(expected);
+    });
+
+    it('reads a --since time without a zone as UTC, like every time it shows, whatever the machine\'s zone', async () => {
+      const fifteenMinutesAgo = new Date(Date.now() - 15 * 60_000).toISOString().slice(0, 16);
+      for (const TZ of ['America/Chicago', 'Asia/Tokyo']) {
+        const result = await runCli(['calls', 'list', '--since', fifteenMinutesAgo, '--json', '--stack', 'dev'], { env: { ...env, TZ } });
+        expect(JSON.parse(result.stdout).calls.map((c: { callId: string }) => c.callId)).toEqual(['rtc_live', 'rtc_blocked']);
+      }
+      const help = (await cli(['calls', 'list', '--help'])).stdout.replace(/\s+/g, ' ');
+      // What --since says of itself, up to the next option.
+      expect(help).toMatch(/--since <time> [^]*?\bUTC\b[^]*? --outcome/);
     });
 
     it('pages through all history', async () => {
       const result = await cli(['calls', 'list', '--all', '--json', '--stack', 'dev']);
-      expect(JSON.parse(result.stdout)).toHaveLength(5);
+      expect(JSON.parse(result.stdout)).toEqual({ calls: expect.any(Array), cursor: null });
+      expect(JSON.parse(result.stdout).calls).toHaveLength(5);
       const limited = await cli(['calls', 'list', '--limit', '2', '--stack', 'dev']);
-      expect(limited.stderr).toContain('(showing the newest 2; more with --limit <k> or --all)');
+      expect(limited.stderr).toMatch(/^\(showing the newest 2; the next 2 with --cursor \S+, or more with --limit <k> or --all\)$/m);
     });
 
     it('refuses filters it cannot read', async () => {
@@ -274,14 +286,11 @@ describe('the operator CLI against a deployed stack (stack outputs from a CloudF
     it('follows new and live calls as they happen', async () => {
       const tail = await startCli(['calls', 'tail', '--interval', '1', '--json', '--stack', 'dev'], /following calls/, env);
       try {
-        const db = createDocumentClient({ endpoint: dynamodb.endpoint });
-        const startedAt = new Date().toISOString();
-        await db.send(new PutCommand({ TableName: TABLES.calls, Item: { callId: 'rtc_tailed', number: '+17134810111', caller: '+14067704205', startedAt, day: startedAt.slice(0, 10), outcome: 'active', transcript: [], actions: [] } }));
+        await history.add({ callId: 'rtc_tailed', number: '+17134810111', caller: '+14067704205', startedAt: new Date().toISOString(), outcome: 'active' });
         await waitFor(() => tail.output().includes('"callId":"rtc_tailed"'));
-        const said = { role: 'caller', text: 'Is anyone there?', at: new Date().toISOString(), id: 'item_t1' };
-        await db.send(new UpdateCommand({ TableName: TABLES.calls, Key: { callId: 'rtc_tailed' }, UpdateExpression: 'SET transcript = list_append(transcript, :e)', ExpressionAttributeValues: { ':e': [said] } }));
+        await history.entries('rtc_tailed', { transcript: [{ role: 'caller', text: 'Is anyone there?', at: new Date().toISOString(), id: 'item_t1' }] });
         await waitFor(() => tail.output().includes('Is anyone there?'));
-        await db.send(new UpdateCommand({ TableName: TABLES.calls, Key: { callId: 'rtc_tailed' }, UpdateExpression: 'SET outcome = :o, reason = :r, durationSeconds = :d, endedAt = :e', ExpressionAttributeValues: { ':o': 'completed', ':r': 'caller-hung-up', ':d': 3, ':e': new Date().toISOString() } }));
+        await history.end('rtc_tailed', { outcome: 'completed', reason: 'caller-hung-up', durationSeconds: 3, endedAt: new Date().toISOString() });
         await waitFor(() => tail.output().includes('"type":"end"'));
         const events = tail.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((e) => e.callId === 'rtc_tailed');
         expect(events.map((e) => e.type)).toEqual(['call', 'event', 'end']);
@@ -295,6 +304,21 @@ describe('the operator CLI against a deployed stack (stack outputs from a CloudF
       }
     });
 
+    it('says --interval is in seconds, and so is its default', async () => {
+      const help = (await cli(['calls', 'tail', '--help'])).stdout.replace(/\s+/g, ' ');
+      expect(help).toMatch(/--interval <seconds> how often to look, in seconds \(default: 2\)/);
+    });
+
+    it('keeps following, poll after poll, without piling up listeners', async () => {
+      // With the limit of Node 20 and 22, a leak of one listener per poll shows as a warning after 11 polls.
+      const limit = join(ROOT, 'test/support/cli-signal-listener-limit.js');
+      const tail = await startCli(['calls', 'tail', '--interval', '0.1', '--stack', 'dev'], /following calls/, { ...env, NODE_OPTIONS: `--require ${limit}` });
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect(await tail.stop('SIGINT')).toBe(0);
+      expect(tail.output()).not.toContain('MaxListenersExceededWarning');
+      expect(tail.output()).toContain('rtc_live');
+    });
+
     it('exports full records as CSV and JSON lines', async () => {
       const csv = await cli(['calls', 'export', '--since', '24h', '--format', 'csv', '--stack', 'dev']);
       expect(csv.code).toBe(0);
@@ -304,7 +328,8 @@ describe('the operator CLI against a deployed stack (stack outputs from a CloudF
       expect(rows.map((r) => r.split(',')[0])).toEqual(expect.arrayContaining(['rtc_live', 'rtc_blocked', 'rtc_moved', 'rtc_done']));
       expect(rows.map((r) => r.split(',')[0])).not.toContain('rtc_other');
       const done = rows.find((r) => r.startsWith('rtc_done'))!;
-      expect(done).toContain(',42,+17134810111,+14067704205,,completed,caller-hung-up,,,1200,300,1500,"agent: Thanks for calling Wavix support, this is Alex.\ncaller: Hi, what time do you open, tomorrow?\nagent: We open at ""nine""."');
+      // A phone number starts with "+", so it carries the quote that keeps such a cell text (see cli-calls.test.ts).
+      expect(done).toContain(`,42,'+17134810111,'+14067704205,,completed,caller-hung-up,,,1200,300,1500,"agent: Thanks for calling Wavix support, this is Alex.\ncaller: Hi, what time do you open, tomorrow?\nagent: We open at ""nine""."`);
 
       const out = join(dir, 'calls.jsonl');
       const jsonl = await cli(['calls', 'export', '--since', '7d', '--format', 'jsonl', '--out', out, '--stack', 'dev']);
