@@ -4,7 +4,7 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { OUTPUTS } from '../core/runtime/contract';
 import { CALLS_TABLE } from '../core/store/tables';
-import { CallQueue } from './constructs/call-queue';
+import { CallHandoffQueue } from './constructs/call-handoff-queue';
 import { CallWorkers } from './constructs/call-workers';
 import { Operations } from './constructs/operations';
 import { WebhookReceiver } from './constructs/webhook-receiver';
@@ -36,7 +36,7 @@ export interface CallStackProps extends StackProps {
  */
 export class CallStack extends Stack {
   public readonly webhook: WebhookReceiver;
-  public readonly callQueue: CallQueue;
+  public readonly handoffQueue: CallHandoffQueue;
   public readonly workers: CallWorkers;
   public readonly operations: Operations;
 
@@ -48,23 +48,21 @@ export class CallStack extends Stack {
     // acknowledgements can name them), and CloudFormation refuses to delete the stateful stack
     // while this one still uses them.
     const numbersTable = importTable(this, 'NumbersTable', props.numbersTable, []);
-    const callsTable = importTable(this, 'CallsTable', props.callsTable, [
-      CALLS_TABLE.byNumberIndex.name,
-      CALLS_TABLE.byDayIndex.name,
-      CALLS_TABLE.liveByNumberIndex.name,
-    ]);
+    const callsTable = importTable(this, 'CallsTable', props.callsTable, CALLS_TABLE.indexes.map((index) => index.name));
     const callEntriesTable = importTable(this, 'CallEntriesTable', props.callEntriesTable, []);
     const openAiApiKey = importSecret(this, 'OpenAiApiKey', props.openAiApiKey);
     const webhookSecret = importSecret(this, 'WebhookSecret', props.webhookSecret);
 
     const logRemovalPolicy = props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-    this.callQueue = new CallQueue(this, 'CallQueue');
+    // The id stays 'CallQueue' (the construct's name before it was CallHandoffQueue): it is the
+    // queues' logical ID prefix, and a new one would replace both queues, dropping queued calls.
+    this.handoffQueue = new CallHandoffQueue(this, 'CallQueue');
 
     this.webhook = new WebhookReceiver(this, 'WebhookReceiver', {
       numbers: numbersTable,
       calls: callsTable,
       entries: callEntriesTable,
-      queue: this.callQueue.queue,
+      queue: this.handoffQueue.queue,
       webhookSecret,
       openAiApiKey,
       callRetentionDays: props.callRetentionDays,
@@ -76,7 +74,7 @@ export class CallStack extends Stack {
       numbers: numbersTable,
       calls: callsTable,
       entries: callEntriesTable,
-      queue: this.callQueue.queue,
+      queue: this.handoffQueue.queue,
       openAiApiKey,
       networking: props.networking,
       minTasks: props.workerMinTasks,
@@ -88,7 +86,7 @@ export class CallStack extends Stack {
 
     this.operations = new Operations(this, 'Operations', {
       webhook: this.webhook,
-      queue: this.callQueue,
+      queue: this.handoffQueue,
       workers: this.workers,
       callsPerTask: props.callsPerTask,
       ...(props.alarmEmail && { alarmEmail: props.alarmEmail }),
@@ -101,7 +99,7 @@ export class CallStack extends Stack {
     output(OUTPUTS.numbersTable, numbersTable.tableName, 'DynamoDB table of number configs');
     output(OUTPUTS.callsTable, callsTable.tableName, 'DynamoDB table of call records');
     output(OUTPUTS.callEntriesTable, callEntriesTable.tableName, 'DynamoDB table of what was said and done on each call');
-    output(OUTPUTS.callQueueUrl, this.callQueue.queue.queueUrl, 'SQS queue of answered calls');
+    output(OUTPUTS.callQueueUrl, this.handoffQueue.queue.queueUrl, 'SQS queue of answered calls');
     output(OUTPUTS.openAiApiKeySecretArn, openAiApiKey.secretArn, 'Put your OpenAI API key here (aws secretsmanager put-secret-value)');
     output(OUTPUTS.webhookSecretArn, webhookSecret.secretArn, 'Put the OpenAI webhook signing secret (whsec_...) here');
     output(OUTPUTS.clusterName, this.workers.cluster.clusterName, 'ECS cluster of the call workers');

@@ -1,8 +1,17 @@
 import { CfnResource, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  type Attribute,
+  AttributeType,
+  Billing,
+  type GlobalSecondaryIndexPropsV2,
+  ProjectionType,
+  TableEncryptionV2,
+  TableV2,
+  type TablePropsV2,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { CALL_ENTRIES_TABLE, CALL_SUMMARY_ATTRIBUTES, CALLS_TABLE, NUMBERS_TABLE } from '../core/store/tables';
+import { type IndexShape, type KeyAttributeType, TABLES, type TableShape } from '../core/store/tables';
 
 export interface StatefulStackProps extends StackProps {
   /**
@@ -39,7 +48,6 @@ export class StatefulStack extends Stack {
     super(scope, id, props);
     const removalPolicy = props.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const common = {
-      billing: Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: props.retainData,
       removalPolicy,
@@ -48,42 +56,13 @@ export class StatefulStack extends Stack {
       encryption: TableEncryptionV2.dynamoOwnedKey(),
     };
 
-    this.numbersTable = new TableV2(this, 'NumbersTable', {
-      ...common,
-      partitionKey: { name: NUMBERS_TABLE.partitionKey, type: AttributeType.STRING },
-    });
-
-    const { byNumberIndex, byDayIndex, liveByNumberIndex } = CALLS_TABLE;
-    // Same keys and projections as the local embedded DynamoDB (local/dynamodb.ts).
-    const historyIndex = (index: { name: string; partitionKey: string; sortKey: string }) => ({
-      indexName: index.name,
-      partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: index.sortKey, type: AttributeType.STRING },
-      projectionType: ProjectionType.INCLUDE,
-      nonKeyAttributes: [...CALL_SUMMARY_ATTRIBUTES],
-    });
-    this.callsTable = new TableV2(this, 'CallsTable', {
-      ...common,
-      partitionKey: { name: CALLS_TABLE.partitionKey, type: AttributeType.STRING },
-      timeToLiveAttribute: CALLS_TABLE.ttlAttribute,
-      globalSecondaryIndexes: [
-        historyIndex(byNumberIndex),
-        historyIndex(byDayIndex),
-        {
-          indexName: liveByNumberIndex.name,
-          partitionKey: { name: liveByNumberIndex.partitionKey, type: AttributeType.STRING },
-          sortKey: { name: liveByNumberIndex.sortKey, type: AttributeType.STRING },
-          projectionType: ProjectionType.KEYS_ONLY,
-        },
-      ],
-    });
-
-    this.callEntriesTable = new TableV2(this, 'CallEntriesTable', {
-      ...common,
-      partitionKey: { name: CALL_ENTRIES_TABLE.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: CALL_ENTRIES_TABLE.sortKey, type: AttributeType.STRING },
-      timeToLiveAttribute: CALL_ENTRIES_TABLE.ttlAttribute,
-    });
+    // Keys, indexes, projections and TTL come from core/store/tables.ts, the description the local
+    // embedded DynamoDB (local/dynamodb.ts) is built from too; test/infra/table-shapes.test.ts holds
+    // the two against each other, test/infra/stateful-update.test.ts holds each update against what
+    // the last release deployed (see CALLS_TABLE.byDayIndex for the index migration under way).
+    this.numbersTable = new TableV2(this, 'NumbersTable', { ...common, ...tableProps(TABLES.numbers) });
+    this.callsTable = new TableV2(this, 'CallsTable', { ...common, ...tableProps(TABLES.calls) });
+    this.callEntriesTable = new TableV2(this, 'CallEntriesTable', { ...common, ...tableProps(TABLES.entries) });
 
     this.openAiApiKey = emptySecret(this, 'OpenAiApiKey', 'OpenAI API key (sk-...) Switchboard uses for call control and the sideband. Fill it with `aws secretsmanager put-secret-value`.', removalPolicy);
     this.webhookSecret = emptySecret(this, 'WebhookSecret', 'OpenAI webhook signing secret (whsec_...) Switchboard verifies webhooks with. Fill it with `aws secretsmanager put-secret-value`.', removalPolicy);
@@ -109,6 +88,33 @@ function emptySecret(scope: Construct, id: string, description: string, removalP
     reason: 'The value is issued by OpenAI (API key, webhook signing secret) and can only be rotated in the OpenAI dashboard; the user stores the new value with `aws secretsmanager put-secret-value` and the hosts re-read it (the cache refreshes after a signature check fails), so no Secrets Manager rotation Lambda could do this.',
   });
   return secret;
+}
+
+const ATTRIBUTE_TYPES: Record<KeyAttributeType, AttributeType> = { S: AttributeType.STRING, N: AttributeType.NUMBER, B: AttributeType.BINARY };
+const BILLING: Record<TableShape['billingMode'], Billing> = { PAY_PER_REQUEST: Billing.onDemand() };
+
+/** A table's keys, indexes, TTL and billing, as core/store/tables.ts describes them. */
+function tableProps(shape: TableShape): Pick<TablePropsV2, 'partitionKey' | 'sortKey' | 'globalSecondaryIndexes' | 'timeToLiveAttribute' | 'billing'> {
+  const key = (name: string): Attribute => {
+    const type = shape.keyTypes[name];
+    if (!type) throw new Error(`core/store/tables.ts: key attribute "${name}" has no type in keyTypes`);
+    return { name, type: ATTRIBUTE_TYPES[type] };
+  };
+  const index = (i: IndexShape): GlobalSecondaryIndexPropsV2 => ({
+    indexName: i.name,
+    partitionKey: key(i.partitionKey),
+    ...(i.sortKey && { sortKey: key(i.sortKey) }),
+    ...(i.nonKeyAttributes
+      ? { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...i.nonKeyAttributes] }
+      : { projectionType: ProjectionType.KEYS_ONLY }),
+  });
+  return {
+    partitionKey: key(shape.partitionKey),
+    ...(shape.sortKey && { sortKey: key(shape.sortKey) }),
+    ...(shape.indexes.length > 0 && { globalSecondaryIndexes: shape.indexes.map(index) }),
+    ...(shape.ttlAttribute && { timeToLiveAttribute: shape.ttlAttribute }),
+    billing: BILLING[shape.billingMode],
+  };
 }
 
 function pinLogicalId(construct: Construct, logicalId: string): void {

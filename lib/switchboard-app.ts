@@ -1,6 +1,7 @@
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CallStack } from './call-stack';
+import { DeployedTemplateChecks } from './nag';
 import { isDevStage, sipUriFor, stackNames, type SwitchboardSettings } from './settings';
 import { StatefulStack } from './stateful-stack';
 
@@ -51,13 +52,15 @@ export function addSwitchboard(app: App, settings: SwitchboardSettings): Switchb
 }
 
 /**
- * cdk-nag's AwsSolutions pack over the whole app, as a validation plugin: synthesis fails on any
- * finding not acknowledged in code (`Validations.of(construct).acknowledge({ id, reason })`), and
- * the acknowledgements are written into the templates' Metadata (`cdk_nag.rules_to_suppress`)
- * for other compliance tools.
+ * cdk-nag's AwsSolutions pack over the whole app, as validation plugins: synthesis fails on any
+ * finding not acknowledged in code (`Validations.of(construct).acknowledge({ id, reason })`). It
+ * runs twice: over the constructs, and over the synthesized templates as deployed (lib/nag.ts
+ * `DeployedTemplateChecks`), which also sees the resources CDK creates as raw CfnResources. The
+ * acknowledgements are written into the templates' Metadata (`cdk_nag.rules_to_suppress`), where
+ * the template check and other compliance tools read them.
  */
 export function addComplianceChecks(app: App): AwsSolutionsChecks {
   const checks = new AwsSolutionsChecks(app, { verbose: true, writeSuppressionsToCloudFormation: true });
-  Validations.of(app).addPlugins(checks);
+  Validations.of(app).addPlugins(checks, new DeployedTemplateChecks({ verbose: true }));
   return checks;
 }

@@ -18,7 +18,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { RejectReason } from '../../core/calls/route';
 import { METRICS } from '../../core/runtime/contract';
-import type { CallQueue } from './call-queue';
+import type { CallHandoffQueue } from './call-handoff-queue';
 import type { CallWorkers } from './call-workers';
 import type { WebhookReceiver } from './webhook-receiver';
 
@@ -33,7 +33,7 @@ export const REJECT_REASONS = [
 
 export interface OperationsProps {
   readonly webhook: WebhookReceiver;
-  readonly queue: CallQueue;
+  readonly queue: CallHandoffQueue;
   readonly workers: CallWorkers;
   readonly callsPerTask: number;
   /** Subscribed to the alarm topic when given. */

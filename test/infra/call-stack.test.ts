@@ -8,6 +8,7 @@ import {
   OUTPUTS,
   WORKER_HEALTH_PORT,
 } from '../../core/runtime/contract';
+import { CallHandoffQueue } from '../../lib/constructs/call-handoff-queue';
 import { REJECT_REASONS } from '../../lib/constructs/operations';
 import { SIP_URI_UNSET } from '../../lib/settings';
 import { actionsOf, buildApp, logicalIds, resourcesOf, statementsOfRole } from './app';
@@ -121,7 +122,12 @@ describe('call stack', () => {
     });
   });
 
-  describe('call queue', () => {
+  describe('call handoff queue', () => {
+    it('keeps the logical IDs the queues were deployed under (a new one would replace a queue and drop its calls)', () => {
+      expect(built.calls.handoffQueue).toBeInstanceOf(CallHandoffQueue);
+      expect(logicalIds(template, 'AWS::SQS::Queue').sort()).toEqual(['CallQueue6201A6F3', 'CallQueueDeadLetterQueue5FE72C18']);
+    });
+
     it('is encrypted, sized for the heartbeat, and drains into a dead-letter queue', () => {
       expect(CALL_VISIBILITY_SECONDS).toBeGreaterThanOrEqual(2 * HEARTBEAT_SECONDS);
       template.hasResourceProperties('AWS::SQS::Queue', {

@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { CALL_ENTRIES_TABLE, CALL_SUMMARY_ATTRIBUTES, CALLS_TABLE, NUMBERS_TABLE } from '../../core/store/tables';
+import { CALL_ENTRIES_TABLE, CALL_SUMMARY_ATTRIBUTES, CALLS_TABLE, type IndexShape, NUMBERS_TABLE } from '../../core/store/tables';
 import { STATEFUL_LOGICAL_IDS } from '../../lib/stateful-stack';
 import { buildApp } from './app';
 
@@ -37,37 +37,40 @@ describe('stateful stack', () => {
     });
   });
 
-  it('creates the calls table with its history indexes, live-calls index and TTL', () => {
-    const historyIndex = (index: { name: string; partitionKey: string; sortKey: string }) => ({
-      IndexName: index.name,
+  it('creates the calls table with its history indexes, live-calls index and TTL, each index projecting what tables.ts says', () => {
+    const index = (i: IndexShape) => ({
+      IndexName: i.name,
       KeySchema: [
-        { AttributeName: index.partitionKey, KeyType: 'HASH' },
-        { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        { AttributeName: i.partitionKey, KeyType: 'HASH' },
+        ...(i.sortKey ? [{ AttributeName: i.sortKey, KeyType: 'RANGE' }] : []),
       ],
-      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...CALL_SUMMARY_ATTRIBUTES] },
+      Projection: i.nonKeyAttributes ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...i.nonKeyAttributes] } : { ProjectionType: 'KEYS_ONLY' },
     });
-    dev.dataTemplate().hasResource('AWS::DynamoDB::GlobalTable', {
-      Properties: Match.objectLike({
-        KeySchema: [{ AttributeName: CALLS_TABLE.partitionKey, KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-        TimeToLiveSpecification: { AttributeName: CALLS_TABLE.ttlAttribute, Enabled: true },
-        GlobalSecondaryIndexes: Match.arrayWith([
-          Match.objectLike(historyIndex(CALLS_TABLE.byNumberIndex)),
-          Match.objectLike(historyIndex(CALLS_TABLE.byDayIndex)),
-          Match.objectLike({
-            IndexName: CALLS_TABLE.liveByNumberIndex.name,
-            KeySchema: [
-              { AttributeName: CALLS_TABLE.liveByNumberIndex.partitionKey, KeyType: 'HASH' },
-              { AttributeName: CALLS_TABLE.liveByNumberIndex.sortKey, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'KEYS_ONLY' },
-          }),
-        ]),
-        Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
-      }),
+    const calls = dev.dataTemplate().toJSON().Resources[STATEFUL_LOGICAL_IDS.callsTable];
+    expect(calls.Properties).toMatchObject({
+      KeySchema: [{ AttributeName: CALLS_TABLE.partitionKey, KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: CALLS_TABLE.ttlAttribute, Enabled: true },
+      Replicas: [expect.objectContaining({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
     });
-    const calls = dev.dataTemplate().toJSON().Resources.CallsTable;
-    expect(calls.Properties.GlobalSecondaryIndexes).toHaveLength(3);
+    expect(calls.Properties.GlobalSecondaryIndexes).toEqual(CALLS_TABLE.indexes.map(index));
+    expect(CALLS_TABLE.indexes.map((i) => i.name)).toEqual(['byNumber', 'byDay', 'liveByNumber', 'byDayWithNumber']);
+  });
+
+  it('projects every field of a call summary into the indexes history is read through', () => {
+    // `calls list` shows what the index returns: a field not projected is an empty column.
+    const summaryFields = ['callId', 'number', 'startedAt', ...CALL_SUMMARY_ATTRIBUTES];
+    const deployed = prod.dataTemplate().toJSON().Resources[STATEFUL_LOGICAL_IDS.callsTable].Properties.GlobalSecondaryIndexes as {
+      IndexName: string;
+      KeySchema: { AttributeName: string }[];
+      Projection: { ProjectionType: string; NonKeyAttributes?: string[] };
+    }[];
+    for (const read of [CALLS_TABLE.byNumberIndex, CALLS_TABLE.byDayIndex]) {
+      const index = deployed.find((i) => i.IndexName === read.name);
+      expect(index).toBeDefined();
+      const projected = [CALLS_TABLE.partitionKey, ...index!.KeySchema.map((k) => k.AttributeName), ...(index!.Projection.NonKeyAttributes ?? [])];
+      expect({ index: read.name, missing: summaryFields.filter((f) => index!.Projection.ProjectionType !== 'ALL' && !projected.includes(f)) }).toEqual({ index: read.name, missing: [] });
+    }
   });
 
   it('creates the call entries table keyed by call and entry, with TTL and point-in-time recovery', () => {
