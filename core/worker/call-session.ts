@@ -8,10 +8,12 @@ import type { Log } from '../runtime/log';
 import type { StoredCall } from '../store/calls-store';
 import { actionItem, transcriptItem, usageItem } from '../store/call-entries-store';
 import type { CallEnding, LiveCalls } from '../store/live-call-store';
-import { afterClose, attachFailedEnding, durationSeconds, QUICK_DROP_MS, reattachFailedEnding, type PlannedEnding } from './ending';
+import { isLetGo, next, type Effect, type HandBackReason, type Phase, type PhaseEvent, type PhaseTimer } from './call-phase';
+import { attachFailedEnding, durationSeconds, QUICK_DROP_MS, reattachFailedEnding, type PlannedEnding } from './ending';
 import type { EntryWriter } from './entry-writer';
+import { readSessionEvent, type SessionEvent } from './server-events';
 import { listen, type Sideband } from './sideband';
-import { END_CALL_OUTPUT, planTransfer, sayExactly, transferFailedNote, unknownToolOutput, WRAP_UP_INSTRUCTIONS } from './tools';
+import { END_CALL_OUTPUT, planTransfer, sayExactly, unknownToolOutput, WRAP_UP_INSTRUCTIONS } from './tools';
 
 export interface SessionTimings {
   /** A transfer whose call has not left by then is reported to the model as failed. */
@@ -63,33 +65,14 @@ export interface CallSessionInit {
  */
 export type SessionEnd = { kind: 'ended'; ending: CallEnding } | { kind: 'handed-back' } | { kind: 'lost' };
 
-// The top-level type, first or right after `event_id` (OpenAI's documented order).
-const LEADING_TYPE = /^\{\s*(?:"event_id"\s*:\s*"[^"]*"\s*,\s*)?"type"\s*:\s*"([^"]+)"/;
-
-/** The server events a session acts on; every other type is ignored. */
-const HANDLED = new Set([
-  'input_audio_buffer.speech_started',
-  'conversation.item.input_audio_transcription.completed',
-  'response.created',
-  'response.output_audio_transcript.done',
-  'response.done',
-  'output_audio_buffer.stopped',
-  'input_audio_buffer.dtmf_event_received',
-  'error',
-  'response.function_call_arguments.done',
-]);
-
-interface ServerEvent {
-  type: string;
-  [field: string]: unknown;
-}
-
 /**
  * One live call held by this worker: its sideband socket (re-opened when it drops while the
  * call lives), everything said and done written to the record as it happens, the tools the
- * agent calls, the call's time limit, and how the call ended.
+ * agent calls, the call's time limit, and how the call ended. Where the call is in leaving is
+ * one phase (call-phase.ts decides its moves); this class runs what those moves ask for.
  */
 export class CallSession {
+  private phase: Phase = { kind: 'live' };
   private socket: WebSocket | undefined;
   private attachedAt = 0;
   private quickDrops = 0;
@@ -97,19 +80,13 @@ export class CallSession {
   private readonly callId: string;
   /** The call's time limits: one timer, for the wrap-up and then for OpenAI's session cap. */
   private limitTimer: NodeJS.Timeout | undefined;
-  /** The other timers (transfer, goodbye, close grace), made when first needed: most calls never do. */
+  /** The other timers (phase timers, re-attach delay, close grace), made when first needed: most calls never do. */
   private timers: Set<NodeJS.Timeout> | undefined;
+  private phaseTimers: Partial<Record<PhaseTimer, NodeJS.Timeout>> | undefined;
   /** The record's expiry, given to the call's entries too. */
   private readonly expiresAt: number | undefined;
   /** Entries numbered so far: orders actions taken in the same millisecond. */
   private seq = 0;
-  /** How the call ends when it leaves because of us (hangup or refer sent, or answered 404). */
-  private leaving: PlannedEnding | undefined;
-  private transfer: { name: string; watchdog: NodeJS.Timeout } | undefined;
-  private goodbye: { reason: string; responseId?: string; responseDone: boolean; timer: NodeJS.Timeout } | undefined;
-  private hungUp = false;
-  private finished = false;
-  private handingBack: 'drain' | 'lease-lost' | undefined;
   // Made when first needed, and dropped once empty again: a held call mostly waits with all three empty.
   private handledTools: Set<string> | undefined;
   private speechStartedAt: Map<string, string> | undefined;
@@ -145,13 +122,13 @@ export class CallSession {
     try {
       sideband = await this.deps.connect(this.callId);
     } catch (err) {
-      if (this.handingBack) return this.ended;
+      if (isLetGo(this.phase)) return this.ended;
       const ending = attachFailedEnding(err, this.acceptUnconfirmed);
       this.log.error('could not attach to the call', { reason: ending.reason });
-      await this.finish(ending);
+      this.dispatch({ type: 'over', ending });
       return this.ended;
     }
-    if (this.handingBack) {
+    if (isLetGo(this.phase)) {
       sideband.socket.close();
       return this.ended;
     }
@@ -165,9 +142,51 @@ export class CallSession {
    * Lets go of the call without ending it: `drain` (the worker stops; the call is live for the
    * next one) or `lease-lost` (another worker has it).
    */
-  handBack(why: 'drain' | 'lease-lost'): void {
-    if (this.finished || this.handingBack) return;
-    this.handingBack = why;
+  handBack(why: HandBackReason): void {
+    this.dispatch({ type: 'hand-back', why });
+  }
+
+  private dispatch(event: PhaseEvent): void {
+    const { phase, effects } = next(this.phase, event);
+    this.phase = phase;
+    for (const effect of effects) this.perform(effect);
+  }
+
+  private perform(effect: Effect): void {
+    switch (effect.do) {
+      case 'refer':
+        return void this.refer(effect.uri);
+      case 'hangup':
+        return void this.hangUp();
+      case 'start-timer':
+        return this.startPhaseTimer(effect.timer);
+      case 'cancel-timer':
+        return this.cancelPhaseTimer(effect.timer);
+      case 'record':
+        return this.action(effect.action, effect.details);
+      case 'tell-model':
+        this.send({ type: 'conversation.item.create', item: { type: 'message', role: 'system', content: [{ type: 'input_text', text: effect.note }] } });
+        return this.send({ type: 'response.create' });
+      case 'say-wrap-up':
+        // Time is up even mid-sentence: a response in progress would refuse the wrap-up's response.create.
+        if (this.responseStartedAt?.size) this.send({ type: 'response.cancel' });
+        return this.send({ type: 'response.create', response: { instructions: WRAP_UP_INSTRUCTIONS } });
+      case 'finish':
+        return void this.finish(effect.ending, effect.hangUp);
+      case 'reattach':
+        return void this.reattach(effect.delayMs, effect.afterCloseCode);
+      case 'let-go':
+        return this.letGo();
+      case 'handed-back':
+        return this.resolveEnd(this.handedBack());
+    }
+  }
+
+  private handedBack(): SessionEnd {
+    return { kind: this.phase.kind === 'handing-back' && this.phase.why === 'lease-lost' ? 'lost' : 'handed-back' };
+  }
+
+  private letGo(): void {
     this.clearTimers();
     const socket = this.socket;
     if (!socket) return this.resolveEnd(this.handedBack());
@@ -176,15 +195,11 @@ export class CallSession {
     this.timer(this.deps.timings.closeGraceMs, () => socket.terminate());
   }
 
-  private handedBack(): SessionEnd {
-    return { kind: this.handingBack === 'lease-lost' ? 'lost' : 'handed-back' };
-  }
-
   private attach(sideband: Sideband): void {
     const { socket } = sideband;
     this.socket = socket;
     this.attachedAt = this.now();
-    socket.on('close', (code, reason) => void this.onClose(socket, code, reason.toString()));
+    socket.on('close', (code, reason) => this.onClose(socket, code, reason.toString()));
     socket.on('error', (err) => this.log.warn('sideband socket error', { error: err }));
     listen(sideband, (text) => this.onMessage(text));
   }
@@ -206,15 +221,28 @@ export class CallSession {
     return timer;
   }
 
-  private clearTimer(timer: NodeJS.Timeout | undefined): void {
+  private startPhaseTimer(name: PhaseTimer): void {
+    const { transferTimeoutMs, hangupTimeoutMs, closeGraceMs } = this.deps.timings;
+    const [ms, fire] = {
+      'transfer-watchdog': [transferTimeoutMs, () => this.transferFailed('call-did-not-leave')],
+      goodbye: [hangupTimeoutMs, () => this.dispatch({ type: 'goodbye-timeout' })],
+      'close-grace': [closeGraceMs, () => this.socket?.terminate()],
+    }[name] as [number, () => void];
+    (this.phaseTimers ??= {})[name] = this.timer(ms, fire);
+  }
+
+  private cancelPhaseTimer(name: PhaseTimer): void {
+    const timer = this.phaseTimers?.[name];
     if (!timer) return;
     clearTimeout(timer);
     this.timers?.delete(timer);
+    delete this.phaseTimers![name];
   }
 
   private clearTimers(): void {
     clearTimeout(this.limitTimer);
     this.limitTimer = undefined;
+    this.phaseTimers = undefined;
     if (!this.timers) return;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers = undefined;
@@ -237,99 +265,62 @@ export class CallSession {
   }
 
   private timeUp(): void {
-    this.wrapUp();
-    if (!this.finished && !this.handingBack) this.scheduleSessionCap();
+    this.dispatch({ type: 'time-up', maxCallSeconds: this.config?.limits.maxCallSeconds });
+    if (!isLetGo(this.phase)) this.scheduleSessionCap();
   }
 
   private scheduleSessionCap(): void {
     this.limitTimer = setTimeout(() => {
       this.limitTimer = undefined;
       this.log.warn("call outlived OpenAI's 60-minute session cap");
-      void this.finish({ outcome: 'completed', reason: 'session-limit' });
+      this.dispatch({ type: 'over', ending: { outcome: 'completed', reason: 'session-limit' } });
     }, Math.max(0, this.startedAt + this.deps.timings.sessionCapMs - this.now()));
   }
 
-  private wrapUp(): void {
-    if (this.goodbye || this.leaving) return;
-    this.action('time-limit', { maxCallSeconds: this.config?.limits.maxCallSeconds });
-    // Time is up even mid-sentence: a response in progress would refuse the wrap-up's response.create.
-    if (this.responseStartedAt?.size) this.send({ type: 'response.cancel' });
-    this.send({ type: 'response.create', response: { instructions: WRAP_UP_INSTRUCTIONS } });
-    this.hangUpAfterGoodbye('max-duration');
+  private onMessage(text: string): void {
+    const event = readSessionEvent(text);
+    if (event === 'not-json') return this.log.warn('sideband sent something that is not JSON');
+    if (event) this.onEvent(event, new Date(this.now()).toISOString());
   }
 
-  private onMessage(text: string): void {
-    // Most of the stream is deltas nobody here needs: skip them without parsing when the type
-    // leads the event (alone or after event_id, as OpenAI sends it); anything else is parsed.
-    const leading = LEADING_TYPE.exec(text);
-    if (leading && !HANDLED.has(leading[1])) return;
-    let event: ServerEvent;
-    try {
-      event = JSON.parse(text) as ServerEvent;
-    } catch {
-      this.log.warn('sideband sent something that is not JSON');
-      return;
-    }
-    const at = new Date(this.now()).toISOString();
+  private onEvent(event: SessionEvent, at: string): void {
     switch (event.type) {
-      case 'input_audio_buffer.speech_started':
-        if (typeof event.item_id === 'string') (this.speechStartedAt ??= new Map()).set(event.item_id, at);
-        break;
-      case 'conversation.item.input_audio_transcription.completed': {
-        const id = String(event.item_id);
-        this.transcript('caller', id, String(event.transcript ?? ''), this.speechStartedAt?.get(id) ?? at);
-        if (this.speechStartedAt?.delete(id) && this.speechStartedAt.size === 0) this.speechStartedAt = undefined;
-        break;
-      }
-      case 'response.created': {
-        const id = (event.response as { id?: string } | undefined)?.id;
-        if (id) (this.responseStartedAt ??= new Map()).set(id, at);
-        if (id && this.goodbye && !this.goodbye.responseId) this.goodbye.responseId = id;
-        break;
-      }
-      case 'response.output_audio_transcript.done':
-        this.transcript('agent', String(event.item_id), String(event.transcript ?? ''), this.responseStartedAt?.get(String(event.response_id)) ?? at);
-        break;
-      case 'response.done': {
-        const response = event.response as { id?: string; usage?: Record<string, number> } | undefined;
-        this.onResponseDone(response);
-        if (response?.id && this.responseStartedAt?.delete(response.id) && this.responseStartedAt.size === 0) this.responseStartedAt = undefined;
-        break;
-      }
-      case 'output_audio_buffer.stopped':
-        if (this.goodbye?.responseDone) void this.hangUp();
-        break;
-      case 'input_audio_buffer.dtmf_event_received':
-        this.action('dtmf', { key: event.event });
-        break;
-      case 'error': {
-        const error = (event.error ?? {}) as { type?: string; code?: string; message?: string };
-        this.action('error', { code: error.code ?? error.type, message: error.message });
-        break;
-      }
-      case 'response.function_call_arguments.done':
-        void this.onFunctionCall(String(event.call_id), String(event.name), String(event.arguments ?? '{}'));
-        break;
+      case 'speech-started':
+        (this.speechStartedAt ??= new Map()).set(event.itemId, at);
+        return;
+      case 'caller-said':
+        this.transcript('caller', event.itemId, event.transcript, this.speechStartedAt?.get(event.itemId) ?? at);
+        if (this.speechStartedAt?.delete(event.itemId) && this.speechStartedAt.size === 0) this.speechStartedAt = undefined;
+        return;
+      case 'response-created':
+        if (!event.responseId) return;
+        (this.responseStartedAt ??= new Map()).set(event.responseId, at);
+        return this.dispatch({ type: 'response-created', responseId: event.responseId });
+      case 'agent-said':
+        return this.transcript('agent', event.itemId, event.transcript, this.responseStartedAt?.get(event.responseId) ?? at);
+      case 'response-done':
+        if (event.usage) {
+          const id = event.responseId ?? `${new Date(this.now()).toISOString()}#${this.seq++}`;
+          this.deps.entries.add(usageItem(this.callId, id, event.usage, this.expiresAt));
+        }
+        if (!event.responseId) return;
+        this.dispatch({ type: 'response-done', responseId: event.responseId });
+        if (this.responseStartedAt?.delete(event.responseId) && this.responseStartedAt.size === 0) this.responseStartedAt = undefined;
+        return;
+      case 'audio-stopped':
+        return this.dispatch({ type: 'audio-stopped' });
+      case 'dtmf':
+        return this.action('dtmf', { key: event.key });
+      case 'error':
+        return this.action('error', { code: event.code, message: event.message });
+      case 'function-call':
+        return void this.onFunctionCall(event.toolCallId, event.name, event.arguments);
     }
   }
 
   private transcript(role: 'caller' | 'agent', id: string, text: string, at: string): void {
     if (!text.trim()) return;
     this.deps.entries.add(transcriptItem(this.callId, { role, text, at, id }, this.expiresAt));
-  }
-
-  private onResponseDone(response: { id?: string; usage?: Record<string, number> } | undefined): void {
-    const usage = response?.usage;
-    if (usage) {
-      const tokens = { inputTokens: usage.input_tokens ?? 0, outputTokens: usage.output_tokens ?? 0, totalTokens: usage.total_tokens ?? 0 };
-      this.deps.entries.add(usageItem(this.callId, response.id ?? `${new Date(this.now()).toISOString()}#${this.seq++}`, tokens, this.expiresAt));
-    }
-    if (this.goodbye && response?.id && response.id === this.goodbye.responseId) {
-      this.goodbye.responseDone = true;
-      // Its audio plays for a while after the response is generated: give it the full time again.
-      this.clearTimer(this.goodbye.timer);
-      this.goodbye.timer = this.timer(this.deps.timings.hangupTimeoutMs, () => void this.hangUp());
-    }
   }
 
   private async onFunctionCall(toolCallId: string, name: string, args: string): Promise<void> {
@@ -341,7 +332,7 @@ export class CallSession {
       this.log.warn('could not check the lease; running the tool', { error: err });
       return true;
     });
-    if (this.finished || this.handingBack) return;
+    if (isLetGo(this.phase)) return;
     if (!owner) {
       this.log.warn('another worker holds the call; leaving the tool call to it', { tool: name });
       return this.handBack('lease-lost');
@@ -352,7 +343,7 @@ export class CallSession {
       this.toolOutput(toolCallId, END_CALL_OUTPUT);
       this.send({ type: 'response.create' });
       this.action('end-call', { toolCallId });
-      return this.hangUpAfterGoodbye('agent-hung-up');
+      return this.dispatch({ type: 'end-call' });
     }
     this.toolOutput(toolCallId, unknownToolOutput(name));
     this.send({ type: 'response.create' });
@@ -363,7 +354,7 @@ export class CallSession {
     this.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: toolCallId, output } });
   }
 
-  private async startTransfer(toolCallId: string, args: string): Promise<void> {
+  private startTransfer(toolCallId: string, args: string): void {
     const plan = planTransfer(this.config, args);
     this.toolOutput(toolCallId, plan.output);
     if (plan.kind === 'refuse') {
@@ -374,68 +365,36 @@ export class CallSession {
     // No response.create: the agent announced the transfer before calling the tool (its
     // description says so), and more speech would only be cut off by the transfer.
     this.action('transfer', { toolCallId, target: plan.name, uri: plan.uri });
-    this.leaving = { outcome: 'transferred', transferTarget: plan.uri };
-    const watchdog = this.timer(this.deps.timings.transferTimeoutMs, () => this.transferFailed(plan.name, 'call-did-not-leave'));
-    this.transfer = { name: plan.name, watchdog };
+    this.dispatch({ type: 'transfer', target: plan.name, uri: plan.uri });
+  }
+
+  private async refer(uri: string): Promise<void> {
     try {
-      await this.deps.openai.realtime.calls.refer(this.callId, { target_uri: plan.uri });
+      await this.deps.openai.realtime.calls.refer(this.callId, { target_uri: uri });
     } catch (err) {
-      if (isCallGone(err)) {
-        this.clearTimer(watchdog);
-        this.leaving = { outcome: 'completed', reason: 'caller-hung-up' };
-        return;
-      }
+      if (isCallGone(err)) return this.dispatch({ type: 'refer-gone' });
       // A REFER re-sent blindly could transfer the caller twice. One that may have landed is left
       // to the watchdog: the call leaves (transferred) or it does not (the agent carries on).
-      if (requestMayHaveLanded(err)) {
-        this.log.warn('refer got no answer; waiting to see whether the call leaves', { target: plan.name });
-        return;
-      }
-      this.transferFailed(plan.name, `refer-failed${err instanceof APIError && err.status ? `-${err.status}` : ''}`);
+      if (requestMayHaveLanded(err)) return this.log.warn('refer got no answer; waiting to see whether the call leaves', { uri });
+      this.transferFailed(`refer-failed${err instanceof APIError && err.status ? `-${err.status}` : ''}`);
     }
   }
 
-  /** The call did not leave (refer refused, or 200 with nothing after it): the agent carries on. */
-  private transferFailed(name: string, reason: string): void {
-    if (!this.transfer || this.finished) return;
-    this.clearTimer(this.transfer.watchdog);
-    this.transfer = undefined;
-    this.leaving = undefined;
-    this.log.warn('transfer did not go through', { target: name, reason });
-    this.action('transfer-failed', { target: name, reason });
-    this.send({ type: 'conversation.item.create', item: { type: 'message', role: 'system', content: [{ type: 'input_text', text: transferFailedNote(name) }] } });
-    this.send({ type: 'response.create' });
-  }
-
-  /** Lets the agent's goodbye play out (its response done, then its audio stopped), then hangs up. */
-  private hangUpAfterGoodbye(reason: string): void {
-    const timer = this.timer(this.deps.timings.hangupTimeoutMs, () => void this.hangUp());
-    this.goodbye = { reason, responseDone: false, timer };
+  private transferFailed(reason: string): void {
+    if (this.phase.kind !== 'transferring') return;
+    this.log.warn('transfer did not go through', { target: this.phase.target, reason });
+    this.dispatch({ type: 'transfer-failed', reason });
   }
 
   private async hangUp(): Promise<void> {
-    if (this.hungUp || !this.goodbye) return;
-    this.hungUp = true;
-    this.clearTimer(this.goodbye.timer);
-    this.action('hangup', { reason: this.goodbye.reason });
-    // Set first: OpenAI may close the socket before it answers.
-    this.leaving = { outcome: 'completed', reason: this.goodbye.reason };
     try {
       await this.hangUpOnce();
     } catch (err) {
-      if (isCallGone(err)) {
-        this.leaving = { outcome: 'completed', reason: 'caller-hung-up' };
-      } else {
-        // The call goes on; the caller, the time limit or OpenAI's session cap will end it.
-        this.hungUp = false;
-        this.leaving = undefined;
-        this.log.error('hangup failed; the call goes on', { error: err });
-        this.action('hangup-failed', { status: err instanceof APIError ? err.status : undefined });
-        return;
-      }
+      if (isCallGone(err)) return this.dispatch({ type: 'hangup-gone' });
+      this.log.error('hangup failed; the call goes on', { error: err });
+      return this.dispatch({ type: 'hangup-failed', status: err instanceof APIError ? err.status : undefined });
     }
-    // OpenAI closes the socket once the call is gone; if it does not, close it ourselves.
-    this.timer(this.deps.timings.closeGraceMs, () => this.socket?.terminate());
+    this.dispatch({ type: 'hangup-answered' });
   }
 
   /**
@@ -448,41 +407,38 @@ export class CallSession {
     } catch (err) {
       if (!requestMayHaveLanded(err)) throw err;
       // The call left while we waited: the first one did it.
-      if (this.finished) return;
+      if (isLetGo(this.phase)) return;
       await this.deps.openai.realtime.calls.hangup(this.callId).catch((retryErr: unknown) => {
         if (!isCallGone(retryErr)) throw retryErr;
       });
     }
   }
 
-  private async onClose(socket: WebSocket, code: number, reason: string): Promise<void> {
-    if (socket !== this.socket || this.finished) return;
+  private onClose(socket: WebSocket, code: number, reason: string): void {
+    if (socket !== this.socket || this.phase.kind === 'finished') return;
     this.socket = undefined;
-    if (this.handingBack) return this.resolveEnd(this.handedBack());
     this.quickDrops = this.now() - this.attachedAt < QUICK_DROP_MS ? this.quickDrops + 1 : 0;
-    const next = afterClose(code, reason, this.leaving, this.quickDrops);
-    if (next.kind === 'finish') {
-      if (next.hangUp) await this.deps.openai.realtime.calls.hangup(this.callId).catch(() => undefined);
-      return this.finish(next.ending);
-    }
-    // The close alone does not say whether the call is over: re-attach, and a 404 tells.
-    this.log.info('sideband closed; re-attaching', { code });
-    if (next.delayMs > 0) await new Promise((resolve) => this.timer(next.delayMs, () => resolve(undefined)));
+    this.dispatch({ type: 'socket-closed', code, reason, quickDrops: this.quickDrops });
+  }
+
+  /** The close alone does not say whether the call is over: re-attach, and a 404 tells. */
+  private async reattach(delayMs: number, afterCloseCode: number): Promise<void> {
+    this.log.info('sideband closed; re-attaching', { code: afterCloseCode });
+    if (delayMs > 0) await new Promise((resolve) => this.timer(delayMs, () => resolve(undefined)));
     try {
       const reopened = await this.deps.connect(this.callId);
-      if (this.handingBack || this.finished) return void reopened.socket.close();
+      if (isLetGo(this.phase)) return void reopened.socket.close();
       this.attach(reopened);
-      this.action('reattached', { afterCloseCode: code });
+      this.action('reattached', { afterCloseCode });
     } catch (err) {
-      if (this.handingBack) return this.resolveEnd(this.handedBack());
-      await this.finish(reattachFailedEnding(err));
+      if (isLetGo(this.phase)) return this.resolveEnd(this.handedBack());
+      this.dispatch({ type: 'over', ending: reattachFailedEnding(err) });
     }
   }
 
-  private async finish(ending: PlannedEnding): Promise<void> {
-    if (this.finished) return;
-    this.finished = true;
+  private async finish(ending: PlannedEnding, hangUp: boolean): Promise<void> {
     this.clearTimers();
+    if (hangUp) await this.deps.openai.realtime.calls.hangup(this.callId).catch(() => undefined);
     const endedAt = this.now();
     const full: CallEnding = { ...ending, endedAt: new Date(endedAt).toISOString(), durationSeconds: durationSeconds(this.startedAt, endedAt) };
     // Everything said before the end is stored before the end is.
