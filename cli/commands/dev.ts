@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { jsonLog, logLevelFrom } from '../../core/runtime/log';
+import { checkWebhookSecretFormat } from '../../core/webhook/signature';
 import { startDevStack } from '../../local/dev-stack';
 import { CliError, EXIT } from '../errors';
 import type { Output } from '../output';
@@ -25,6 +26,12 @@ export function registerDevCommand(program: Command, out: Output): void {
             'or run `switchboard simulate` to try everything against the built-in OpenAI emulator',
           EXIT.usage,
         );
+      }
+      // Checked now, not on the first call: a malformed secret would fail every webhook with a 500.
+      try {
+        checkWebhookSecretFormat(process.env.OPENAI_WEBHOOK_SECRET!);
+      } catch (err) {
+        throw new CliError(`OPENAI_WEBHOOK_SECRET: ${(err as Error).message}`, EXIT.usage);
       }
       const stack = await startDevStack({
         port: opts.port,

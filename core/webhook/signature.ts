@@ -66,6 +66,11 @@ export function verifyWebhookSignature(args: {
   }
 }
 
+/** Throws WebhookSecretFormatError, saying what is wrong, unless `secret` is a signing secret as OpenAI shows it. */
+export function checkWebhookSecretFormat(secret: string): void {
+  signingKey(secret);
+}
+
 /**
  * The HMAC key: the base64 after `whsec_`. An unprefixed secret is refused rather than guessed:
  * the openai SDK would use it as raw UTF-8 bytes, Standard Webhooks libraries would base64-decode

@@ -140,6 +140,17 @@ describe('the switchboard CLI against `switchboard dev`', () => {
     expect(result.stderr).toMatch(/^error: OPENAI_API_KEY and OPENAI_WEBHOOK_SECRET are not set/);
   });
 
+  it.each([
+    ['without its whsec_ prefix', Buffer.from('a-signing-key').toString('base64'), 'must be the full "whsec_..." string'],
+    ['with a line break pasted in', 'whsec_abc\ndef', 'after "whsec_" it must be base64'],
+  ])('refuses a webhook secret %s at start-up, before any call', async (_, secret, message) => {
+    const result = await runCli(['dev', '--port', '0', '--dynamodb-port', '0', '--data-dir', join(dataDir, 'bad-secret')], { env: { ...env(), OPENAI_WEBHOOK_SECRET: secret } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`error: OPENAI_WEBHOOK_SECRET: the webhook signing secret`);
+    expect(result.stderr).toContain(message);
+    expect(result.stdout).toBe('');
+  });
+
   it('says clearly when a port is taken', async () => {
     const blocker = createServer();
     const taken = await freePort();
