@@ -1,9 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { checkNumberConfig, type ConfigProblem } from '../../core/numbers/config';
+import { stringify as toYaml } from 'yaml';
+import { checkAgainstCatalogue, type CatalogueCheck } from '../../core/numbers/catalogue-check';
+import { checkNumberConfig, type ConfigProblem, type NumberConfig } from '../../core/numbers/config';
+import { numberOverrideNote, parseConfigFile } from '../../core/numbers/config-file';
 import { toE164 } from '../../core/numbers/e164';
+import { dayOf, type Day } from '../../core/openai/models';
 import { VersionConflictError, type NumbersStore, type StoredNumber } from '../../core/store/numbers-store';
 import { withDataOptions, resolveDataTarget, type DataOptions } from '../data-target';
 import { CliError, EXIT } from '../errors';
@@ -16,37 +19,43 @@ export function numberArgument(value: string): string {
   return e164;
 }
 
-interface ConfigFile {
-  doc: Record<string, unknown>;
-  /** The `version` a file written by `numbers get --out` carries: the put only lands on that version. */
-  version?: number;
-}
-
-async function readConfigFile(path: string): Promise<ConfigFile> {
+async function readConfigFile(path: string): Promise<{ doc: Record<string, unknown>; version?: number }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     throw new CliError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, EXIT.usage);
   }
-  let parsed: unknown;
-  try {
-    // YAML is a superset of JSON, so one parser reads both.
-    parsed = parseYaml(text);
-  } catch (err) {
-    throw new CliError(`${path} is not valid JSON or YAML: ${(err as Error).message.split('\n')[0]}`, EXIT.usage);
+  const file = parseConfigFile(path, text);
+  if (!file.ok) throw new CliError(file.message, EXIT.usage);
+  return file;
+}
+
+/** `--on`: a day to check the models on, instead of today. */
+function dayArgument(value: string): Day {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value)) || dayOf(new Date(value)) !== value) {
+    throw new CliError(`--on "${value}" is not a day: use e.g. 2027-03-01`, EXIT.usage);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CliError(`${path} must hold one number config object`, EXIT.usage);
-  const { version, ...doc } = parsed as Record<string, unknown>;
-  if (version !== undefined && (!Number.isInteger(version) || (version as number) < 1)) {
-    throw new CliError(`${path}: "version" must be the whole number \`numbers get\` wrote, got ${JSON.stringify(version)}`, EXIT.usage);
-  }
-  return { doc, version: version as number | undefined };
+  return value;
 }
 
 function problemList(problems: ConfigProblem[]): string {
   return problems.map((p) => `  - ${p.path || '(document)'}: ${p.message}`).join('\n');
 }
+
+/**
+ * The models and voice of a valid config against OpenAI's table on `on`. Warnings go to stderr
+ * and the command goes on (a model newer than the table still works); the errors (a model
+ * OpenAI has shut down, a model of the wrong kind) would fail every call, so the caller refuses
+ * them like any other invalid field.
+ */
+function checkModels(out: Output, config: NumberConfig, on: Day): CatalogueCheck {
+  const check = checkAgainstCatalogue(config, on);
+  for (const w of check.warnings) out.note(`warning: ${w.path}: ${w.message}`);
+  return check;
+}
+
+const problemCount = (problems: ConfigProblem[]) => `${problems.length} problem${problems.length === 1 ? '' : 's'}`;
 
 async function store(numbers: NumbersStore, config: StoredNumber['config'], expectedVersion?: number): Promise<StoredNumber> {
   try {
@@ -84,8 +93,12 @@ export function registerNumberCommands(program: Command, out: Output): void {
   ).action(async (numberArg: string, opts: DataOptions & { file: string }) => {
     const number = numberArgument(numberArg);
     const file = await readConfigFile(opts.file);
+    const note = numberOverrideNote(opts.file, number, file.doc);
+    if (note) out.note(`note: ${note}`);
     const { config, problems } = checkNumberConfig({ ...file.doc, number });
     if (!config) throw new CliError(`${opts.file} is not a valid number config; nothing was stored:\n${problemList(problems)}`, EXIT.usage);
+    const { errors } = checkModels(out, config, dayOf(new Date()));
+    if (errors.length > 0) throw new CliError(`${opts.file} would fail every call; nothing was stored:\n${problemList(errors)}`, EXIT.usage);
     const target = await resolveDataTarget(opts);
     const stored = await out.progress(`storing ${number}`, () => store(target.numbers, config, file.version));
     out.line(`stored ${config.number}${config.label ? ` (${config.label})` : ''}, version ${stored.version}`);
@@ -96,15 +109,21 @@ export function registerNumberCommands(program: Command, out: Output): void {
     .description('check a number config file without storing it; prints every problem with its place in the file')
     .requiredOption('-f, --file <path>', 'the config file')
     .option('--json', 'print the problems (or the normalised config) as JSON')
-    .action(async (opts: { file: string; json?: boolean }) => {
+    .option('--on <day>', 'check the models against OpenAI\'s shutdown dates as of this day (e.g. 2027-03-01) instead of today')
+    .action(async (opts: { file: string; json?: boolean; on?: string }) => {
+      const on = opts.on === undefined ? dayOf(new Date()) : dayArgument(opts.on);
       const { doc } = await readConfigFile(opts.file);
       const { config, problems } = checkNumberConfig(doc);
-      if (opts.json) out.line(json(config ? { valid: true, config } : { valid: false, problems }));
       if (!config) {
-        if (!opts.json) out.line(`${opts.file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problemList(problems)}`);
+        out.line(opts.json ? json({ valid: false, problems }) : `${opts.file}: ${problemCount(problems)}\n${problemList(problems)}`);
         throw new CliError(`${opts.file} is not a valid number config`, EXIT.usage);
       }
-      if (!opts.json) out.line(`${opts.file}: valid config for ${config.number}${config.label ? ` (${config.label})` : ''}`);
+      const { warnings, errors } = checkModels(out, config, on);
+      if (errors.length > 0) {
+        out.line(opts.json ? json({ valid: false, problems: errors, warnings }) : `${opts.file}: ${problemCount(errors)} on ${on}\n${problemList(errors)}`);
+        throw new CliError(`${opts.file} would fail every call on ${on}`, EXIT.usage);
+      }
+      out.line(opts.json ? json({ valid: true, config, warnings }) : `${opts.file}: valid config for ${config.number}${config.label ? ` (${config.label})` : ''}`);
     });
 
   withDataOptions(

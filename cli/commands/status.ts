@@ -1,6 +1,8 @@
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Command } from 'commander';
+import { retiringModels, type RetiringModel } from '../../core/numbers/catalogue-check';
+import { dayOf } from '../../core/openai/models';
 import { withDataOptions, resolveDataTarget, type DataOptions } from '../data-target';
 import type { StackOutputs } from '../deployed-stack';
 import { json } from '../format';
@@ -12,6 +14,8 @@ interface Status {
   sipUri?: string;
   secrets?: { openAiApiKey: boolean; webhookSecret: boolean };
   numbers: { configured: number; enabled: number };
+  /** Numbers whose configs use a model OpenAI is retiring (or has retired): they need a new config before the shutdown. */
+  retiringModels: Array<RetiringModel & { number: string }>;
   callsToday: { total: number; live: number };
   workers?: { running: number; desired: number };
 }
@@ -41,6 +45,14 @@ function describe(status: Status, out: Output): string {
     lines.push(`  webhook secret ${yes(status.secrets.webhookSecret, `switchboard secrets set webhook-secret --stack ${stackFlag}`)}`);
   }
   lines.push(`  numbers       ${status.numbers.configured} configured, ${status.numbers.enabled} enabled${status.numbers.configured === 0 ? ' (switchboard numbers put <number> --file <config.json>)' : ''}`);
+  if (status.retiringModels.length > 0) {
+    const numbers = new Set(status.retiringModels.map((r) => r.number)).size;
+    lines.push(`  models        ${numbers} number${numbers === 1 ? ' uses' : 's use'} a model OpenAI is retiring (switchboard numbers get <number> --out <file>, change the model, numbers put):`);
+    for (const r of status.retiringModels) {
+      const when = r.shutDown ? paint(out, 'red', `SHUT DOWN on ${r.shutdown}: calls fail`) : paint(out, 'yellow', `stops working on ${r.shutdown}`);
+      lines.push(`                ${r.number}  ${r.path} "${r.model}" ${when}; use "${r.replacement}"`);
+    }
+  }
   lines.push(`  calls today   ${status.callsToday.total} (${status.callsToday.live} live now)`);
   if (status.workers) lines.push(`  workers       ${status.workers.running} running, ${status.workers.desired} wanted`);
   return lines.join('\n');
@@ -48,12 +60,12 @@ function describe(status: Status, out: Output): string {
 
 export function registerStatusCommand(program: Command, out: Output): void {
   withDataOptions(program.command('status'))
-    .description('what a newcomer needs: URLs to paste into OpenAI and Wavix, secrets, numbers, calls today, workers')
+    .description('what a newcomer needs: URLs to paste into OpenAI and Wavix, secrets, numbers (and any on a model OpenAI is retiring), calls today, workers')
     .option('--json', 'print JSON')
     .action(async (opts: DataOptions & { json?: boolean }) => {
       const target = await resolveDataTarget(opts);
       const status = await out.progress('reading status', async () => {
-        const today = new Date().toISOString().slice(0, 10);
+        const today = dayOf(new Date());
         const secretsClient = target.stack && new SecretsManagerClient({});
         const [numbers, calls, apiKeySet, webhookSecretSet, workers] = await Promise.all([
           target.numbers.list(),
@@ -68,6 +80,7 @@ export function registerStatusCommand(program: Command, out: Output): void {
           sipUri: target.stack?.sipUri,
           secrets: target.stack ? { openAiApiKey: Boolean(apiKeySet), webhookSecret: Boolean(webhookSecretSet) } : undefined,
           numbers: { configured: numbers.length, enabled: numbers.filter((n) => n.config.enabled).length },
+          retiringModels: numbers.flatMap((n) => retiringModels(n.config, today).map((r) => ({ number: n.config.number, ...r }))),
           callsToday: { total: calls.calls.length, live: calls.calls.filter((c) => c.outcome === 'active').length },
           workers,
         };

@@ -1,6 +1,7 @@
 import type { CallAcceptParams } from 'openai/resources/realtime/calls';
-import type { RealtimeAudioInputTurnDetection } from 'openai/resources/realtime/realtime';
+import type { AudioTranscription, RealtimeAudioInputTurnDetection } from 'openai/resources/realtime/realtime';
 import type { AgentConfig, NumberConfig } from '../numbers/config';
+import { languageHintOf } from '../openai/models';
 
 export const TRANSFER_TOOL = 'transfer_call';
 export const END_CALL_TOOL = 'end_call';
@@ -15,6 +16,17 @@ export interface CallParticipants {
 /** Fills `{{caller}}` and `{{number}}` in the number's instructions. */
 export function renderInstructions(template: string, call: CallParticipants): string {
   return template.replace(/\{\{\s*(caller|number)\s*\}\}/g, (_, name: 'caller' | 'number') => call[name]);
+}
+
+/**
+ * The caller's transcription. gpt-transcribe and gpt-live-transcribe take the expected
+ * languages as a list, and a request must not carry both `language` and `languages`
+ * (https://developers.openai.com/cookbook/examples/migrating_from_whisper_to_gpt_transcribe);
+ * the older models take `language`.
+ */
+function transcription({ model, language }: AgentConfig['transcription']): AudioTranscription {
+  if (!language) return { model };
+  return languageHintOf(model) === 'languages' ? { model, languages: [language] } : { model, language };
 }
 
 function turnDetection(agent: AgentConfig): RealtimeAudioInputTurnDetection {
@@ -69,7 +81,7 @@ export function buildSessionConfig(config: NumberConfig & { agent: AgentConfig }
     audio: {
       input: {
         // The call log needs the caller's words as text.
-        transcription: { model: agent.transcription.model, ...(agent.transcription.language && { language: agent.transcription.language }) },
+        transcription: transcription(agent.transcription),
         turn_detection: turnDetection(agent),
       },
       output: { voice: agent.voice },

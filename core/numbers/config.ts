@@ -1,14 +1,43 @@
 import { z } from 'zod';
+import { DEFAULTS } from '../openai/models';
 import { toE164 } from './e164';
 
 /**
  * A number's config: how Switchboard answers calls to one dialed number. Users write it as
- * JSON; everything is checked before it is stored, so a call never meets a config that
+ * JSON or YAML; everything is checked before it is stored, so a call never meets a config that
  * OpenAI would refuse at accept time.
  */
 
+const count = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * Free text with an upper bound. The bounds keep the largest config, even in characters of 3
+ * UTF-8 bytes each, well under DynamoDB's 400 KB item size, so a valid config can always be
+ * stored (test/integration/cli-numbers.test.ts stores one with every field at its bound).
+ */
+const text = (whatIsOrAre: string, max: number, fix: string) =>
+  z.string().max(max, { error: (issue) => `${whatIsOrAre} ${count((issue.input as string).length)} characters long; at most ${count(max)} are allowed: ${fix}` });
+
+/**
+ * Phone numbers are text. YAML reads an unquoted `+17134810111` as the number 17134810111
+ * (dropping the `+`, and any leading zeros of `0017...`), so a number is refused with the fix
+ * rather than guessed back into a phone number.
+ */
+const phoneText = (what: string) =>
+  z.unknown().transform((value, ctx): string => {
+    if (typeof value === 'number') {
+      ctx.addIssue({ code: 'custom', message: `${what} ${value} was read as a number, not text: put it in quotes, e.g. "+${value}"` });
+      return z.NEVER;
+    }
+    if (typeof value !== 'string') {
+      ctx.addIssue({ code: 'custom', message: `${what} must be text, e.g. "+17134810111"` });
+      return z.NEVER;
+    }
+    return value;
+  });
+
 const e164 = (what: string) =>
-  z.string().transform((value, ctx) => {
+  phoneText(what).transform((value, ctx) => {
     const normalised = toE164(value);
     if (!normalised) {
       ctx.addIssue({
@@ -33,23 +62,33 @@ const turnDetection = z
     path: ['eagerness'],
   });
 
+/**
+ * OpenAI documents no length limit for Realtime instructions. GPT-Live, on the same SIP trunk,
+ * takes up to 16,384 tokens (and asks for short prompts); at about 4 characters a token that is
+ * 65,536 characters. Counted in characters, because tokens depend on the model's tokenizer.
+ */
+const MAX_INSTRUCTIONS = 65_536;
+
+/** A model or voice name: OpenAI's are a few dozen characters. */
+const identifier = z.string().min(1).max(100);
+
 const agent = z.strictObject({
-  model: z.string().min(1).default('gpt-realtime'),
-  voice: z.string().min(1).default('marin'),
-  instructions: z.string().min(1, 'instructions must not be empty'),
-  greeting: z.string().min(1).optional(),
+  model: identifier.default(DEFAULTS.model),
+  voice: identifier.default(DEFAULTS.voice),
+  instructions: text('instructions are', MAX_INSTRUCTIONS, 'shorten them (a voice agent follows a short prompt best)').min(1, 'instructions must not be empty'),
+  greeting: text('the greeting is', 1_000, 'it is said word for word when the agent picks up, so keep it to a sentence or two').min(1).optional(),
   transcription: z
     .strictObject({
-      model: z.string().min(1).default('gpt-4o-mini-transcribe'),
-      language: z.string().min(2).optional(),
+      model: identifier.default(DEFAULTS.transcriptionModel),
+      language: z.string().min(2).max(16).optional(),
     })
-    .default({ model: 'gpt-4o-mini-transcribe' }),
+    .default({ model: DEFAULTS.transcriptionModel }),
   turnDetection: turnDetection.default({ type: 'semantic_vad' }),
   maxOutputTokens: z.number().int().positive().optional(),
 });
 
 /** `+E164` (referred as `tel:`), `tel:+E164`, or a `sip:` URI, used exactly as written. */
-const transferTarget = z.string().transform((value, ctx) => {
+const transferTarget = phoneText('transfer target').pipe(text('the transfer target is', 300, 'use a shorter sip: URI')).transform((value, ctx) => {
   if (/^sip:[^@\s]+@[^\s]+$/.test(value)) return value;
   const e164 = toE164(value.replace(/^tel:/, ''));
   if (e164) return e164;
@@ -64,17 +103,17 @@ const transfer = z.strictObject({
   name: z
     .string()
     .regex(/^[a-z][a-z0-9_-]{0,39}$/, 'transfer name must be lowercase letters, digits, "-" or "_" (the agent says it)'),
-  description: z.string().min(1),
+  description: text('the description is', 500, 'shorten it (the agent reads it to choose whom to transfer to)').min(1),
   target: transferTarget,
 });
 
 export const numberConfigSchema = z
   .strictObject({
       number: e164('number'),
-      label: z.string().max(100).optional(),
+      label: text('the label is', 100, 'shorten it').optional(),
       enabled: z.boolean().default(true),
       agent: agent.optional(),
-      transfers: z.array(transfer).max(20).default([]),
+      transfers: z.array(transfer).max(20, 'at most 20 transfer targets: the agent chooses among them by name').default([]),
       endCall: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
       limits: z
         .strictObject({
@@ -84,7 +123,7 @@ export const numberConfigSchema = z
         })
         .default({ maxCallSeconds: 1800 }),
       callers: z
-        .strictObject({ block: z.array(e164('blocked caller')).default([]) })
+        .strictObject({ block: z.array(e164('blocked caller')).max(1_000, 'at most 1,000 blocked callers').default([]) })
         .default({ block: [] }),
   })
   .superRefine((config, ctx) => {

@@ -1,6 +1,9 @@
+import { dayOf, modelStanding, type Day, type ModelKind } from '../../core/openai/models';
+
 /**
  * Validation of `/accept` bodies, as strict as the real endpoint is for SIP calls: unknown
- * parameters, the VAD tuning fields and audio formats are refused with a 400 naming the param.
+ * parameters, the VAD tuning fields and audio formats are refused with a 400 naming the param,
+ * and so is a model past its shutdown date in Switchboard's table of OpenAI's models.
  */
 export interface ParamError {
   message: string;
@@ -43,8 +46,19 @@ function firstUnknown(object: Json, allowed: string[], prefix: string): ParamErr
   return key === undefined ? undefined : unknownParameter(prefix + key);
 }
 
-/** Why the real API would refuse this accept body, or undefined when it would take it. */
-export function acceptParamsError(body: unknown): ParamError | undefined {
+/**
+ * A model OpenAI no longer serves. What accept answers for one is not documented (unconfirmed):
+ * this is the API's usual answer for a model it does not serve, a 400 with `model_not_found`.
+ */
+function shutDownModel(param: string, model: unknown, kind: ModelKind, on: Day): ParamError | undefined {
+  if (typeof model !== 'string') return undefined;
+  const s = modelStanding(model, kind, on);
+  if (s.standing !== 'shut-down') return undefined;
+  return { message: `The model '${model}' was shut down on ${s.shutdown} and is no longer available.`, param, code: 'model_not_found' };
+}
+
+/** Why the real API would refuse this accept body on day `on`, or undefined when it would take it. */
+export function acceptParamsError(body: unknown, on: Day = dayOf(new Date())): ParamError | undefined {
   if (!isObject(body)) return invalidType('body', 'an object', body);
   const unknown = firstUnknown(body, SESSION_KEYS, '');
   if (unknown) return unknown;
@@ -53,10 +67,14 @@ export function acceptParamsError(body: unknown): ParamError | undefined {
   for (const key of ['model', 'instructions'] as const) {
     if (body[key] !== undefined && typeof body[key] !== 'string') return invalidType(key, 'a string', body[key]);
   }
-  return (body.audio === undefined ? undefined : audioError(body.audio)) ?? (body.tools === undefined ? undefined : toolsError(body.tools));
+  return (
+    shutDownModel('model', body.model, 'realtime', on) ??
+    (body.audio === undefined ? undefined : audioError(body.audio, on)) ??
+    (body.tools === undefined ? undefined : toolsError(body.tools))
+  );
 }
 
-function audioError(audio: unknown): ParamError | undefined {
+function audioError(audio: unknown, on: Day): ParamError | undefined {
   if (!isObject(audio)) return invalidType('audio', 'an object', audio);
   const unknown = firstUnknown(audio, ['input', 'output'], 'audio.');
   if (unknown) return unknown;
@@ -64,7 +82,10 @@ function audioError(audio: unknown): ParamError | undefined {
   if (input !== undefined) {
     if (!isObject(input)) return invalidType('audio.input', 'an object', input);
     if ('format' in input) return unsupportedForSip('audio.input.format', 'the audio format is negotiated by SDP');
-    const error = firstUnknown(input, INPUT_KEYS, 'audio.input.') ?? turnDetectionError(input.turn_detection);
+    const error =
+      firstUnknown(input, INPUT_KEYS, 'audio.input.') ??
+      turnDetectionError(input.turn_detection) ??
+      (isObject(input.transcription) ? shutDownModel('audio.input.transcription.model', input.transcription.model, 'transcription', on) : undefined);
     if (error) return error;
   }
   if (output !== undefined) {

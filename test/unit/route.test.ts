@@ -52,10 +52,10 @@ describe('buildSessionConfig', () => {
     const config = cfg();
     expect(buildSessionConfig({ ...config, agent: config.agent! }, call)).toEqual({
       type: 'realtime',
-      model: 'gpt-realtime',
+      model: 'gpt-realtime-2.1',
       instructions: `You are Alex. The caller is ${CALLER}, they dialed ${NUMBER}.`,
       audio: {
-        input: { transcription: { model: 'gpt-4o-mini-transcribe' }, turn_detection: { type: 'semantic_vad', eagerness: 'auto' } },
+        input: { transcription: { model: 'gpt-live-transcribe' }, turn_detection: { type: 'semantic_vad', eagerness: 'auto' } },
         output: { voice: 'cedar' },
       },
       tools: [
