@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import OpenAI from 'openai';
 import { buildSessionConfig } from '../core/calls/session-config';
-import { CallsStore } from '../core/store/calls-store';
+import { CallClaimsStore } from '../core/store/call-claims-store';
 import { createDocumentClient } from '../core/store/dynamodb-client';
 import { LOCAL_TABLE_NAMES } from '../core/store/tables';
 import { startDynaliteWithNumber, type Dynalite } from './dynalite-process';
@@ -124,7 +124,7 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', store: 
   const config = demoNumber();
   const openai = new OpenAI({ apiKey: API_KEY, baseURL: emulator.baseURL, maxRetries: 2 });
   const db = dynamodb && createDocumentClient({ endpoint: dynamodb.endpoint });
-  const records = db && new CallsStore(db, LOCAL_TABLE_NAMES, 1);
+  const records = db && new CallClaimsStore(db, LOCAL_TABLE_NAMES, 1);
   const loop = loopDelayMonitor();
   try {
     const runId = Date.now();

@@ -1,6 +1,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { Command } from 'commander';
-import { CallsStore } from '../core/store/calls-store';
+import { DEFAULT_CALL_RETENTION_DAYS } from '../core/runtime/contract';
+import { CallHistoryStore } from '../core/store/call-history-store';
 import { createDocumentClient } from '../core/store/dynamodb-client';
 import { NumbersStore } from '../core/store/numbers-store';
 import { LOCAL_TABLE_NAMES } from '../core/store/tables';
@@ -14,15 +15,12 @@ export interface DataOptions {
 
 export interface DataTarget {
   numbers: NumbersStore;
-  calls: CallsStore;
+  calls: CallHistoryStore;
   /** Where the data lives, for messages. */
   description: string;
   /** The deployed stack's outputs, when `--stack` was given. */
   stack?: StackOutputs;
 }
-
-/** How long call history is kept by default; listings look back this far. */
-const HISTORY_DAYS = 90;
 
 /**
  * Where data commands read and write: a deployed stack (`--stack`, tables from its outputs) or a
@@ -35,7 +33,7 @@ export async function resolveDataTarget(opts: DataOptions, env: NodeJS.ProcessEn
     const db = createDocumentClient();
     return {
       numbers: new NumbersStore(db, stack.numbersTable),
-      calls: new CallsStore(db, { calls: stack.callsTable, entries: stack.callEntriesTable }, HISTORY_DAYS),
+      calls: new CallHistoryStore(db, { calls: stack.callsTable, entries: stack.callEntriesTable }, DEFAULT_CALL_RETENTION_DAYS),
       description: `stack ${stack.stackName}`,
       stack,
     };
@@ -46,7 +44,7 @@ export async function resolveDataTarget(opts: DataOptions, env: NodeJS.ProcessEn
     const db = createDocumentClient({ endpoint });
     return {
       numbers: new NumbersStore(db, LOCAL_TABLE_NAMES.numbers),
-      calls: new CallsStore(db, LOCAL_TABLE_NAMES, HISTORY_DAYS),
+      calls: new CallHistoryStore(db, LOCAL_TABLE_NAMES, DEFAULT_CALL_RETENTION_DAYS),
       description: endpoint,
     };
   }

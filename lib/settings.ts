@@ -4,6 +4,7 @@
  * record, so the rules are tested without building an app. Only `bin/switchboard.ts` reads the
  * real context and hands it here.
  */
+import { DEFAULT_CALL_RETENTION_DAYS } from '../core/runtime/contract';
 
 export type NetworkingMode = 'public' | 'nat';
 
@@ -32,7 +33,7 @@ export const SETTINGS_HELP: Record<keyof SwitchboardSettings, { default: string;
   workerMinTasks: { default: '1', meaning: 'Fewest call worker tasks (Fargate) kept running.' },
   workerMaxTasks: { default: '4', meaning: 'Most call worker tasks autoscaling may run.' },
   callsPerTask: { default: '200', meaning: 'Live calls one worker task holds at most; autoscaling aims at 70% of it.' },
-  callRetentionDays: { default: '90', meaning: 'Days a call record (with its transcript) is kept before DynamoDB expires it.' },
+  callRetentionDays: { default: String(DEFAULT_CALL_RETENTION_DAYS), meaning: 'Days a call record (with its transcript) is kept before DynamoDB expires it.' },
   networking: { default: 'public', meaning: '`public`: workers in public subnets with a public IP and a security group without inbound rules (no NAT cost). `nat`: workers in private subnets, egress through one NAT gateway per AZ.' },
   webhookReservedConcurrency: { default: '50', meaning: 'Reserved concurrency of the webhook Lambda: guarantees it capacity and caps what a flood can cost. `none` reserves nothing (for accounts whose Lambda concurrency quota is too small to reserve from, e.g. new accounts limited to 10).' },
   alarmEmail: { default: '(unset)', meaning: 'Email address subscribed to the alarm topic.' },
@@ -43,7 +44,7 @@ export const DEFAULT_SETTINGS = {
   workerMinTasks: 1,
   workerMaxTasks: 4,
   callsPerTask: 200,
-  callRetentionDays: 90,
+  callRetentionDays: DEFAULT_CALL_RETENTION_DAYS,
   networking: 'public',
   webhookReservedConcurrency: 50,
 } as const satisfies Partial<SwitchboardSettings>;

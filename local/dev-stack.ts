@@ -2,12 +2,14 @@ import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type OpenAI from 'openai';
 import { callControlClient, WEBHOOK_CALL_CONTROL_TIMEOUT_MS } from '../core/openai/call-control';
-import { CallsStore } from '../core/store/calls-store';
+import { CallClaimsStore } from '../core/store/call-claims-store';
+import { CallHistoryStore } from '../core/store/call-history-store';
 import { createDocumentClient, createDynamoDBClient } from '../core/store/dynamodb-client';
 import { NumbersStore } from '../core/store/numbers-store';
 import { LOCAL_TABLE_NAMES } from '../core/store/tables';
 import type { WebhookSummary } from '../core/webhook/handle-webhook';
 import { staticSecret } from '../core/webhook/secret-provider';
+import { DEFAULT_CALL_RETENTION_DAYS } from '../core/runtime/contract';
 import type { Log } from '../core/runtime/log';
 import { ensureTables, startLocalDynamoDB, type LocalDynamoDB } from './dynamodb';
 import { startWebhookHost } from './webhook-host';
@@ -15,7 +17,6 @@ import { InProcessCallQueue } from './in-process-queue';
 import { CallWorker, type WorkerTimings } from '../core/worker/call-worker';
 import { openSideband } from '../core/worker/sideband';
 import { LiveCallStore } from '../core/store/live-call-store';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export interface DevStackOptions {
   /** Webhook server port (0 = any free port). */
@@ -39,7 +40,12 @@ export interface DevStack {
   url: string;
   dynamodb: LocalDynamoDB;
   numbers: NumbersStore;
-  calls: CallsStore;
+  /** Call history as users read it. */
+  calls: CallHistoryStore;
+  /** The webhook's claims on the calls' records. */
+  claims: CallClaimsStore;
+  /** What the call worker reads and writes of a live call: the record as stored, its lease, its entries. */
+  live: LiveCallStore;
   queue: InProcessCallQueue;
   openai: OpenAI;
   worker?: CallWorker;
@@ -59,21 +65,26 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     await ensureTables(client, LOCAL_TABLE_NAMES);
     const db = createDocumentClient({ client });
     const numbers = new NumbersStore(db, LOCAL_TABLE_NAMES.numbers);
-    const calls = new CallsStore(db, LOCAL_TABLE_NAMES, opts.retentionDays ?? 90);
+    const retentionDays = opts.retentionDays ?? DEFAULT_CALL_RETENTION_DAYS;
+    const calls = new CallHistoryStore(db, LOCAL_TABLE_NAMES, retentionDays);
+    const claims = new CallClaimsStore(db, LOCAL_TABLE_NAMES, retentionDays);
+    const live = new LiveCallStore(db, LOCAL_TABLE_NAMES);
     const queue = new InProcessCallQueue();
     const openai = callControlClient({ apiKey: opts.openai.apiKey, baseURL: opts.openai.baseURL, timeoutMs: opts.openai.timeoutMs ?? WEBHOOK_CALL_CONTROL_TIMEOUT_MS });
     const http = await startWebhookHost(
-      { secrets: staticSecret(opts.webhookSecret), numbers, calls, openai, queue, log: opts.log, onHandled: opts.onWebhook },
+      { secrets: staticSecret(opts.webhookSecret), numbers, calls: claims, openai, queue, log: opts.log, onHandled: opts.onWebhook },
       opts.port,
     );
     // Started last, once nothing else can fail, so a failed start leaves nothing running.
-    const worker = opts.worker && startWorker(opts, db, numbers, openai, queue);
+    const worker = opts.worker && startWorker(opts, live, numbers, openai, queue);
     return {
       webhookUrl: http.webhookUrl,
       url: http.url,
       dynamodb,
       numbers,
       calls,
+      claims,
+      live,
       queue,
       openai,
       worker,
@@ -90,12 +101,12 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
   }
 }
 
-function startWorker(opts: DevStackOptions, db: DynamoDBDocumentClient, numbers: NumbersStore, openai: OpenAI, queue: InProcessCallQueue): CallWorker {
+function startWorker(opts: DevStackOptions, store: LiveCallStore, numbers: NumbersStore, openai: OpenAI, queue: InProcessCallQueue): CallWorker {
   const baseURL = opts.openai.baseURL ?? 'https://api.openai.com/v1';
   const worker = new CallWorker({
     id: `dev-${process.pid}`,
     source: queue,
-    store: new LiveCallStore(db, LOCAL_TABLE_NAMES),
+    store,
     numbers,
     openai,
     connect: (callId) => openSideband(callId, baseURL, async () => opts.openai.apiKey, { retryForMs: 10_000 }),

@@ -50,7 +50,7 @@ export class InProcessCallQueue implements CallQueue, CallSource {
     message.receiveCount += 1;
     message.handle = this.nextHandle++;
     message.visibleAt = Date.now() + visibilitySeconds * 1000;
-    return new Delivery(this, message);
+    return new InProcessDelivery(this, message);
   }
 
   /** The message, if `handle` is still its newest delivery and it is still queued. */
@@ -72,7 +72,7 @@ export class InProcessCallQueue implements CallQueue, CallSource {
  * object here, not a closure per method. A handle goes stale once the call was delivered again,
  * as an SQS receipt handle does.
  */
-class Delivery implements CallDelivery {
+class InProcessDelivery implements CallDelivery {
   readonly call: QueuedCall;
   readonly receiveCount: number;
   private readonly handle: number;

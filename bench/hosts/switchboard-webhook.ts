@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { silentLog } from '../../core/runtime/log';
-import { CallsStore } from '../../core/store/calls-store';
+import { DEFAULT_CALL_RETENTION_DAYS } from '../../core/runtime/contract';
+import { CallClaimsStore } from '../../core/store/call-claims-store';
 import { createDocumentClient } from '../../core/store/dynamodb-client';
 import { NumbersStore } from '../../core/store/numbers-store';
 import { LOCAL_TABLE_NAMES } from '../../core/store/tables';
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
   const host = await startWebhookHost({
     secrets: staticSecret(env('BENCH_WEBHOOK_SECRET')),
     numbers: new NumbersStore(db, LOCAL_TABLE_NAMES.numbers),
-    calls: new CallsStore(db, LOCAL_TABLE_NAMES, 90),
+    calls: new CallClaimsStore(db, LOCAL_TABLE_NAMES, DEFAULT_CALL_RETENTION_DAYS),
     openai: new OpenAI({ apiKey: env('BENCH_API_KEY'), baseURL: env('BENCH_OPENAI'), timeout: 2500, maxRetries: 1 }),
     queue: new InProcessCallQueue(),
     log: silentLog,

@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import type { StoredCall } from '../../core/store/calls-store';
+import type { StoredCall } from '../../core/store/stored-call';
 import { createDocumentClient } from '../../core/store/dynamodb-client';
 import { entryKey, transcriptEntryOf } from '../../core/store/call-entries-store';
 import { LiveCallStore, type LiveCalls } from '../../core/store/live-call-store';

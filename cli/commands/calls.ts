@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { OUTCOMES, type CallRecord, type Outcome } from '../../core/calls/record';
-import type { CallSummary, CallsStore } from '../../core/store/calls-store';
+import { SESSION_CAP_MS } from '../../core/openai/limits';
+import type { CallHistoryStore, CallSummary } from '../../core/store/call-history-store';
 import { csvCell } from '../csv';
 import { withDataOptions, resolveDataTarget, type DataOptions } from '../data-target';
 import { CliError, EXIT } from '../errors';
@@ -106,7 +107,7 @@ interface ListOptions extends DataOptions {
 }
 
 /** Pages through history from `opts.cursor` until `limit` calls (or all of them) were read; `cursor` is where the next page starts. */
-async function readHistory(calls: CallsStore, opts: ListOptions, limit: number): Promise<{ calls: CallSummary[]; cursor?: string }> {
+async function readHistory(calls: CallHistoryStore, opts: ListOptions, limit: number): Promise<{ calls: CallSummary[]; cursor?: string }> {
   const filter = {
     number: opts.number ? numberArgument(opts.number) : undefined,
     since: opts.since ? parseSince(opts.since, Date.now()) : undefined,
@@ -226,7 +227,7 @@ export function registerCallCommands(program: Command, out: Output): void {
  * Follows history: prints each new call once, each new transcript line or action of a live call,
  * and how it ends. Calls that had ended before the tail began are history, not shown.
  */
-async function tail(calls: CallsStore, opts: { number?: string; intervalMs: number; json: boolean; signal: AbortSignal }, out: Output): Promise<void> {
+async function tail(calls: CallHistoryStore, opts: { number?: string; intervalMs: number; json: boolean; signal: AbortSignal }, out: Output): Promise<void> {
   const DONE = -1;
   /** Per call: how many timeline events were printed, or DONE. */
   const printed = new Map<string, number>();
@@ -234,7 +235,7 @@ async function tail(calls: CallsStore, opts: { number?: string; intervalMs: numb
   const emit = (event: Record<string, unknown>, text: string) => out.line(opts.json ? JSON.stringify(event) : text);
   while (!opts.signal.aborted) {
     // No call can be live for longer than OpenAI's 60-minute session cap.
-    const { calls: recent } = await calls.list({ number: opts.number, since: new Date(tailStart - 3_600_000).toISOString(), limit: 500 });
+    const { calls: recent } = await calls.list({ number: opts.number, since: new Date(tailStart - SESSION_CAP_MS).toISOString(), limit: 500 });
     for (const summary of [...recent].reverse()) {
       const count = printed.get(summary.callId);
       if (count === DONE) continue;

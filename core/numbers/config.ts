@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SESSION_CAP_SECONDS } from '../openai/limits';
 import { DEFAULTS } from '../openai/models';
 import { toE164 } from './e164';
 
@@ -118,7 +119,7 @@ export const numberConfigSchema = z
       limits: z
         .strictObject({
           // OpenAI ends every session at 60 minutes.
-          maxCallSeconds: z.number().int().min(30).max(3600).default(1800),
+          maxCallSeconds: z.number().int().min(30).max(SESSION_CAP_SECONDS).default(1800),
           maxConcurrentCalls: z.number().int().positive().optional(),
         })
         .default({ maxCallSeconds: 1800 }),

@@ -64,3 +64,9 @@ export const DEFAULT_DRAIN_SECONDS = 100;
 export const HEARTBEAT_SECONDS = 30;
 /** Visibility given to a held call's queue message: a dead worker's calls reappear after this. */
 export const CALL_VISIBILITY_SECONDS = 90;
+/**
+ * Days a call's record and entries are kept before DynamoDB's TTL deletes them, unless the
+ * deployment sets `callRetentionDays` (lib/settings.ts, passed to the hosts as CALL_RETENTION_DAYS);
+ * how far back history listings look.
+ */
+export const DEFAULT_CALL_RETENTION_DAYS = 90;

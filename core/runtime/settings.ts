@@ -1,4 +1,4 @@
-import { ENV } from './contract';
+import { DEFAULT_CALL_RETENTION_DAYS, ENV } from './contract';
 
 /** Reads a required environment variable, with an error that says which one is missing. */
 export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -21,6 +21,6 @@ export function deployedSettings(env: NodeJS.ProcessEnv = process.env) {
     tables: { numbers: requireEnv(ENV.numbersTable, env), calls: requireEnv(ENV.callsTable, env), entries: requireEnv(ENV.callEntriesTable, env) },
     queueUrl: requireEnv(ENV.callQueueUrl, env),
     openAiApiKeySecretArn: requireEnv(ENV.openAiApiKeySecretArn, env),
-    retentionDays: positiveIntEnv(ENV.callRetentionDays, 90, env),
+    retentionDays: positiveIntEnv(ENV.callRetentionDays, DEFAULT_CALL_RETENTION_DAYS, env),
   };
 }

@@ -1,5 +1,6 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, type DeleteCommand, type PutCommand, type UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 
 /**
  * A DynamoDB client. `endpoint` points it at a local DynamoDB (which accepts any
@@ -18,4 +19,24 @@ export function createDocumentClient(opts: { endpoint?: string; client?: DynamoD
   return DynamoDBDocumentClient.from(opts.client ?? createDynamoDBClient(opts), {
     marshallOptions: { removeUndefinedValues: true },
   });
+}
+
+/**
+ * How a conditional write went: written (with the item's attributes, when the write asked for
+ * them with ReturnValues), or refused by its condition (DynamoDB's refusal, which holds the item
+ * as it was when the write asked for it with ReturnValuesOnConditionCheckFailure).
+ */
+export type ConditionalWrite =
+  | { written: true; attributes: Record<string, NativeAttributeValue> | undefined }
+  | { written: false; refusal: ConditionalCheckFailedException };
+
+/** Sends a write that carries a condition: a refusal by the condition is an answer, any other error throws. */
+export async function conditionalWrite(db: DynamoDBDocumentClient, command: PutCommand | UpdateCommand | DeleteCommand): Promise<ConditionalWrite> {
+  try {
+    const { Attributes } = await db.send(command as UpdateCommand);
+    return { written: true, attributes: Attributes };
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return { written: false, refusal: err };
+    throw err;
+  }
 }

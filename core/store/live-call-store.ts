@@ -1,8 +1,8 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Outcome } from '../calls/record';
 import { CallEntriesStore, type EntryItem } from './call-entries-store';
-import type { StoredCall } from './calls-store';
+import { conditionalWrite } from './dynamodb-client';
+import { entriesOnRecord, getStoredCall, type StoredCall } from './stored-call';
 import type { TableNames } from './tables';
 
 export interface CallEnding {
@@ -35,9 +35,9 @@ export class LiveCallStore {
     this.entries = new CallEntriesStore(db, tables.entries);
   }
 
-  async get(callId: string): Promise<StoredCall | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { callId }, ConsistentRead: true }));
-    return Item as StoredCall | undefined;
+  /** The record as stored, lease included. */
+  get(callId: string): Promise<StoredCall | undefined> {
+    return getStoredCall(this.db, this.tableName, callId);
   }
 
   /**
@@ -47,25 +47,19 @@ export class LiveCallStore {
    * so that the new owner neither greets again nor runs a tool call twice.
    */
   async acquireLease(callId: string, owner: string, until: number, now: number): Promise<StoredCall | undefined> {
-    let call: StoredCall;
-    try {
-      const { Attributes } = await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { callId },
-          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until ADD leases :one',
-          ConditionExpression: 'outcome = :active AND (attribute_not_exists(leaseOwner) OR leaseUntil < :now OR leaseOwner = :owner)',
-          ExpressionAttributeValues: { ':owner': owner, ':until': until, ':now': now, ':active': 'active', ':one': 1 },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      call = Attributes as StoredCall;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return undefined;
-      throw err;
-    }
-    // Records written before the entries table kept their actions on the record.
-    const actions = call.actions ?? [];
+    const lease = new UpdateCommand({
+      TableName: this.tableName,
+      Key: { callId },
+      UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until ADD leases :one',
+      ConditionExpression: 'outcome = :active AND (attribute_not_exists(leaseOwner) OR leaseUntil < :now OR leaseOwner = :owner)',
+      ExpressionAttributeValues: { ':owner': owner, ':until': until, ':now': now, ':active': 'active', ':one': 1 },
+      ReturnValues: 'ALL_NEW',
+    });
+    const leased = await conditionalWrite(this.db, lease);
+    if (!leased.written) return undefined;
+    const call = leased.attributes as StoredCall;
+    // Records written before the entries table kept their actions on the record (see entriesOnRecord).
+    const { actions } = entriesOnRecord(call);
     return { ...call, actions: (call.leases ?? 1) > 1 ? [...actions, ...(await this.entries.actions(callId))] : actions };
   }
 
@@ -103,13 +97,8 @@ export class LiveCallStore {
     }, callId);
   }
 
+  /** Updates the call's record if the update's condition holds; false when it did not. */
   private async conditional(update: UpdateParts, callId: string): Promise<boolean> {
-    try {
-      await this.db.send(new UpdateCommand({ TableName: this.tableName, Key: { callId }, ...update }));
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
+    return (await conditionalWrite(this.db, new UpdateCommand({ TableName: this.tableName, Key: { callId }, ...update }))).written;
   }
 }

@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { NumberConfig } from '../numbers/config';
+import { conditionalWrite } from './dynamodb-client';
 
 export interface StoredNumber {
   config: NumberConfig;
@@ -44,20 +44,17 @@ export class NumbersStore {
   async put(valid: NumberConfig, opts: { expectedVersion?: number; now?: Date } = {}): Promise<StoredNumber> {
     const current = opts.expectedVersion ?? (await this.get(valid.number))?.version ?? 0;
     const stored: StoredNumber = { config: valid, version: current + 1, updatedAt: (opts.now ?? new Date()).toISOString() };
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { number: valid.number, ...stored },
-          ...(current === 0
-            ? { ConditionExpression: 'attribute_not_exists(#n)', ExpressionAttributeNames: { '#n': 'number' } }
-            : { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': current } }),
-        }),
-      );
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) throw new VersionConflictError(valid.number, opts.expectedVersion);
-      throw err;
-    }
+    const put = await conditionalWrite(
+      this.db,
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { number: valid.number, ...stored },
+        ...(current === 0
+          ? { ConditionExpression: 'attribute_not_exists(#n)', ExpressionAttributeNames: { '#n': 'number' } }
+          : { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': current } }),
+      }),
+    );
+    if (!put.written) throw new VersionConflictError(valid.number, opts.expectedVersion);
     return stored;
   }
 

@@ -7,7 +7,8 @@ import type { NumberConfig } from '../numbers/config';
 import { isCallId, UNKNOWN_NUMBER } from '../calls/record';
 import { parseCallParties, type SipHeader } from '../calls/sip-headers';
 import type { NumbersStore } from '../store/numbers-store';
-import type { CallsStore, StoredCall } from '../store/calls-store';
+import type { CallClaims } from '../store/call-claims-store';
+import type { StoredCall } from '../store/stored-call';
 import type { CallQueue } from '../queue/call-queue';
 import type { Log } from '../runtime/log';
 import type { SecretProvider } from './secret-provider';
@@ -55,7 +56,8 @@ export interface WebhookSummary {
 export interface WebhookDependencies {
   secrets: SecretProvider;
   numbers: Pick<NumbersStore, 'get'>;
-  calls: CallsStore;
+  /** The calls' records, as the webhook claims and decides them. */
+  calls: CallClaims;
   openai: Pick<OpenAI, 'realtime'>;
   queue: CallQueue;
   log: Log;
@@ -167,7 +169,7 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
         if (!isCallGone(err)) return giveBack(callId, claimToken, 'reject', err);
       }
       const decisionMs = now() - call.receivedAt;
-      await deps.calls.settle(callId, claimToken, { outcome: 'rejected', reason: decision.reason, rejectStatus: decision.status, label, answered: true, decisionMs });
+      await deps.calls.recordAnswer(callId, claimToken, { outcome: 'rejected', reason: decision.reason, rejectStatus: decision.status, label, answered: true, decisionMs });
       return { result: 'rejected', status: 200, reason: decision.reason, rejectStatus: decision.status, decisionMs };
     }
 
@@ -177,7 +179,7 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
       const decisionMs = now() - call.receivedAt;
       const ended = { answered: true, label, decisionMs, endedAt: new Date(now()).toISOString() };
       if (isCallGone(err)) {
-        await deps.calls.settle(callId, claimToken, { outcome: 'missed', reason: 'caller-hung-up', ...ended });
+        await deps.calls.recordAnswer(callId, claimToken, { outcome: 'missed', reason: 'caller-hung-up', ...ended });
         return { result: 'missed', status: 200, reason: 'caller-hung-up', decisionMs };
       }
       // An accept of ours landed before this one (a request that timed out, or another host's):
@@ -187,7 +189,7 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
         // Retrying the same session config cannot succeed; the number's config needs fixing.
         const reason = `accept-refused: ${err.message}`;
         deps.log.error('OpenAI refused the session config', { callId, number: call.number, status: err.status, error: err.message });
-        await deps.calls.settle(callId, claimToken, { outcome: 'failed', reason, ...ended });
+        await deps.calls.recordAnswer(callId, claimToken, { outcome: 'failed', reason, ...ended });
         return { result: 'failed', status: 200, reason, decisionMs };
       }
       if (requestMayHaveLanded(err)) {
@@ -202,8 +204,8 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
   /** Records the call as live and queues it for a worker. */
   async function handOver(call: Pending, claimToken: string, opts: { acceptUnconfirmed?: boolean; decisionMs?: number }): Promise<Summary> {
     const { callId, number } = call;
-    const [settled, queued] = await Promise.allSettled([
-      deps.calls.settle(callId, claimToken, {
+    const [answerRecorded, queued] = await Promise.allSettled([
+      deps.calls.recordAnswer(callId, claimToken, {
         outcome: 'active',
         liveNumber: number,
         label: call.config?.label,
@@ -216,21 +218,21 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
     ]);
     if (queued.status === 'rejected') {
       deps.log.error('could not queue the call for a worker; OpenAI will retry the webhook', { callId, number, error: queued.reason });
-      await deps.calls.settle(callId, claimToken, { outcome: 'active', liveNumber: number, answered: true, queued: false }).catch((err: unknown) => {
+      await deps.calls.recordAnswer(callId, claimToken, { outcome: 'active', liveNumber: number, answered: true, queued: false }).catch((err: unknown) => {
         deps.log.error('could not record the failed hand-over', { callId, error: err });
       });
       return { result: 'retry-later', status: 503, reason: 'queue-unavailable', decisionMs: opts.decisionMs };
     }
-    if (settled.status === 'rejected') throw settled.reason;
+    if (answerRecorded.status === 'rejected') throw answerRecorded.reason;
     return opts.acceptUnconfirmed
       ? { result: 'accept-unconfirmed', status: 200, reason: 'accept-unconfirmed', decisionMs: opts.decisionMs }
       : { result: 'accepted', status: 200, decisionMs: opts.decisionMs };
   }
 
-  /** OpenAI failed in a way a retry may not: release the call so the webhook's retry decides afresh. */
+  /** OpenAI failed in a way a retry may not: delete the unanswered record so the webhook's retry decides afresh. */
   async function giveBack(callId: string, claimToken: string, verb: string, err: unknown): Promise<Summary> {
     deps.log.error(`OpenAI ${verb} failed; OpenAI will retry the webhook`, { callId, status: err instanceof APIError ? err.status : undefined, error: err });
-    await deps.calls.release(callId, claimToken);
+    await deps.calls.deleteUnanswered(callId, claimToken);
     return { result: 'retry-later', status: 502, reason: `${verb}-failed${err instanceof APIError && err.status ? `-${err.status}` : ''}` };
   }
 

@@ -3,9 +3,10 @@ import type OpenAI from 'openai';
 import type WebSocket from 'ws';
 import { END_CALL_TOOL, TRANSFER_TOOL } from '../calls/session-config';
 import { isCallGone, requestMayHaveLanded } from '../openai/call-control';
+import { SESSION_CAP_MS } from '../openai/limits';
 import type { NumberConfig } from '../numbers/config';
 import type { Log } from '../runtime/log';
-import type { StoredCall } from '../store/calls-store';
+import type { StoredCall } from '../store/stored-call';
 import { actionItem, transcriptItem, usageItem } from '../store/call-entries-store';
 import type { CallEnding, LiveCalls } from '../store/live-call-store';
 import { isLetGo, next, type Effect, type HandBackReason, type Phase, type PhaseEvent, type PhaseTimer } from './call-phase';
@@ -33,7 +34,7 @@ export const DEFAULT_SESSION_TIMINGS: SessionTimings = {
   transferTimeoutMs: 10_000,
   hangupTimeoutMs: 5_000,
   closeGraceMs: 3_000,
-  sessionCapMs: 60 * 60_000 + 30_000,
+  sessionCapMs: SESSION_CAP_MS + 30_000,
 };
 
 /** What every session of a worker shares (one object per worker, not per call). */

@@ -48,7 +48,7 @@ interface HeldCall {
   session: CallSession;
   /** The newest delivery of the call's message (an older receipt handle goes stale). */
   delivery: CallDelivery;
-  /** Resolves once the call ended or was handed back and its message and lease are settled. */
+  /** Resolves once this worker stopped holding the call (see stopHolding). */
   done: Promise<void>;
   /** When (epoch ms) the lease this worker last wrote runs out. */
   leaseUntil: number;
@@ -201,7 +201,7 @@ export class CallWorker {
       this.services,
     );
     const held: HeldCall = { session, delivery, done: Promise.resolve(), leaseUntil, beatAt: this.now(), beating: false };
-    held.done = session.run().then((end) => this.settle(callId, held, end, log));
+    held.done = session.run().then((end) => this.stopHolding(callId, held, end, log));
     this.held.set(callId, held);
     this.opts.onActiveCalls?.(this.held.size);
     log.info(delivery.receiveCount > 1 ? 'taking over the call' : 'holding the call', { number: call.number, receiveCount: delivery.receiveCount });
@@ -232,8 +232,11 @@ export class CallWorker {
     return this.now() + this.timings.holdSeconds * 1000;
   }
 
-  /** The call ended or was let go: settle its message and lease, and free its slot. */
-  private async settle(callId: string, held: HeldCall, end: SessionEnd, log: Log): Promise<void> {
+  /**
+   * The session is over: a call that ended has its message deleted, one handed back has its lease
+   * and message released, one lost is left to its new owner; either way its slot is freed.
+   */
+  private async stopHolding(callId: string, held: HeldCall, end: SessionEnd, log: Log): Promise<void> {
     try {
       if (end.kind === 'ended') {
         await held.delivery.complete();

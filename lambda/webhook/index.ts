@@ -8,7 +8,7 @@ import { METRICS, ENV } from '../../core/runtime/contract';
 import type { Log } from '../../core/runtime/log';
 import { deployedSettings, requireEnv } from '../../core/runtime/settings';
 import { createDocumentClient } from '../../core/store/dynamodb-client';
-import { CallsStore } from '../../core/store/calls-store';
+import { CallClaimsStore } from '../../core/store/call-claims-store';
 import { NumbersStore } from '../../core/store/numbers-store';
 import { SqsCallQueue } from '../../core/queue/sqs-call-queue';
 import { createWebhookHandler, type WebhookSummary } from '../../core/webhook/handle-webhook';
@@ -28,7 +28,7 @@ const db = createDocumentClient();
 const handleWebhook = createWebhookHandler({
   secrets: webhookSecret,
   numbers: new NumbersStore(db, settings.tables.numbers),
-  calls: new CallsStore(db, settings.tables, settings.retentionDays),
+  calls: new CallClaimsStore(db, settings.tables, settings.retentionDays),
   openai: callControlClient({ apiKey: () => apiKey.get(), timeoutMs: WEBHOOK_CALL_CONTROL_TIMEOUT_MS }),
   queue: new SqsCallQueue(new SQSClient({}), settings.queueUrl),
   log: powertoolsLog(logger),

@@ -32,17 +32,18 @@ export interface CallControlContext {
   onRequest?: (callId: string, verb: Verb) => void;
 }
 
-type Outcome = { status: 200 } | { status: number; error: ReturnType<typeof apiError> };
+/** What call control answers a request: 200 with an empty body, or a status with an OpenAI error body. */
+type ControlResponse = { status: 200 } | { status: number; error: ReturnType<typeof apiError> };
 
 const ROUTE = /^\/v1\/realtime\/calls\/([^/]+)\/(accept|reject|refer|hangup)$/;
 const MAX_BODY_BYTES = 1 << 20;
 
-const ok: Outcome = { status: 200 };
-const invalid = (message: string, param: string | null = null, code: string | null = null): Outcome => ({
+const ok: ControlResponse = { status: 200 };
+const invalid = (message: string, param: string | null = null, code: string | null = null): ControlResponse => ({
   status: 400,
   error: apiError(message, 'invalid_request_error', param, code),
 });
-const notFound = (callId: string): Outcome => ({
+const notFound = (callId: string): ControlResponse => ({
   status: 404,
   error: apiError(`Call '${callId}' not found.`, 'invalid_request_error', null, 'call_not_found'),
 });
@@ -60,11 +61,11 @@ export async function handleCallControl(ctx: CallControlContext, req: IncomingMe
   ctx.onRequest?.(callId, verb);
   const raw = await readBody(req);
   const body = parseJson(raw);
-  const answer = (outcome: Outcome) => {
+  const answer = (response: ControlResponse) => {
     const log = ctx.received.get(callId) ?? [];
-    log.push({ verb, body: body.ok ? body.value : raw, status: outcome.status, at });
+    log.push({ verb, body: body.ok ? body.value : raw, status: response.status, at });
     ctx.received.set(callId, log);
-    respond(res, outcome);
+    respond(res, response);
   };
 
   const unauthorized = authError(req.headers.authorization, ctx.apiKey);
@@ -77,12 +78,12 @@ export async function handleCallControl(ctx: CallControlContext, req: IncomingMe
   if (fault && 'ignore' in fault) return answer(ok);
   if (fault && 'delayMs' in fault) await ctx.timers.sleep(fault.delayMs);
   if (!body.ok) return answer(invalid('We could not parse the JSON body of your request.'));
-  const outcome = VERBS[verb](ctx, callId, body.value);
+  const response = VERBS[verb](ctx, callId, body.value);
   if (fault && 'answerAfterMs' in fault) await ctx.timers.sleep(fault.answerAfterMs);
-  answer(outcome);
+  answer(response);
 }
 
-const VERBS: Record<Verb, (ctx: CallControlContext, callId: string, body: unknown) => Outcome> = {
+const VERBS: Record<Verb, (ctx: CallControlContext, callId: string, body: unknown) => ControlResponse> = {
   accept(ctx, callId, body) {
     const error = acceptParamsError(body);
     if (error) return invalid(error.message, error.param, error.code);
@@ -136,14 +137,14 @@ const VERBS: Record<Verb, (ctx: CallControlContext, callId: string, body: unknow
   },
 };
 
-function respond(res: ServerResponse, outcome: Outcome): void {
+function respond(res: ServerResponse, response: ControlResponse): void {
   if (res.destroyed) return;
-  if (!('error' in outcome)) {
+  if (!('error' in response)) {
     res.writeHead(200, { 'content-length': 0 }).end();
     return;
   }
-  const json = JSON.stringify(outcome.error);
-  res.writeHead(outcome.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) }).end(json);
+  const json = JSON.stringify(response.error);
+  res.writeHead(response.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) }).end(json);
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

@@ -4,6 +4,7 @@
  */
 import type { CallAcceptParams } from 'openai/resources/realtime/calls';
 import type { WebSocket } from 'ws';
+import type { SipHeader } from '../../core/calls/sip-headers';
 import { serialize, sessionFor, type ServerEvent } from './events';
 import { ScriptRunner } from './script-runner';
 import type { ConversationScript, Timing } from './scripts';
@@ -11,13 +12,8 @@ import type { Timers } from './timers';
 
 export type CallStatus = 'ringing' | 'accepted' | 'rejected' | 'ended' | 'transferred' | 'missed';
 
-export interface SipHeader {
-  name: string;
-  value: string;
-}
-
-/** One webhook delivery attempt. */
-export interface Delivery {
+/** One attempt at delivering a call's webhook (a copy is retried until an attempt is answered 2xx). */
+export interface WebhookAttempt {
   webhookId: string;
   /** 1 for the first attempt, 2 for the first retry, ... (counted per copy when duplicated). */
   attempt: number;
@@ -54,7 +50,7 @@ export class Call {
   session: Record<string, unknown> = {};
   readonly sockets = new Set<WebSocket>();
   readonly clientEvents: unknown[] = [];
-  readonly deliveries: Delivery[] = [];
+  readonly webhookAttempts: WebhookAttempt[] = [];
   readonly script: ScriptRunner;
 
   constructor(

@@ -3,6 +3,7 @@
  * `RealtimeServerEvent` types. `event_id` is added when an event is sent.
  */
 import type { CallAcceptParams } from 'openai/resources/realtime/calls';
+import { SESSION_CAP_SECONDS } from '../../core/openai/limits';
 import { newId } from './ids';
 
 export type ServerEvent = { type: string } & Record<string, unknown>;
@@ -34,7 +35,7 @@ export function sessionFor(accepted: CallAcceptParams): Record<string, unknown> 
     truncation: 'auto',
     prompt: null,
     include: null,
-    expires_at: Math.floor(Date.now() / 1000) + 3600,
+    expires_at: Math.floor(Date.now() / 1000) + SESSION_CAP_SECONDS,
     ...accepted,
     audio: {
       input: {

@@ -1,6 +1,6 @@
 /** The `realtime.call.incoming` webhook body and the SIP headers it carries, as Wavix + OpenAI send them. */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { SipHeader } from './calls';
+import type { SipHeader } from '../../core/calls/sip-headers';
 import { newId } from './ids';
 
 export interface IncomingCallEvent {

@@ -2,6 +2,6 @@ export { startOpenAIEmulator, type EmulatorOptions, type OpenAIEmulator, type Pl
 export { signWebhook, OPENAI_RETRY_SCHEDULE_MS } from './webhook-sender';
 export { buildIncomingCallEvent, sipHeadersFor, type IncomingCallEvent } from './incoming-call';
 export { SCRIPTS, TIMING, type ConversationScript, type ScriptName, type ScriptStep, type Timing } from './scripts';
-export type { CallState, CallStatus, Delivery, SipHeader } from './calls';
+export type { CallState, CallStatus, WebhookAttempt } from './calls';
 export type { ReceivedRequest } from './call-control';
 export type { Fault, Verb } from './faults';

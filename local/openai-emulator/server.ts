@@ -6,7 +6,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { handleCallControl, type ReceivedRequest } from './call-control';
-import { Call, type CallState, type Delivery, type SipHeader } from './calls';
+import type { SipHeader } from '../../core/calls/sip-headers';
+import { Call, type CallState, type WebhookAttempt } from './calls';
 import { Faults, type Fault, type Verb } from './faults';
 import { newId } from './ids';
 import { buildIncomingCallEvent, sipHeadersFor } from './incoming-call';
@@ -35,6 +36,8 @@ export interface EmulatorOptions {
   onCallControl?: (callId: string, verb: Verb) => void;
   /** Told of every sideband event the moment it is sent. */
   onServerEvent?: (callId: string, event: ServerEvent) => void;
+  /** Told of every client event the moment it arrives on a sideband (parsed; the raw text when not JSON), before it is acted on. */
+  onClientEvent?: (callId: string, event: unknown) => void;
 }
 
 export interface PlaceCallOptions {
@@ -61,7 +64,7 @@ export interface PlacedCall {
   /** The exact webhook body delivered. */
   body: string;
   /** The first attempt of each copy (empty without a webhook target). */
-  firstAttempts: Delivery[];
+  firstAttempts: WebhookAttempt[];
 }
 
 export interface OpenAIEmulator {
@@ -79,7 +82,7 @@ export interface OpenAIEmulator {
   /** Injects failures into the next matching call-control request(s); see `Fault`. */
   failNext(callId: string | '*', verb: Verb, fault: Fault): void;
   /** Every webhook delivery attempt for the call, in order. */
-  deliveries(callId: string): Delivery[];
+  webhookAttempts(callId: string): WebhookAttempt[];
   /** The caller hangs up: sockets die without a close frame (1006), later call control gets 404. */
   endCall(callId: string, how?: 'caller-hangup'): void;
   close(): Promise<void>;
@@ -100,7 +103,7 @@ export async function startOpenAIEmulator(opts: EmulatorOptions): Promise<OpenAI
     const { pathname } = new URL(req.url ?? '/', 'http://localhost');
     handleCallControl(control, req, res, pathname).catch(() => res.destroy());
   });
-  server.on('upgrade', (req, socket, head) => handleUpgrade({ apiKey: opts.apiKey, calls, wss }, req, socket, head));
+  server.on('upgrade', (req, socket, head) => handleUpgrade({ apiKey: opts.apiKey, calls, wss, onClientEvent: opts.onClientEvent }, req, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', resolve);
@@ -120,7 +123,7 @@ export async function startOpenAIEmulator(opts: EmulatorOptions): Promise<OpenAI
       if (options.hangUpWhileRinging) call.callerHangsUp();
       const webhookId = newId('wh');
       const body = JSON.stringify(buildIncomingCallEvent(callId, sipHeaders));
-      const record = (delivery: Delivery) => call.deliveries.push(delivery);
+      const record = (attempt: WebhookAttempt) => call.webhookAttempts.push(attempt);
       const copies = sender ? Array.from({ length: options.duplicateDeliveries ?? 1 }, () => sender.deliver(webhookId, body, record)) : [];
       return { callId, webhookId, sipHeaders, body, firstAttempts: await Promise.all(copies) };
     },
@@ -129,7 +132,7 @@ export async function startOpenAIEmulator(opts: EmulatorOptions): Promise<OpenAI
     clientEvents: (callId) => [...(calls.get(callId)?.clientEvents ?? [])],
     call: (callId) => calls.get(callId)?.snapshot(),
     failNext: (callId, verb, fault) => faults.add(callId, verb, fault),
-    deliveries: (callId) => [...(calls.get(callId)?.deliveries ?? [])],
+    webhookAttempts: (callId) => [...(calls.get(callId)?.webhookAttempts ?? [])],
     endCall: (callId) => calls.get(callId)?.callerHangsUp(),
 
     async close() {

@@ -14,6 +14,8 @@ export interface SidebandContext {
   apiKey: string;
   calls: Map<string, Call>;
   wss: WebSocketServer;
+  /** Told of every client event as it arrives (benchmarks time the greeting with it). */
+  onClientEvent?: (callId: string, event: unknown) => void;
 }
 
 const CLIENT_EVENT_TYPES = new Set([
@@ -49,7 +51,7 @@ export function handleUpgrade(ctx: SidebandContext, req: IncomingMessage, socket
       ws.close(4000, 'The OpenAI-Beta header is not supported: remove it to use the GA Realtime API');
       return;
     }
-    attach(call, ws);
+    attach(call, ws, ctx.onClientEvent);
   });
 }
 
@@ -60,25 +62,27 @@ function refuse(socket: Duplex, status: number, body: object): void {
   );
 }
 
-function attach(call: Call, ws: WebSocket): void {
+function attach(call: Call, ws: WebSocket, observe: SidebandContext['onClientEvent']): void {
   call.sockets.add(ws);
   ws.on('close', () => call.sockets.delete(ws));
   ws.on('error', () => undefined); // abrupt client disconnects are part of the job
-  ws.on('message', (data) => onClientEvent(call, ws, String(data)));
+  ws.on('message', (data) => onClientEvent(call, ws, String(data), observe));
   ws.send(serialize({ type: 'session.created', session: call.session }));
   call.script.kick();
 }
 
-function onClientEvent(call: Call, ws: WebSocket, text: string): void {
+function onClientEvent(call: Call, ws: WebSocket, text: string, observe: SidebandContext['onClientEvent']): void {
   let event: unknown;
   try {
     event = JSON.parse(text);
   } catch {
     call.clientEvents.push(text);
+    observe?.(call.callId, text);
     ws.send(serialize(errorEvent({ type: 'invalid_request_error', code: 'invalid_json', message: 'The server could not parse the event as JSON.' })));
     return;
   }
   call.clientEvents.push(event);
+  observe?.(call.callId, event);
   const type = isObject(event) ? event.type : undefined;
   if (!isObject(event) || typeof type !== 'string' || !CLIENT_EVENT_TYPES.has(type)) {
     ws.send(serialize(errorEvent({ type: 'invalid_request_error', code: 'invalid_value', message: `Invalid value: '${String(type)}'. Supported values are client event types.`, param: 'type' })));

@@ -2,7 +2,7 @@
 import { createHmac } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { Delivery } from './calls';
+import type { WebhookAttempt } from './calls';
 import type { Timers } from './timers';
 
 /** `v1,<base64 HMAC-SHA256>` of `id.timestamp.body`, keyed by the base64 part of `whsec_...`. */
@@ -16,7 +16,7 @@ export const OPENAI_RETRY_SCHEDULE_MS = [5, 300, 1_800, 7_200, 18_000, 36_000, 3
 
 const USER_AGENT = 'OpenAI/1.0 (+https://platform.openai.com/docs/webhooks)';
 
-const succeeded = (delivery: Delivery): boolean => delivery.status !== undefined && delivery.status >= 200 && delivery.status < 300;
+const succeeded = (attempt: WebhookAttempt): boolean => attempt.status !== undefined && attempt.status >= 200 && attempt.status < 300;
 
 export class WebhookSender {
   private readonly inFlight = new Set<http.ClientRequest>();
@@ -30,7 +30,7 @@ export class WebhookSender {
   ) {}
 
   /** Delivers one copy: resolves with its first attempt and keeps retrying in the background. */
-  deliver(webhookId: string, body: string, record: (delivery: Delivery) => void): Promise<Delivery> {
+  deliver(webhookId: string, body: string, record: (attempt: WebhookAttempt) => void): Promise<WebhookAttempt> {
     return this.attempt(webhookId, body, 1, record);
   }
 
@@ -40,18 +40,18 @@ export class WebhookSender {
     for (const req of this.inFlight) req.destroy();
   }
 
-  private async attempt(webhookId: string, body: string, attempt: number, record: (delivery: Delivery) => void): Promise<Delivery> {
-    const delivery = await this.post(webhookId, body, attempt);
-    if (this.closed) return delivery;
-    record(delivery);
+  private async attempt(webhookId: string, body: string, attempt: number, record: (attempt: WebhookAttempt) => void): Promise<WebhookAttempt> {
+    const made = await this.post(webhookId, body, attempt);
+    if (this.closed) return made;
+    record(made);
     const delay = this.retryScheduleMs[attempt - 1];
-    if (!succeeded(delivery) && delay !== undefined) {
+    if (!succeeded(made) && delay !== undefined) {
       this.timers.after(delay, () => void this.attempt(webhookId, body, attempt + 1, record));
     }
-    return delivery;
+    return made;
   }
 
-  private post(webhookId: string, body: string, attempt: number): Promise<Delivery> {
+  private post(webhookId: string, body: string, attempt: number): Promise<WebhookAttempt> {
     const at = Date.now();
     const timestamp = Math.floor(at / 1000);
     const url = new URL(this.target.url);
@@ -64,25 +64,25 @@ export class WebhookSender {
       'webhook-signature': signWebhook(this.target.secret, webhookId, timestamp, body),
     };
     return new Promise((resolve) => {
-      let settled = false;
-      const settle = (outcome: { status: number } | { error: string }) => {
-        if (settled) return;
-        settled = true;
+      let resolved = false;
+      const resolveWith = (result: { status: number } | { error: string }) => {
+        if (resolved) return;
+        resolved = true;
         clearTimeout(timeout);
         this.inFlight.delete(req);
-        resolve({ webhookId, attempt, ...outcome, at });
+        resolve({ webhookId, attempt, ...result, at });
       };
       // A fresh connection per attempt (agent: false): no pooled socket can be half-closed under us.
       const send = url.protocol === 'https:' ? https.request : http.request;
       const req = send(url, { method: 'POST', headers, agent: false }, (res) => {
         res.resume();
-        settle({ status: res.statusCode ?? 0 });
+        resolveWith({ status: res.statusCode ?? 0 });
       });
       const timeout = setTimeout(() => {
-        settle({ error: `no answer within ${this.timeoutMs} ms` });
+        resolveWith({ error: `no answer within ${this.timeoutMs} ms` });
         req.destroy();
       }, this.timeoutMs);
-      req.on('error', (error) => settle({ error: error.message }));
+      req.on('error', (error) => resolveWith({ error: error.message }));
       this.inFlight.add(req);
       req.end(body);
     });

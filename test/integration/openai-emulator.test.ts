@@ -14,7 +14,7 @@ const API_KEY = 'sk-emulator-test-key';
 const SECRET = `whsec_${Buffer.from('a 32-byte key for emulator tests').toString('base64')}`;
 const DIALED = '+17134810111';
 const CALLER = '+14067704205';
-const SESSION: CallAcceptParams = { type: 'realtime', model: 'gpt-realtime', instructions: 'You are the front desk.', audio: { output: { voice: 'marin' } } };
+const SESSION: CallAcceptParams = { type: 'realtime', model: 'gpt-realtime-2.1', instructions: 'You are the front desk.', audio: { output: { voice: 'marin' } } };
 
 /** Polls until `probe` returns something truthy. */
 async function until<T>(probe: () => T | undefined | null | false, what: string, timeoutMs = 2000): Promise<T> {
@@ -271,7 +271,7 @@ describe('OpenAI emulator', () => {
       await sideband.next('error');
       const { events } = sideband;
       expect(shape(events)).toEqual(['session.created', ...CALLER_TURN, ...AGENT_TURN, 'input_audio_buffer.dtmf_event_received', 'error']);
-      expect(events[0].session).toMatchObject({ type: 'realtime', model: 'gpt-realtime', instructions: 'You are the front desk.', audio: { output: { voice: 'marin' } } });
+      expect(events[0].session).toMatchObject({ type: 'realtime', model: 'gpt-realtime-2.1', instructions: 'You are the front desk.', audio: { output: { voice: 'marin' } } });
 
       const heard = events.filter((e) => e.type === 'conversation.item.input_audio_transcription.delta');
       const completed = events.find((e) => e.type === 'conversation.item.input_audio_transcription.completed')!;
@@ -441,9 +441,9 @@ describe('OpenAI emulator', () => {
     it('retries failures (5xx, 3xx, timeouts) on the schedule with the same webhook-id and stops on 2xx', async () => {
       plan.push(500, 302, 'hang');
       const placed = await hooked.placeCall({ dialed: DIALED, caller: 'anonymous' });
-      await until(() => hooked.deliveries(placed.callId).length === 4, 'four attempts');
+      await until(() => hooked.webhookAttempts(placed.callId).length === 4, 'four attempts');
       await sleep(120);
-      expect(hooked.deliveries(placed.callId)).toEqual([
+      expect(hooked.webhookAttempts(placed.callId)).toEqual([
         { webhookId: placed.webhookId, attempt: 1, status: 500, at: expect.any(Number) },
         { webhookId: placed.webhookId, attempt: 2, status: 302, at: expect.any(Number) },
         { webhookId: placed.webhookId, attempt: 3, error: expect.stringContaining('no answer within 100 ms'), at: expect.any(Number) },
@@ -457,9 +457,9 @@ describe('OpenAI emulator', () => {
     it('gives up when the schedule is exhausted', async () => {
       plan.push(503, 503, 503, 503, 503);
       const { callId } = await hooked.placeCall({ dialed: DIALED, caller: CALLER });
-      await until(() => hooked.deliveries(callId).length === 4, 'four attempts');
+      await until(() => hooked.webhookAttempts(callId).length === 4, 'four attempts');
       await sleep(150);
-      expect(hooked.deliveries(callId).map((d) => d.status)).toEqual([503, 503, 503, 503]);
+      expect(hooked.webhookAttempts(callId).map((d) => d.status)).toEqual([503, 503, 503, 503]);
     });
 
     it('delivers duplicates concurrently under one webhook-id', async () => {

@@ -3,8 +3,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseNumberConfig } from '../../core/numbers/config';
-import { ENV } from '../../core/runtime/contract';
-import { CallsStore } from '../../core/store/calls-store';
+import { DEFAULT_CALL_RETENTION_DAYS, ENV } from '../../core/runtime/contract';
+import { CallHistoryStore } from '../../core/store/call-history-store';
 import { createDocumentClient, createDynamoDBClient } from '../../core/store/dynamodb-client';
 import { NumbersStore } from '../../core/store/numbers-store';
 import { ensureTables, startLocalDynamoDB, type LocalDynamoDB } from '../../local/dynamodb';
@@ -100,7 +100,7 @@ describe('the webhook Lambda', () => {
     const response = await handler(event(placed.body, signed(placed.body, placed.webhookId), true));
     expect(response).toMatchObject({ statusCode: 200, body: JSON.stringify({ result: 'accepted' }) });
     expect(emulator.received(placed.callId)).toEqual([expect.objectContaining({ verb: 'accept', status: 200 })]);
-    const record = await new CallsStore(createDocumentClient({ endpoint: dynamodb.endpoint }), TABLES, 90).get(placed.callId);
+    const record = await new CallHistoryStore(createDocumentClient({ endpoint: dynamodb.endpoint }), TABLES, DEFAULT_CALL_RETENTION_DAYS).get(placed.callId);
     expect(record).toMatchObject({ outcome: 'active', number: '+17134810111', caller: '+14067704205' });
     const { Messages } = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
     expect(Messages?.map((m) => JSON.parse(m.Body!))).toEqual([{ callId: placed.callId, number: '+17134810111', config }]);

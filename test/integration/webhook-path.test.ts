@@ -31,10 +31,10 @@ describe('the webhook path (local host, dynalite, OpenAI emulator)', () => {
         status: 200,
         body: {
           type: 'realtime',
-          model: 'gpt-realtime',
+          model: 'gpt-realtime-2.1',
           instructions: `You are Alex, a friendly support agent for Wavix. The caller's number is ${CALLER}.`,
           audio: {
-            input: { transcription: { model: 'gpt-4o-mini-transcribe' }, turn_detection: { type: 'semantic_vad', eagerness: 'auto' } },
+            input: { transcription: { model: 'gpt-live-transcribe' }, turn_detection: { type: 'semantic_vad', eagerness: 'auto' } },
             output: { voice: 'cedar' },
           },
           tools: [
@@ -87,7 +87,7 @@ describe('the webhook path (local host, dynalite, OpenAI emulator)', () => {
   it('accepts once when the same webhook arrives 10 times at once', async () => {
     const { callId } = await local.emulator.placeCall({ dialed: DIALED, caller: CALLER, duplicateDeliveries: 10 });
     // Deliveries that found the call being decided got 409 and are retried; all end in 2xx.
-    await eventually(() => local.emulator.deliveries(callId).filter((d) => d.status === 200).length >= 10 || undefined);
+    await eventually(() => local.emulator.webhookAttempts(callId).filter((d) => d.status === 200).length >= 10 || undefined);
     expect(verbs(callId)).toEqual(['accept 200']);
     expect(local.stack.queue.size).toBe(1);
     expect(local.webhooks.filter((w) => w.result === 'accepted')).toHaveLength(1);
@@ -104,7 +104,7 @@ describe('the webhook path (local host, dynalite, OpenAI emulator)', () => {
   it('records a call whose caller hung up before accept as missed, and answers 200', async () => {
     const { callId } = await local.emulator.placeCall({ dialed: DIALED, caller: CALLER, hangUpWhileRinging: true });
     expect(verbs(callId)).toEqual(['accept 404']);
-    expect(local.emulator.deliveries(callId).map((d) => d.status)).toEqual([200]);
+    expect(local.emulator.webhookAttempts(callId).map((d) => d.status)).toEqual([200]);
     expect(await local.stack.calls.get(callId)).toMatchObject({ outcome: 'missed', reason: 'caller-hung-up', endedAt: expect.any(String) });
     expect(local.stack.queue.size).toBe(0);
   });
@@ -114,14 +114,14 @@ describe('the webhook path (local host, dynalite, OpenAI emulator)', () => {
     const { callId } = await local.emulator.placeCall({ dialed: DIALED, caller: CALLER });
     await eventually(async () => (await local.stack.calls.get(callId))?.outcome === 'active' && local.stack.queue.size === 1);
     expect(verbs(callId)).toEqual(['accept 500', 'accept 200']);
-    await eventually(() => local.emulator.deliveries(callId).length === 2);
-    expect(local.emulator.deliveries(callId).map((d) => d.status)).toEqual([502, 200]);
+    await eventually(() => local.emulator.webhookAttempts(callId).length === 2);
+    expect(local.emulator.webhookAttempts(callId).map((d) => d.status)).toEqual([502, 200]);
   });
 
   it('records a call as failed, and answers 200, when OpenAI refuses the session config (a retry cannot help)', async () => {
     local.emulator.failNext('*', 'accept', { status: 400, times: 1 });
     const { callId } = await local.emulator.placeCall({ dialed: DIALED, caller: CALLER });
-    expect(local.emulator.deliveries(callId).map((d) => d.status)).toEqual([200]);
+    expect(local.emulator.webhookAttempts(callId).map((d) => d.status)).toEqual([200]);
     expect(await local.stack.calls.get(callId)).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/^accept-refused: /), endedAt: expect.any(String) });
     expect(local.stack.queue.size).toBe(0);
   });
@@ -132,7 +132,7 @@ describe('the webhook path (local host, dynalite, OpenAI emulator)', () => {
     await eventually(() => local.stack.queue.size === 1);
     const [delivery] = await local.stack.queue.receive(1, 30);
     expect(delivery.call).toEqual({ callId, number: NUMBER, config: expect.objectContaining({ number: NUMBER }), acceptUnconfirmed: true });
-    expect(local.emulator.deliveries(callId).map((d) => d.status)).toEqual([200]);
+    expect(local.emulator.webhookAttempts(callId).map((d) => d.status)).toEqual([200]);
     await new Promise((r) => setTimeout(r, 700));
     expect(local.emulator.received(callId).map((r) => r.verb)).toEqual(['accept']);
   });
@@ -158,7 +158,7 @@ describe('the webhook path (local host, dynalite, OpenAI emulator)', () => {
     local = await startLocalStack({
       emulator: {
         onCallControl: (callId, verb) => {
-          if (verb === 'accept' && ++accepts === 1) void client?.realtime.calls.accept(callId, { type: 'realtime', model: 'gpt-realtime' });
+          if (verb === 'accept' && ++accepts === 1) void client?.realtime.calls.accept(callId, { type: 'realtime', model: 'gpt-realtime-2.1' });
         },
       },
     });
@@ -167,7 +167,7 @@ describe('the webhook path (local host, dynalite, OpenAI emulator)', () => {
     local.emulator.failNext('rtc_accepted_elsewhere', 'accept', { delayMs: 300, times: 1 });
     const { callId } = await local.emulator.placeCall({ callId: 'rtc_accepted_elsewhere', dialed: DIALED, caller: CALLER });
     expect(verbs(callId)).toEqual(['accept 200', 'accept 400']);
-    expect(local.emulator.deliveries(callId).map((d) => d.status)).toEqual([200]);
+    expect(local.emulator.webhookAttempts(callId).map((d) => d.status)).toEqual([200]);
     expect(await local.stack.calls.get(callId)).toMatchObject({ outcome: 'active' });
     expect(local.stack.queue.size).toBe(1);
     expect(local.webhooks).toEqual([expect.objectContaining({ result: 'accepted', callId })]);
@@ -178,13 +178,13 @@ describe('the webhook path (local host, dynalite, OpenAI emulator)', () => {
     await local.stack.dynamodb.close();
     const placed = local.emulator.placeCall({ callId: 'rtc_dynamo_down', dialed: DIALED, caller: CALLER });
     await placed;
-    expect(local.emulator.deliveries('rtc_dynamo_down')[0].status).toBeGreaterThanOrEqual(500);
+    expect(local.emulator.webhookAttempts('rtc_dynamo_down')[0].status).toBeGreaterThanOrEqual(500);
     expect(local.emulator.received('rtc_dynamo_down')).toEqual([]);
 
     const restarted = await startLocalDynamoDB({ port, dataDir: join(local.dataDir, 'dynamodb') });
     try {
-      // The retry's 200 comes once the record is settled and the call queued (done side by side).
-      await eventually(() => local.emulator.deliveries('rtc_dynamo_down').some((d) => d.status === 200), 8000);
+      // The retry's 200 comes once OpenAI's answer is recorded and the call queued (done side by side).
+      await eventually(() => local.emulator.webhookAttempts('rtc_dynamo_down').some((d) => d.status === 200), 8000);
       expect((await local.stack.calls.get('rtc_dynamo_down'))?.outcome).toBe('active');
       expect(verbs('rtc_dynamo_down')).toEqual(['accept 200']);
       expect(local.stack.queue.size).toBe(1);

@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { CallRecord } from '../../core/calls/record';
 import { parseNumberConfig } from '../../core/numbers/config';
-import { createDocumentClient } from '../../core/store/dynamodb-client';
-import { LOCAL_TABLE_NAMES } from '../../core/store/tables';
+import { SESSION_CAP_MS, SESSION_CAP_SECONDS } from '../../core/openai/limits';
 import type { WorkerTimings } from '../../core/worker/call-worker';
 import { SCRIPTS, type ConversationScript, type EmulatorOptions } from '../../local/openai-emulator';
 import { eventually, startLocalStack, type LocalStack } from '../support/local-stack';
@@ -57,7 +55,16 @@ describe('the call worker on the sideband (local stack, dynalite, OpenAI emulato
     return { callId, record: await finished(callId) };
   }
 
-  const leased = async (callId: string) => (await local.stack.calls.getStored(callId))?.leaseOwner !== undefined;
+  const leased = async (callId: string) => (await local.stack.live.get(callId))?.leaseOwner !== undefined;
+  /**
+   * Another worker takes the call over and holds it for the next minute. A worker may once the
+   * lease ran out by its clock, so this one leases the call as of a minute from now, when any
+   * lease our worker wrote (holdSeconds long) has run out.
+   */
+  const anotherWorkerTakes = async (callId: string) => {
+    const later = Date.now() + 60_000;
+    expect(await local.stack.live.acquireLease(callId, 'other-worker', later, later)).toBeDefined();
+  };
   const texts = async (callId: string) => (await local.stack.calls.get(callId))?.transcript.map((t) => t.text) ?? [];
   const clientEvents = (callId: string) => local.emulator.clientEvents(callId) as { type: string; [k: string]: unknown }[];
   const verbs = (callId: string) => local.emulator.received(callId).map((r) => `${r.verb} ${r.status}`);
@@ -224,9 +231,10 @@ describe('the call worker on the sideband (local stack, dynalite, OpenAI emulato
   });
 
   it('records a call that outlives OpenAI\'s 60-minute session cap', async () => {
-    // The wrap-up at the 3600 s limit does not end the call (OpenAI refuses the hangup), so the cap does.
-    await start({ now: () => Date.now() + 3_629_500 });
-    await configure({ limits: { maxCallSeconds: 3600 } });
+    // The wrap-up at the longest limit a number may set does not end the call (OpenAI refuses the
+    // hangup), so the cap does: the worker's clock starts just under the cap plus its 30 s grace.
+    await start({ now: () => Date.now() + SESSION_CAP_MS + 29_500 });
+    await configure({ limits: { maxCallSeconds: SESSION_CAP_SECONDS } });
     local.emulator.failNext('*', 'hangup', { status: 500, times: 5 });
     const { record } = await callAndWait([{ caller: 'Still there?' }]);
     expect(record).toMatchObject({ outcome: 'completed', reason: 'session-limit' });
@@ -236,7 +244,7 @@ describe('the call worker on the sideband (local stack, dynalite, OpenAI emulato
     await start();
     // Accepted as far as the record goes (e.g. a session that failed on a config accept let through), unknown to OpenAI.
     const callId = 'rtc_unknown_to_openai';
-    await local.stack.calls.create({ callId, number: '+17134810111', caller: CALLER, startedAt: new Date().toISOString(), webhookId: 'wh_x', outcome: 'active', claimToken: 't', claimUntil: 0 });
+    await local.stack.claims.create({ callId, number: '+17134810111', caller: CALLER, startedAt: new Date().toISOString(), webhookId: 'wh_x', outcome: 'active', claimToken: 't', claimUntil: 0 });
     await local.stack.queue.enqueue({ callId, number: '+17134810111' });
     expect(await finished(callId)).toMatchObject({ outcome: 'failed', reason: 'call-not-found', endedAt: expect.any(String) });
     expect(local.stack.queue.size).toBe(0);
@@ -293,9 +301,9 @@ describe('the call worker on the sideband (local stack, dynalite, OpenAI emulato
     await start({ timings: { holdSeconds: 1 } });
     const callId = await place([{ caller: 'A long question.' }, { pause: 1500 }, { hangup: true }]);
     await eventually(() => leased(callId));
-    const firstLease = (await local.stack.calls.getStored(callId))!.leaseUntil!;
+    const firstLease = (await local.stack.live.get(callId))!.leaseUntil!;
     await sleep(1000);
-    const stored = await local.stack.calls.getStored(callId);
+    const stored = await local.stack.live.get(callId);
     expect(stored?.leaseUntil).toBeGreaterThan(firstLease);
     expect(stored?.leaseUntil).toBeGreaterThan(Date.now());
     const record = await finished(callId);
@@ -327,15 +335,14 @@ describe('the call worker on the sideband (local stack, dynalite, OpenAI emulato
     await finished(over);
     await eventually(() => leased(live));
     // Another worker owns `live` from now on; ours must let go (heartbeat) and not take it back.
-    const db = createDocumentClient({ endpoint: local.stack.dynamodb.endpoint });
-    await db.send(new UpdateCommand({ TableName: LOCAL_TABLE_NAMES.calls, Key: { callId: live }, UpdateExpression: 'SET leaseOwner = :o, leaseUntil = :u', ExpressionAttributeValues: { ':o': 'other-worker', ':u': Date.now() + 60_000 } }));
+    await anotherWorkerTakes(live);
     await eventually(() => local.stack.worker!.activeCalls === 0);
     await local.stack.queue.enqueue({ callId: over, number: '+17134810111' });
     await eventually(() => local.stack.queue.size === 1);
     // The live call's message stays for its owner; the finished call's copy was deleted.
     await sleep(1300);
     expect(local.stack.queue.size).toBe(1);
-    expect((await local.stack.calls.getStored(live))?.leaseOwner).toBe('other-worker');
+    expect((await local.stack.live.get(live))?.leaseOwner).toBe('other-worker');
     expect(verbs(live)).toEqual(['accept 200']);
     local.emulator.endCall(live);
   });
@@ -346,12 +353,11 @@ describe('the call worker on the sideband (local stack, dynalite, OpenAI emulato
     await start({ timings: { heartbeatMs: 60_000, holdSeconds: 1 } });
     const callId = await place([{ caller: 'Sales, please.' }, { pause: 1500 }, { tool: 'transfer_call', args: { target: 'sales' } }]);
     await eventually(async () => (await texts(callId)).includes('Sales, please.'));
-    const db = createDocumentClient({ endpoint: local.stack.dynamodb.endpoint });
-    await db.send(new UpdateCommand({ TableName: LOCAL_TABLE_NAMES.calls, Key: { callId }, UpdateExpression: 'SET leaseOwner = :o, leaseUntil = :u', ExpressionAttributeValues: { ':o': 'other-worker', ':u': Date.now() + 60_000 } }));
+    await anotherWorkerTakes(callId);
     await eventually(() => local.stack.worker!.activeCalls === 0);
     expect(verbs(callId)).toEqual(['accept 200']);
     expect(clientEvents(callId).filter((e) => e.type === 'conversation.item.create')).toEqual([]);
-    expect(await local.stack.calls.getStored(callId)).toMatchObject({ outcome: 'active', leaseOwner: 'other-worker' });
+    expect(await local.stack.live.get(callId)).toMatchObject({ outcome: 'active', leaseOwner: 'other-worker' });
     local.emulator.endCall(callId);
   });
 
@@ -363,7 +369,7 @@ describe('the call worker on the sideband (local stack, dynalite, OpenAI emulato
     const result = await local.stack.worker!.drain(Date.now() + 1500);
     expect(result).toEqual({ ended: 1, handedBack: 1 });
     expect(await local.stack.calls.get(ending)).toMatchObject({ outcome: 'completed', reason: 'caller-hung-up' });
-    const handedBack = await local.stack.calls.getStored(staying);
+    const handedBack = await local.stack.live.get(staying);
     expect(handedBack).toMatchObject({ outcome: 'active' });
     expect(handedBack?.leaseOwner).toBeUndefined();
     // Not hung up: the socket was closed and the call is live for the next worker, its message visible again.

@@ -4,11 +4,13 @@ import { readFileSync } from 'node:fs';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import OpenAI from 'openai';
 import { parseNumberConfig } from '../../core/numbers/config';
-import { ENV } from '../../core/runtime/contract';
+import { DEFAULT_CALL_RETENTION_DAYS, ENV } from '../../core/runtime/contract';
 import { silentLog } from '../../core/runtime/log';
 import { SqsCallQueue } from '../../core/queue/sqs-call-queue';
-import { CallsStore } from '../../core/store/calls-store';
+import { CallClaimsStore } from '../../core/store/call-claims-store';
+import { CallHistoryStore } from '../../core/store/call-history-store';
 import { createDocumentClient, createDynamoDBClient } from '../../core/store/dynamodb-client';
+import { LiveCallStore } from '../../core/store/live-call-store';
 import { NumbersStore } from '../../core/store/numbers-store';
 import { LOCAL_TABLE_NAMES } from '../../core/store/tables';
 import { staticSecret } from '../../core/webhook/secret-provider';
@@ -31,7 +33,8 @@ describe('the worker process (SQS, dynalite, emulator)', () => {
   let queueUrl: string;
   let emulator: OpenAIEmulator;
   let webhook: WebhookHost;
-  let calls: CallsStore;
+  let calls: CallHistoryStore;
+  let live: LiveCallStore;
   const workers: ChildProcess[] = [];
 
   beforeAll(async () => {
@@ -39,7 +42,8 @@ describe('the worker process (SQS, dynalite, emulator)', () => {
     await ensureTables(createDynamoDBClient({ endpoint: dynamodb.endpoint }), LOCAL_TABLE_NAMES);
     const db = createDocumentClient({ endpoint: dynamodb.endpoint });
     await new NumbersStore(db, LOCAL_TABLE_NAMES.numbers).put(parseNumberConfig(example));
-    calls = new CallsStore(db, LOCAL_TABLE_NAMES, 90);
+    calls = new CallHistoryStore(db, LOCAL_TABLE_NAMES, DEFAULT_CALL_RETENTION_DAYS);
+    live = new LiveCallStore(db, LOCAL_TABLE_NAMES);
     sqs = await startFauxqs();
     const port = await freePort();
     emulator = await startOpenAIEmulator({ apiKey: API_KEY, webhook: { url: `http://127.0.0.1:${port}/webhook`, secret: WEBHOOK_SECRET }, retrySchedule: [100, 200] });
@@ -47,7 +51,7 @@ describe('the worker process (SQS, dynalite, emulator)', () => {
       {
         secrets: staticSecret(WEBHOOK_SECRET),
         numbers: new NumbersStore(db, LOCAL_TABLE_NAMES.numbers),
-        calls,
+        calls: new CallClaimsStore(db, LOCAL_TABLE_NAMES, DEFAULT_CALL_RETENTION_DAYS),
         openai: new OpenAI({ apiKey: API_KEY, baseURL: emulator.baseURL, maxRetries: 0 }),
         // A fresh queue per test (see beforeEach), so a killed worker's long poll cannot take the next test's call.
         queue: { enqueue: (call) => new SqsCallQueue(sqs.client, queueUrl).enqueue(call) },
@@ -157,7 +161,7 @@ describe('the worker process (SQS, dynalite, emulator)', () => {
   it('on SIGTERM stops taking calls, lets live calls run until the drain deadline, hands the rest back and exits 0', async () => {
     const worker = await startWorker({ [ENV.workerDrainSeconds]: '2' });
     const callId = await place([{ caller: 'This will take a while.' }, { pause: 30_000 }]);
-    await eventually(async () => (await calls.getStored(callId))?.leaseOwner !== undefined && (await texts(callId)).length === 2, 15_000);
+    await eventually(async () => (await live.get(callId))?.leaseOwner !== undefined && (await texts(callId)).length === 2, 15_000);
     worker.child.kill('SIGTERM');
     // Still healthy while draining: ECS must not replace a task that is finishing its calls.
     const health = await eventually(async () => {
@@ -167,7 +171,7 @@ describe('the worker process (SQS, dynalite, emulator)', () => {
     });
     expect(health).toEqual({ status: 200, body: { status: 'draining', activeCalls: 1 } });
     expect(await worker.exited).toBe(0);
-    const stored = await calls.getStored(callId);
+    const stored = await live.get(callId);
     expect(stored).toMatchObject({ outcome: 'active' });
     expect(stored?.leaseOwner).toBeUndefined();
     // Not hung up: the call is live for the next worker.
@@ -187,13 +191,13 @@ describe('the worker process (SQS, dynalite, emulator)', () => {
     const long = { [ENV.workerHoldSeconds]: '30', [ENV.workerHeartbeatSeconds]: '5' };
     const draining = await startWorker({ ...long, [ENV.workerDrainSeconds]: '20' });
     const first = await place([{ caller: 'This will take a while.' }, { pause: 30_000 }]);
-    await eventually(async () => (await calls.getStored(first))?.leaseOwner !== undefined, 15_000);
+    await eventually(async () => (await live.get(first))?.leaseOwner !== undefined, 15_000);
     draining.child.kill('SIGTERM');
     await eventually(async () => ((await (await fetch(`http://127.0.0.1:${draining.healthPort}/healthz`)).json()) as { status: string }).status === 'draining');
     const next = await startWorker(long);
     await eventually(async () => (await fetch(`http://127.0.0.1:${next.healthPort}/healthz`).catch(() => undefined))?.ok, 15_000);
     const second = await place([{ caller: 'Hello, anyone there?' }, { pause: 30_000 }]);
-    const owner = await eventually(async () => (await calls.getStored(second))?.leaseOwner, 5000);
+    const owner = await eventually(async () => (await live.get(second))?.leaseOwner, 5000);
     expect(owner).toBe(`worker-${next.child.pid}`);
     await eventually(async () => (await texts(second)).includes(GREETING), 5000);
     emulator.endCall(first);

@@ -1,6 +1,8 @@
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_CALL_RETENTION_DAYS } from '../../core/runtime/contract';
+import { CallClaimsStore } from '../../core/store/call-claims-store';
 import { actionItem, transcriptItem, usageItem } from '../../core/store/call-entries-store';
-import { CallsStore } from '../../core/store/calls-store';
+import { CallHistoryStore } from '../../core/store/call-history-store';
 import { createDocumentClient, createDynamoDBClient } from '../../core/store/dynamodb-client';
 import { LiveCallStore } from '../../core/store/live-call-store';
 import { LOCAL_TABLE_NAMES } from '../../core/store/tables';
@@ -9,7 +11,8 @@ import { ensureTables, startLocalDynamoDB, type LocalDynamoDB } from '../../loca
 /** What the call worker writes on a live call's record and entries, against a real DynamoDB API (dynalite). */
 describe('LiveCallStore (dynalite)', () => {
   let dynamodb: LocalDynamoDB;
-  let calls: CallsStore;
+  let claims: CallClaimsStore;
+  let history: CallHistoryStore;
   let live: LiveCallStore;
   let db: DynamoDBDocumentClient;
   let n = 0;
@@ -19,7 +22,8 @@ describe('LiveCallStore (dynalite)', () => {
     dynamodb = await startLocalDynamoDB();
     await ensureTables(createDynamoDBClient({ endpoint: dynamodb.endpoint }), LOCAL_TABLE_NAMES);
     db = createDocumentClient({ endpoint: dynamodb.endpoint });
-    calls = new CallsStore(db, LOCAL_TABLE_NAMES, 90);
+    claims = new CallClaimsStore(db, LOCAL_TABLE_NAMES, DEFAULT_CALL_RETENTION_DAYS);
+    history = new CallHistoryStore(db, LOCAL_TABLE_NAMES, DEFAULT_CALL_RETENTION_DAYS);
     live = new LiveCallStore(db, LOCAL_TABLE_NAMES);
   });
   afterAll(() => dynamodb.close());
@@ -27,7 +31,7 @@ describe('LiveCallStore (dynalite)', () => {
   /** A call as the webhook leaves it once accepted. */
   async function activeCall(outcome: 'active' | 'completed' = 'active'): Promise<string> {
     const callId = `rtc_store_${++n}`;
-    await calls.create({
+    await claims.create({
       callId,
       number: '+17134810111',
       caller: '+14067704205',
@@ -85,7 +89,7 @@ describe('LiveCallStore (dynalite)', () => {
     const entry = transcriptItem(callId, said('item_1', 0), undefined);
     await Promise.all([1, 2, 3, 4].map(() => live.writeEntries([entry])));
     expect(await live.writeEntries([entry, transcriptItem(callId, said('item_2', 1), undefined)])).toEqual([]);
-    expect((await calls.get(callId))?.transcript.map((t) => t.id)).toEqual(['item_1', 'item_2']);
+    expect((await history.get(callId))?.transcript.map((t) => t.id)).toEqual(['item_1', 'item_2']);
   });
 
   it('reads a call as users see it: the transcript in spoken order, actions in the order taken, token usage summed', async () => {
@@ -104,11 +108,11 @@ describe('LiveCallStore (dynalite)', () => {
       actionItem(callId, { type: 'dtmf', at: at(3000), key: '5' }, 1, undefined),
       usageItem(callId, 'resp_2', { inputTokens: 1, outputTokens: 2, totalTokens: 3 }, undefined),
     ]);
-    const record = await calls.get(callId);
+    const record = await history.get(callId);
     expect(record?.transcript).toEqual([said('item_early', 1000), said('item_late', 2000, 'agent')]);
     expect(record?.actions).toEqual([{ type: 'greeting', at: at(0) }, { type: 'dtmf', at: at(3000), key: '5' }, { type: 'transfer', at: at(3000), target: 'front desk' }]);
     expect(record?.usage).toEqual({ inputTokens: 11, outputTokens: 7, totalTokens: 18 });
-    expect((await calls.get(other))?.transcript.map((t) => t.id)).toEqual(['item_other']);
+    expect((await history.get(other))?.transcript.map((t) => t.id)).toEqual(['item_other']);
   });
 
   it('reads a long call whole, past the 1 MB a query returns at once', async () => {
@@ -116,11 +120,12 @@ describe('LiveCallStore (dynalite)', () => {
     const long = 'x'.repeat(60_000);
     const items = Array.from({ length: 25 }, (_, i) => transcriptItem(callId, { ...said(`item_${String(i).padStart(2, '0')}`, i), text: long }, undefined));
     await live.writeEntries(items);
-    const record = await calls.get(callId);
+    const record = await history.get(callId);
     expect(record?.transcript).toHaveLength(25);
     expect(record?.transcript.every((t) => t.text === long)).toBe(true);
   });
 
+  // Goes with entriesOnRecord (core/store/stored-call.ts): both are dropped on or after 2027-03-07.
   it('reads records from before the entries table (transcript, actions and usage on the record) with what came after', async () => {
     const callId = await activeCall();
     await db.send(
@@ -137,7 +142,7 @@ describe('LiveCallStore (dynalite)', () => {
       actionItem(callId, { type: 'reattached', at: at(4000) }, 0, undefined),
       usageItem(callId, 'resp_1', { inputTokens: 1, outputTokens: 1, totalTokens: 2 }, undefined),
     ]);
-    const record = await calls.get(callId);
+    const record = await history.get(callId);
     expect(record?.transcript.map((t) => t.id)).toEqual(['item_old', 'item_new']);
     expect(record?.actions.map((a) => a.type)).toEqual(['greeting', 'reattached']);
     expect(record?.usage).toEqual({ inputTokens: 2, outputTokens: 2, totalTokens: 4 });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { CallAction, Outcome, TokenUsage, TranscriptEntry } from '../../core/calls/record';
 import { actionItem, transcriptItem, usageItem } from '../../core/store/call-entries-store';
-import { CallsStore } from '../../core/store/calls-store';
+import { DEFAULT_CALL_RETENTION_DAYS } from '../../core/runtime/contract';
+import { CallClaimsStore } from '../../core/store/call-claims-store';
 import { createDocumentClient } from '../../core/store/dynamodb-client';
 import { LiveCallStore, type CallEnding } from '../../core/store/live-call-store';
 import type { TableNames } from '../../core/store/tables';
@@ -30,7 +31,7 @@ export interface PastCall {
  */
 export function callHistory(endpoint: string, tables: Pick<TableNames, 'calls' | 'entries'>) {
   const db = createDocumentClient({ endpoint });
-  const calls = new CallsStore(db, tables, 90);
+  const calls = new CallClaimsStore(db, tables, DEFAULT_CALL_RETENTION_DAYS);
   const live = new LiveCallStore(db, tables);
 
   /** What the worker writes as a live call goes on: transcript lines, actions, token usage. */
@@ -58,10 +59,10 @@ export function callHistory(endpoint: string, tables: Pick<TableNames, 'calls' |
       callId, number, caller, startedAt, label, webhookId: `wh_${callId}`, claimToken, claimUntil: Date.now() + 20_000,
       ...(outcome === 'rejected' ? { outcome, reason, rejectStatus } : { outcome: 'active', liveNumber: number }),
     });
-    if (outcome === 'rejected') return calls.settle(callId, claimToken, { outcome, reason, rejectStatus, answered: true });
+    if (outcome === 'rejected') return calls.recordAnswer(callId, claimToken, { outcome, reason, rejectStatus, answered: true });
     // The caller hung up before the accept: the webhook records the ending and no worker runs.
-    if (outcome === 'missed') return calls.settle(callId, claimToken, { outcome, reason, endedAt, answered: true });
-    await calls.settle(callId, claimToken, { outcome: 'active', liveNumber: number, answered: true, queued: true });
+    if (outcome === 'missed') return calls.recordAnswer(callId, claimToken, { outcome, reason, endedAt, answered: true });
+    await calls.recordAnswer(callId, claimToken, { outcome: 'active', liveNumber: number, answered: true, queued: true });
     await entries(callId, call);
     if (outcome === 'active') return;
     if (endedAt === undefined || durationSeconds === undefined) throw new Error(`${callId} ended (${outcome}): give its endedAt and durationSeconds`);

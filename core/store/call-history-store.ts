@@ -1,0 +1,119 @@
+import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { inSpokenOrder, type CallRecord, type Outcome } from '../calls/record';
+import { CallEntriesStore, type CallEntries } from './call-entries-store';
+import { entriesOnRecord, getStoredCall, type StoredCall } from './stored-call';
+import { CALL_SUMMARY_ATTRIBUTES, CALLS_TABLE, type TableNames } from './tables';
+
+/** A call as history listings show it (no transcript or actions). */
+export type CallSummary = Omit<CallRecord, 'transcript' | 'actions' | 'usage' | 'webhookId'>;
+
+export interface CallsPage {
+  calls: CallSummary[];
+  /** Pass back as `cursor` for the next (older) page; absent on the last page. */
+  cursor?: string;
+}
+
+const SUMMARY_FIELDS = ['callId', 'number', 'startedAt', ...CALL_SUMMARY_ATTRIBUTES] as const;
+const PUBLIC_FIELDS = [
+  'callId', 'number', 'caller', 'startedAt', 'endedAt', 'durationSeconds', 'outcome', 'reason', 'rejectStatus',
+  'transferTarget', 'decisionMs', 'label', 'webhookId',
+] as const;
+
+/**
+ * Call history as users read it (the CLI, `simulate`, the console): one call whole, with what
+ * was said and done on it from the entries table, or pages of calls newest first, by number
+ * through the `byNumber` index or day by day through the day index. Reads only.
+ */
+export class CallHistoryStore {
+  private readonly tableName: string;
+  private readonly entries: CallEntriesStore;
+
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    tables: Pick<TableNames, 'calls' | 'entries'>,
+    /** How far back listings look by default: the retention, as no older call is kept. */
+    private readonly retentionDays: number,
+  ) {
+    this.tableName = tables.calls;
+    this.entries = new CallEntriesStore(db, tables.entries);
+  }
+
+  /** The record as users read it, with what was said and done on the call. */
+  async get(callId: string): Promise<CallRecord | undefined> {
+    const [item, entries] = await Promise.all([getStoredCall(this.db, this.tableName, callId), this.entries.read(callId)]);
+    return item && toRecord(item, entries);
+  }
+
+  /**
+   * Newest first. By number through the `byNumber` index; otherwise day by day through the day
+   * index (`CALLS_TABLE.byDayIndex`), back to `since` (the retention horizon by default).
+   */
+  async list(opts: { number?: string; outcome?: Outcome; limit: number; cursor?: string; since?: string; now?: number }): Promise<CallsPage> {
+    const now = opts.now ?? Date.now();
+    const since = opts.since ?? new Date(now - this.retentionDays * 86400_000).toISOString();
+    const cursor = opts.cursor ? (JSON.parse(Buffer.from(opts.cursor, 'base64url').toString('utf8')) as ListCursor) : undefined;
+    const calls: CallSummary[] = [];
+    let day = cursor?.day ?? new Date(now).toISOString().slice(0, 10);
+    let startKey = cursor?.key;
+    const index = opts.number ? CALLS_TABLE.byNumberIndex : CALLS_TABLE.byDayIndex;
+    while (calls.length < opts.limit) {
+      const page: QueryCommandOutput = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index.name,
+          KeyConditionExpression: '#p = :p AND startedAt >= :since',
+          ExpressionAttributeNames: { '#p': index.partitionKey },
+          ExpressionAttributeValues: { ':p': opts.number ?? day, ':since': since, ...(opts.outcome && { ':outcome': opts.outcome }) },
+          ...(opts.outcome && { FilterExpression: 'outcome = :outcome' }),
+          ScanIndexForward: false,
+          Limit: opts.limit - calls.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      calls.push(...(page.Items ?? []).map(toSummary));
+      startKey = page.LastEvaluatedKey;
+      if (startKey) continue;
+      if (opts.number) break;
+      day = previousDay(day);
+      if (day < since.slice(0, 10)) break;
+    }
+    const more = startKey !== undefined || (!opts.number && day >= since.slice(0, 10));
+    return { calls, cursor: more ? encodeCursor({ day, key: startKey }) : undefined };
+  }
+}
+
+interface ListCursor {
+  day: string;
+  key?: Record<string, unknown>;
+}
+
+function encodeCursor(cursor: ListCursor): string {
+  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+}
+
+function previousDay(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) - 86400_000).toISOString().slice(0, 10);
+}
+
+function toSummary(item: Record<string, unknown>): CallSummary {
+  const summary: Record<string, unknown> = {};
+  for (const field of SUMMARY_FIELDS) if (item[field] !== undefined) summary[field] = item[field];
+  return summary as CallSummary;
+}
+
+/** The record's public fields with the call's entries: those of the entries table, after any kept on the record (see entriesOnRecord). */
+function toRecord(item: StoredCall, entries: CallEntries): CallRecord {
+  const record: Record<string, unknown> = {};
+  for (const field of PUBLIC_FIELDS) if (item[field] !== undefined) record[field] = item[field];
+  const onRecord = entriesOnRecord(item);
+  return {
+    ...(record as unknown as CallRecord),
+    transcript: inSpokenOrder([...onRecord.transcript, ...entries.transcript]),
+    actions: [...onRecord.actions, ...entries.actions],
+    usage: {
+      inputTokens: onRecord.usage.inputTokens + entries.usage.inputTokens,
+      outputTokens: onRecord.usage.outputTokens + entries.usage.outputTokens,
+      totalTokens: onRecord.usage.totalTokens + entries.usage.totalTokens,
+    },
+  };
+}
