@@ -117,11 +117,11 @@ export class CallSession {
     this.ended = new Promise((resolve) => (this.resolveEnd = resolve));
   }
 
-  /** Attaches to the call and resolves when it ended or was handed back. */
-  async run(): Promise<SessionEnd> {
+  /** Attaches to the call (or takes the sideband already opening) and resolves when it ended or was handed back. */
+  async run(attaching: Promise<Sideband> = this.deps.connect(this.callId)): Promise<SessionEnd> {
     let sideband: Sideband;
     try {
-      sideband = await this.deps.connect(this.callId);
+      sideband = await attaching;
     } catch (err) {
       if (isLetGo(this.phase)) return this.ended;
       const ending = attachFailedEnding(err, this.acceptUnconfirmed);

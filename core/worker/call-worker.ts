@@ -174,15 +174,21 @@ export class CallWorker {
       holding.delivery = delivery;
       return;
     }
+    // The caller hears silence until the greeting: the sideband opens while the lease is written,
+    // and nothing is sent on it unless the lease is ours.
+    const attaching = this.opts.connect(callId);
+    const letGo = () => void attaching.then((sideband) => sideband.socket.close(), () => undefined);
     let call;
     const leaseUntil = this.leaseEnd();
     try {
       call = await this.opts.store.acquireLease(callId, this.opts.id, leaseUntil, this.now());
     } catch (err) {
+      letGo();
       log.error('could not lease the call; leaving it in the queue', { error: err });
       return;
     }
     if (!call) {
+      letGo();
       const record = await this.opts.store.get(callId).catch(() => undefined);
       if (!record || record.outcome !== 'active') {
         // Over (or never accepted): nothing left to hold.
@@ -201,7 +207,7 @@ export class CallWorker {
       this.services,
     );
     const held: HeldCall = { session, delivery, done: Promise.resolve(), leaseUntil, beatAt: this.now(), beating: false };
-    held.done = session.run().then((end) => this.stopHolding(callId, held, end, log));
+    held.done = session.run(attaching).then((end) => this.stopHolding(callId, held, end, log));
     this.held.set(callId, held);
     this.opts.onActiveCalls?.(this.held.size);
     log.info(delivery.receiveCount > 1 ? 'taking over the call' : 'holding the call', { number: call.number, receiveCount: delivery.receiveCount });
