@@ -1,36 +1,107 @@
 import { execSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchColdStart, type ColdStartResult } from './cold-start';
+import { benchGreeting, GREETING_TURN, type GreetingPart, type GreetingPathResult } from './greeting';
 import { round } from './stats';
 import { benchWebhookPath, type WebhookPathResult } from './webhook-path';
 import { benchWorkerCapacity, RUNS_PER_LOAD, type CapacityResult } from './worker-capacity';
 
-/** `npm run bench`: every benchmark, printed and written to docs/benchmarks.md with the machine it ran on. */
+/** The benchmarks by the name they are asked for with, and the key their figures have in docs/benchmarks.json. */
+const BENCHMARKS = { webhook: 'webhook', greeting: 'greeting', 'cold-start': 'coldStart', capacity: 'capacity' } as const;
+type BenchmarkName = keyof typeof BENCHMARKS;
+type FiguresKey = (typeof BENCHMARKS)[BenchmarkName];
+
+/** When and on what a benchmark's figures were taken. */
+interface RanOn {
+  machine: string;
+  date: string;
+}
+
+/** docs/benchmarks.json: each benchmark's figures from the last run that took them. */
+interface Figures {
+  /** The machine and date of the last run that wrote the file. */
+  machine: string;
+  date: string;
+  webhook?: WebhookPathResult[];
+  greeting?: GreetingPathResult;
+  coldStart?: ColdStartResult[];
+  capacity?: CapacityResult;
+  /** Per benchmark; a file from before it was kept has all its figures from `machine` and `date`. */
+  ranOn?: Partial<Record<FiguresKey, RanOn>>;
+}
+
+const DOCS = join(__dirname, '../docs');
+
+/**
+ * `npm run bench`: every benchmark, printed and written to docs/benchmarks.md with the machine it
+ * ran on. `npm run bench -- greeting` (or `BENCH_ONLY=greeting`, comma-separated names) runs only
+ * those; the other sections keep the figures of the run that last took them (docs/benchmarks.json).
+ */
 async function main(): Promise<void> {
+  const saved = existsSync(join(DOCS, 'benchmarks.json')) ? withRanOn(JSON.parse(readFileSync(join(DOCS, 'benchmarks.json'), 'utf8')) as Figures) : undefined;
   // `BENCH_RENDER=1` rewrites docs/benchmarks.md from the figures of the last run (docs/benchmarks.json).
   if (process.env.BENCH_RENDER) {
-    const saved = JSON.parse(readFileSync(join(__dirname, '../docs/benchmarks.json'), 'utf8'));
-    writeFileSync(join(__dirname, '../docs/benchmarks.md'), report(saved.webhook, saved.coldStart, saved.capacity, saved.machine, saved.date));
+    if (!saved) throw new UsageError('BENCH_RENDER=1 re-renders docs/benchmarks.md from docs/benchmarks.json, which does not exist: run `npm run bench` first');
+    writeFileSync(join(DOCS, 'benchmarks.md'), report(saved));
     return;
   }
-  const webhooks = Number(process.env.BENCH_WEBHOOKS ?? 4000);
-  const steps = (process.env.BENCH_CALLS ?? '250,500,1000,1500,2000').split(',').map(Number);
-  log(`webhook path: ${webhooks} webhooks per subject in alternating turns, concurrency 16`);
-  const webhook = await benchWebhookPath({ webhooks, concurrency: 16, warmup: 300 });
-  log(JSON.stringify(webhook, null, 2));
-  log('cold start of the webhook Lambda bundle');
-  const coldStart = benchColdStart(10);
-  log(JSON.stringify(coldStart, null, 2));
-  log(`worker capacity: ${steps.join(', ')} concurrent calls`);
-  const capacity = await benchWorkerCapacity(steps);
-  log(JSON.stringify(capacity, null, 2));
-  const file = join(__dirname, '../docs/benchmarks.md');
-  const date = new Date().toISOString().slice(0, 10);
-  writeFileSync(join(__dirname, '../docs/benchmarks.json'), JSON.stringify({ machine: machine(), date, webhook, coldStart, capacity }, null, 2) + '\n');
-  writeFileSync(file, report(webhook, coldStart, capacity, machine(), date));
-  log(`wrote ${file}`);
+  const selected = selection([...process.argv.slice(2), ...(process.env.BENCH_ONLY ?? '').split(',')]);
+  const here: RanOn = { machine: machine(), date: new Date().toISOString().slice(0, 10) };
+  const figures: Figures = { ...saved, ...here, ranOn: { ...saved?.ranOn } };
+  const took = (name: BenchmarkName) => (figures.ranOn![BENCHMARKS[name]] = here);
+  if (selected.has('webhook')) {
+    const webhooks = Number(process.env.BENCH_WEBHOOKS ?? 4000);
+    log(`webhook path: ${webhooks} webhooks per subject in alternating turns, concurrency 16`);
+    figures.webhook = await benchWebhookPath({ webhooks, concurrency: 16, warmup: 300 });
+    log(JSON.stringify(figures.webhook, null, 2));
+    took('webhook');
+  }
+  if (selected.has('greeting')) {
+    const calls = Number(process.env.BENCH_GREETING_CALLS ?? 400);
+    log(`time to greeting: ${calls} calls per subject, one at a time, in alternating turns of ${GREETING_TURN}`);
+    figures.greeting = await benchGreeting({ calls, warmup: GREETING_TURN });
+    log(JSON.stringify(figures.greeting, null, 2));
+    took('greeting');
+  }
+  if (selected.has('cold-start')) {
+    log('cold start of the webhook Lambda bundle');
+    figures.coldStart = benchColdStart(10);
+    log(JSON.stringify(figures.coldStart, null, 2));
+    took('cold-start');
+  }
+  if (selected.has('capacity')) {
+    const steps = (process.env.BENCH_CALLS ?? '250,500,1000,1500,2000').split(',').map(Number);
+    log(`worker capacity: ${steps.join(', ')} concurrent calls`);
+    figures.capacity = await benchWorkerCapacity(steps);
+    log(JSON.stringify(figures.capacity, null, 2));
+    took('capacity');
+  }
+  writeFileSync(join(DOCS, 'benchmarks.json'), JSON.stringify(figures, null, 2) + '\n');
+  writeFileSync(join(DOCS, 'benchmarks.md'), report(figures));
+  log(`wrote ${join(DOCS, 'benchmarks.md')}`);
+}
+
+/** A mistake in how the bench was asked for: said without a stack. */
+class UsageError extends Error {}
+
+/** The benchmarks asked for by name (none: all of them). */
+function selection(asked: string[]): Set<BenchmarkName> {
+  const names = asked.map((name) => name.trim()).filter(Boolean);
+  const unknown = names.filter((name) => !(name in BENCHMARKS));
+  if (unknown.length > 0) {
+    throw new UsageError(`no benchmark named ${unknown.map((name) => `"${name}"`).join(', ')} (expected ${Object.keys(BENCHMARKS).join(', ')}, e.g. \`npm run bench -- greeting\`)`);
+  }
+  return new Set((names.length > 0 ? names : Object.keys(BENCHMARKS)) as BenchmarkName[]);
+}
+
+/** A file written before figures were dated one by one: all of them are from its machine and date. */
+function withRanOn(saved: Figures): Figures {
+  if (saved.ranOn) return saved;
+  const ranOn: Partial<Record<FiguresKey, RanOn>> = {};
+  for (const key of Object.values(BENCHMARKS)) if (saved[key] !== undefined) ranOn[key] = { machine: saved.machine, date: saved.date };
+  return { ...saved, ranOn };
 }
 
 function log(text: string): void {
@@ -47,27 +118,55 @@ function ratio(a: number, b: number): string {
   return `${round(a / b, 2)}x`;
 }
 
-function report(webhook: WebhookPathResult[], cold: ColdStartResult[], capacity: CapacityResult, host: string, date = '2026-11-24'): string {
-  const [floor, ours] = webhook;
-  const [bare, lambda] = cold;
-  const officials = capacity.runs.filter((r) => r.worker.startsWith('official'));
-  // The first official run is at our capacity with no store; a second, at the load ours missed.
-  const [official, officialWhereOursMissed] = officials;
-  const oursAtCompare = capacity.runs.find((r) => r.store === 'none' && r.calls === official.calls);
-  const oursMissed = officialWhereOursMissed && capacity.runs.find((r) => r.store === 'none' && r.calls === officialWhereOursMissed.calls);
-  const dynaliteMissed = capacity.runs.find((r) => r.store === 'dynalite' && !r.meetsTargets);
-  const row = (cells: (string | number | undefined)[]) => `| ${cells.map((c) => c ?? '').join(' | ')} |`;
+const row = (cells: (string | number | undefined)[]) => `| ${cells.map((c) => c ?? '').join(' | ')} |`;
+
+interface Section {
+  title: string;
+  /** Which benchmark's figures it shows. */
+  from: BenchmarkName;
+  body?: string;
+}
+
+function report(figures: Figures): string {
+  const { webhook, greeting, coldStart, capacity } = figures;
+  const sections: Section[] = [
+    { title: 'Webhook to accept', from: 'webhook', body: webhook && webhookSection(webhook) },
+    { title: 'Webhook to greeting', from: 'greeting', body: greeting && greetingSection(greeting) },
+    { title: 'Cold start of the webhook Lambda', from: 'cold-start', body: coldStart && coldStartSection(coldStart) },
+    { title: 'Worker capacity', from: 'capacity', body: capacity && capacitySection(capacity) },
+    { title: 'Next to the official path', from: 'capacity', body: capacity && officialSection(capacity) },
+  ];
+  const ranOn = (section: Section) => figures.ranOn?.[BENCHMARKS[section.from]];
+  const runs = new Set(sections.flatMap((s) => (s.body && ranOn(s) ? [JSON.stringify(ranOn(s))] : [])));
+  // One run wrote every figure: said once. Otherwise each section says when and on what.
+  const [only] = runs.size === 1 ? [...runs].map((r) => JSON.parse(r) as RanOn) : [];
+  const written = only
+    ? `Written by \`npm run bench\` on ${only.date}, on ${only.machine}.`
+    : 'Written by `npm run bench`, whose benchmarks last ran at different times: each section says\nwhen, and on what machine.';
+  const heading = (section: Section, i: number) => {
+    const when = ranOn(section);
+    const dated = !only && section.body && when ? `\n\nMeasured on ${when.date}, on ${when.machine}.` : '';
+    const body = section.body ?? `Not measured yet: \`npm run bench -- ${section.from}\` takes these figures.`;
+    return `## ${i + 1}. ${section.title}${dated}\n\n${body}`;
+  };
   return `# Benchmarks
 
-Written by \`npm run bench\` on ${date}, on ${host}.
+${written}
 Everything runs on this one machine over loopback: the bench process (sender, OpenAI emulator),
-dynalite in its own process, and the host being measured in its own process, bundled with
-esbuild as the worker image bundles it. Figures from another run, or a loaded machine, differ;
-the ratios, taken in the same run, are what to compare.
+dynalite (and fauxqs, as SQS) each in its own process, and the hosts being measured each in its
+own process, bundled with esbuild as the worker image bundles them. Figures from another run, or
+a loaded machine, differ; the ratios, taken in the same run, are what to compare.
+\`npm run bench -- greeting\` (or \`BENCH_ONLY=greeting,webhook\`) runs only the benchmarks named
+(\`webhook\`, \`greeting\`, \`cold-start\`, \`capacity\`) and keeps the other sections' figures from
+docs/benchmarks.json; \`BENCH_RENDER=1 npm run bench\` rewrites this file from it.
 
-## 1. Webhook to accept
+${sections.map(heading).join('\n\n')}
+`;
+}
 
-Signed \`realtime.call.incoming\` webhooks for distinct calls to a configured number, 16 at a
+function webhookSection(webhook: WebhookPathResult[]): string {
+  const [floor, ours] = webhook;
+  return `Signed \`realtime.call.incoming\` webhooks for distinct calls to a configured number, 16 at a
 time, through a host process against dynalite and the emulator. "Accept" is the moment the
 accept request reached the emulator; "response" is the webhook's 200. The floor makes the same
 I/O (record write, config read, accept, enqueue) with the SDK clients behind a bare HTTP server.
@@ -89,11 +188,12 @@ ${webhook.map((r) => row([r.subject, r.webhooks, r.acceptP50Ms, r.acceptP99Ms, r
   answering 200, so that a retried webhook can finish the job; that write is why the response
   (not the accept) is slower than the floor's, and why its host spends more CPU in the AWS SDK.
   With two cores shared by the sender, dynalite and both hosts, the extra write also loads
-  dynalite for everyone, which is what the accept p99 pays for.
+  dynalite for everyone, which is what the accept p99 pays for.`;
+}
 
-## 2. Cold start of the webhook Lambda
-
-The bundle the CDK app deploys (esbuild, minified, CommonJS, a source map without the sources'
+function coldStartSection(cold: ColdStartResult[]): string {
+  const [bare, lambda] = cold;
+  return `The bundle the CDK app deploys (esbuild, minified, CommonJS, a source map without the sources'
 content), loaded in a fresh Node process as the Lambda loads it, with
 \`NODE_OPTIONS=--enable-source-maps\` (module evaluation is the Lambda's init), next to a bundle
 that only creates the same AWS SDK clients, built and loaded the same way. Each is loaded 10
@@ -117,11 +217,23 @@ ${cold.map((r) => row([r.bundle, r.rawKiB, r.gzipKiB, r.mapKiB, r.loadMedianMs, 
   the bare bundle's load on its own (measured the same way, 15 loads each). libphonenumber's metadata
   (~120 KiB, needed to read dialed numbers exactly as the numbers table stores them) and
   Powertools added nothing that stood out of that noise. The number-config schema (zod, ~450 KiB)
-  is kept out of the Lambda: it only reads configs, which were validated when they were stored.
+  is kept out of the Lambda: it only reads configs, which were validated when they were stored.`;
+}
 
-## 3. Worker capacity
+/** The official path's runs, next to Switchboard's at the same loads. */
+function officialRuns(capacity: CapacityResult) {
+  const officials = capacity.runs.filter((r) => r.worker.startsWith('official'));
+  // The first official run is at our capacity with no store; a second, at the load ours missed.
+  const [official, officialWhereOursMissed] = officials;
+  const oursAtCompare = capacity.runs.find((r) => r.store === 'none' && r.calls === official.calls);
+  const oursMissed = officialWhereOursMissed && capacity.runs.find((r) => r.store === 'none' && r.calls === officialWhereOursMissed.calls);
+  return { official, officialWhereOursMissed, oursAtCompare, oursMissed };
+}
 
-One worker process holds K concurrent calls that the emulator plays at a phone conversation's
+function capacitySection(capacity: CapacityResult): string {
+  const { officialWhereOursMissed, oursAtCompare, oursMissed } = officialRuns(capacity);
+  const dynaliteMissed = capacity.runs.find((r) => r.store === 'dynalite' && !r.meetsTargets);
+  return `One worker process holds K concurrent calls that the emulator plays at a phone conversation's
 pace: each call greets, then four exchanges (transcript deltas, a completed caller turn about
 every 5 s, an agent turn with its transcript, usage and audio events), then a \`transfer_call\`
 that the worker turns into a refer, which ends the call. Calls start over 5 s, out of step; the
@@ -226,11 +338,12 @@ ${dynaliteMissed?.toWorkerP99Ms === undefined ? '' : `- With dynalite, the late 
     400 KB limit of one item.
   - the worker read the number's config for every call it took; the webhook had just read it, so
     it now sends it in the queue message (the worker runs the call with the config it was answered
-    with, even if the number is edited meanwhile).
+    with, even if the number is edited meanwhile).`;
+}
 
-## 4. Next to the official path
-
-The same calls, at ${official.calls} at once, held by a worker written the way OpenAI's SIP examples do it: one
+function officialSection(capacity: CapacityResult): string {
+  const { official, oursAtCompare } = officialRuns(capacity);
+  return `The same calls, at ${official.calls} at once, held by a worker written the way OpenAI's SIP examples do it: one
 \`OpenAIRealtimeWS\` (the \`openai\` SDK's sideband client) per call, keeping the transcript in
 memory. Switchboard's worker is measured on the store that keeps nothing, so both do the same work.
 
@@ -249,8 +362,103 @@ memory. Switchboard's worker is measured on the store that keeps nothing, so bot
   showed where the bytes went; those changes took the figure from 10.2 to 6 KiB per call.
 - Measured as shipped: the hosts run as esbuild bundles. Run through a TypeScript loader that keeps
   function names (tsx), every closure of ours carries a name property, about 1.5 KiB per call
-  that production does not have; the SDK, plain JavaScript, does not pay it.
-`;
+  that production does not have; the SDK, plain JavaScript, does not pay it.`;
 }
 
-void main();
+function greetingSection(g: GreetingPathResult): string {
+  const part = (subject: 'floor' | 'switchboard', key: GreetingPart['key']) => g.parts.find((p) => p.subject === subject && p.key === key);
+  const ms = (p: GreetingPart | undefined, q: 'p50Ms' | 'p99Ms' = 'p50Ms') => (p ? p[q] : '?');
+  const [floor, ours, hop] = [g.floor, g.switchboard, g.queueHop];
+  const met = g.ratioP50 <= 1.25 && g.ratioP99 <= 1.25;
+  const beforeAccept = part('switchboard', 'toAccept');
+  const floorBeforeAccept = part('floor', 'toAccept');
+  return `What the caller hears: ringing until the accept, then silence until the greeting. Measured
+here: from a signed \`realtime.call.incoming\` webhook for a new call, as the bench sends it, until
+the greeting's \`response.create\` reaches the OpenAI emulator on the call's sideband (the
+emulator's \`onClientEvent\` hook sees it arrive), one call at a time: a latency, not a capacity.
+
+- Switchboard: the webhook handler (\`core/webhook\`) behind the local HTTP host, with the Lambda's
+  dependencies on dynalite (DynamoDB) and fauxqs (an SQS API server in Node, as the call queue);
+  and, in a process of its own as on Fargate, the call worker (\`core/worker\`): \`SqsCallSource\`
+  long polling that queue with 20 s waits, as deployed, \`openSideband\` while the lease is
+  written in dynalite, then the greeting once both are done.
+- The floor: one process that, on the webhook, verifies it (\`openai.webhooks.unwrap\`), accepts the
+  call, answers 200, opens the sideband with \`ws\` and sends the greeting, all inline, as OpenAI's
+  SIP examples do: the bare SDK and \`ws\`, no store, no queue. It sends the same accept body and
+  the same greeting as Switchboard.
+- The queue hop, on its own, in Switchboard's calls of the same run: from the handler queueing
+  the call (\`SqsCallQueue.enqueue\`) until the worker's long poll brought it (the two processes'
+  wall clocks, on one machine).
+- ${g.calls} calls per subject, in turns of ${GREETING_TURN}, in alternating order, after a turn of each to warm up.
+  After each turn its calls are hung up, and the next turn starts once the worker has let them
+  go. The whole benchmark took ${g.durationSeconds} s.
+
+${row(['path', 'p50 ms', 'p99 ms', 'max ms'])}
+${row(['---', '---', '---', '---'])}
+${row(['floor: accept, attach and greet inline', floor.p50Ms, floor.p99Ms, floor.maxMs])}
+${row(['Switchboard: webhook handler, SQS, call worker', ours.p50Ms, ours.p99Ms, ours.maxMs])}
+${row(['of it, the queue hop (queued -> brought to the worker)', hop.p50Ms, hop.p99Ms, hop.maxMs])}
+${row(['of the hop, the SendMessage (queued -> SQS answered)', g.sendMessage.p50Ms, g.sendMessage.p99Ms, g.sendMessage.maxMs])}
+
+SQS hands the message to the waiting poll as it takes it, so the worker can have the call before
+the webhook has SQS's answer: the hop can be shorter than its SendMessage.
+
+- Switchboard against the floor plus the queue hop: p99 **${g.ratioP99}x** (${ours.p99Ms} / (${floor.p99Ms} + ${hop.p99Ms}) ms),
+  p50 **${g.ratioP50}x** (${ours.p50Ms} / (${floor.p50Ms} + ${hop.p50Ms}) ms); target within 1.25x: ${met ? '**met**' : '**not met**'}.
+- Where the time goes, part by part (each part's own percentiles, so they add up only roughly):
+
+${row(['path', 'part', 'p50 ms', 'p99 ms'])}
+${row(['---', '---', '---', '---'])}
+${g.parts.map((p) => row([p.subject === 'floor' ? 'floor' : 'Switchboard', p.part, p.p50Ms, p.p99Ms])).join('\n')}
+
+- What sets it: besides the queue hop, the store requests that the floor does not make, each a
+  dynalite round trip of a few milliseconds here. Before the accept, the number's config is read
+  and the claim written (the accept reached OpenAI ${ms(beforeAccept)} ms after the webhook at p50,
+  against ${ms(floorBeforeAccept)} ms for the floor); they are in series by design, as the claim records the
+  decision before OpenAI hears it, so that a retried webhook never accepts twice. In the worker,
+  the lease is written while the sideband opens, and the greeting waits for both: the lease is on
+  the path only where it takes longer than the handshake. It can: in ${round(g.leasedWhileRecording * 100, 0)}% of the calls it was
+  sent while the webhook's write of the hand-over (OpenAI's answer, the call queued), an update of
+  the same record, was still in flight (${g.handOverWrite.p50Ms} ms at p50: it runs alongside the SendMessage, and
+  the worker has the call before it ends), and dynalite holds a lock on an item for each update.
+  How DynamoDB orders two writes of one item is not measured here. Switchboard's own work between
+  the requests is small.
+- In AWS, each of those requests is a DynamoDB or SQS round trip within a region instead of a
+  loopback request to a Node process, so neither the absolute figures nor the hop here are AWS's;
+  the ratio says how much Switchboard adds to the least a queued design costs.
+
+### What the SQS hop costs in AWS, with long polling
+
+AWS publishes no latency figure for a message's way from \`SendMessage\` to a consumer's waiting
+\`ReceiveMessage\`. What its documentation says:
+
+- A long poll (\`WaitTimeSeconds\` above 0, at most 20 s) asks all of SQS's servers and answers as
+  soon as at least one message is available; it answers empty only once the wait runs out. A
+  short poll (\`WaitTimeSeconds\` 0) asks a weighted random subset of the servers, answers at once,
+  and can come back empty while messages wait on other servers
+  ([Amazon SQS short and long polling](https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-short-and-long-polling.html);
+  [Using the appropriate polling mode](https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/best-practices-using-appropriate-polling-mode.html):
+  long polling consumes messages as soon as they become available). In \`ReceiveMessage\`'s own
+  description, a call returns sooner than \`WaitTimeSeconds\` when a message is available
+  ([ReceiveMessage \`WaitTimeSeconds\`](https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/sqs/aws.sdk.kotlin.services.sqs.model/-receive-message-request/wait-time-seconds.html),
+  the API's own text as the AWS SDKs carry it). The 20 s are how long an idle poll waits, not a
+  delay: \`SqsCallSource\` polls again as soon as a poll returns, so a poll is waiting whenever the
+  webhook queues a call, and SQS answers it with the message.
+- The only latency number in the SQS developer guide is an example in throughput arithmetic: if
+  requests from an EC2 client to SQS in the same region average 20 ms, one thread on one
+  connection makes about 50 requests a second
+  ([Increasing throughput using horizontal scaling and action batching](https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-throughput-horizontal-scaling-and-batching.html)).
+  It is an assumption for the arithmetic, not a measured or promised latency.
+- So in AWS the hop is the Lambda's \`SendMessage\` round trip, SQS handing the message to the
+  waiting poll, and that answer reaching the Fargate task: request latencies within a region that
+  AWS does not state. The fauxqs hop above (loopback, one Node process) is a floor under it, not
+  an estimate of it. To know it for a deployed stack, measure it there: SQS stamps each message
+  with \`SentTimestamp\` and \`ApproximateFirstReceiveTimestamp\` (epoch milliseconds, on SQS's side),
+  which \`ReceiveMessage\` returns when asked for them
+  ([message attributes](https://boto3.amazonaws.com/v1/documentation/api/1.26.81/reference/services/sqs/message/attributes.html)).`;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof UsageError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

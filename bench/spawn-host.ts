@@ -9,6 +9,8 @@ export interface HostChild {
   loopDelay(reset?: boolean): Promise<{ p99Ms: number; maxMs: number }>;
   /** Memory after a full GC (the child runs with --expose-gc). */
   memory(): Promise<{ rss: number; heapUsed: number }>;
+  /** The host's marks (`announceReady(port, marks)`): mark name -> id -> wall-clock ms. */
+  marks(): Promise<Record<string, Record<string, number>>>;
   startProfile(): Promise<void>;
   /** The V8 CPU profile of the window since `startProfile`. */
   stopProfile(): Promise<unknown>;
@@ -63,6 +65,7 @@ export async function spawnHost(name: string, env: NodeJS.ProcessEnv, nodeArgs: 
       return { p99Ms: loopDelayP99Ms, maxMs: loopDelayMaxMs };
     },
     memory: async () => control('/gc'),
+    marks: async () => (await (await fetch(`http://127.0.0.1:${controlPort}/marks`)).json()) as Record<string, Record<string, number>>,
     startProfile: async () => void (await control('/profile/start')),
     stopProfile: async () => control('/profile/stop'),
     stop: async () => {

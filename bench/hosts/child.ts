@@ -10,12 +10,16 @@ function post<T>(method: string): Promise<T> {
   return new Promise((resolve, reject) => session.post(method, (err, result) => (err ? reject(err) : resolve(result as T))));
 }
 
+/** When things happened in a host, by mark name, then by id (a call id), in wall-clock ms (see `wallClock`). */
+export type Marks = Record<string, Map<string, number>>;
+
 /**
  * What every benchmark host child shares: a control port the bench reads CPU time and memory
- * and its event-loop delay from and starts/stops a CPU profile of just the measured window with, and the
+ * and its event-loop delay from and starts/stops a CPU profile of just the measured window with
+ * (and, when the host keeps them, reads its `marks` from at `/marks`), and the
  * `READY <port> <controlPort>` line it waits for.
  */
-export async function announceReady(port: number): Promise<void> {
+export async function announceReady(port: number, marks?: Marks): Promise<void> {
   process.once('SIGTERM', () => process.exit(0));
   const loop = loopDelayMonitor();
   const control = createServer(async (req, res) => {
@@ -27,6 +31,9 @@ export async function announceReady(port: number): Promise<void> {
     if (req.url === '/profile/stop') {
       const { profile } = await post<{ profile: unknown }>('Profiler.stop');
       return res.end(JSON.stringify(profile));
+    }
+    if (req.url === '/marks' && marks) {
+      return res.end(JSON.stringify(Object.fromEntries(Object.entries(marks).map(([name, times]) => [name, Object.fromEntries(times)]))));
     }
     if (req.url === '/gc' && global.gc) global.gc();
     if (req.url === '/loop/reset') loop.reset();
