@@ -107,7 +107,7 @@ interface ListOptions extends DataOptions {
 }
 
 /** Pages through history from `opts.cursor` until `limit` calls (or all of them) were read; `cursor` is where the next page starts. */
-async function readHistory(calls: CallHistoryStore, opts: ListOptions, limit: number): Promise<{ calls: CallSummary[]; cursor?: string }> {
+async function readHistory(calls: CallHistoryStore, opts: ListOptions, limit: number): Promise<{ calls: CallSummary[]; cursor?: string; notice?: string }> {
   const filter = {
     number: opts.number ? numberArgument(opts.number) : undefined,
     since: opts.since ? parseSince(opts.since, Date.now()) : undefined,
@@ -115,6 +115,7 @@ async function readHistory(calls: CallHistoryStore, opts: ListOptions, limit: nu
   };
   const found: CallSummary[] = [];
   let cursor = opts.cursor;
+  let notice: string | undefined;
   do {
     const page = await calls.list({ ...filter, limit: Math.min(limit - found.length, 500), cursor }).catch((err: unknown) => {
       // The store cannot read a cursor that is not one of its own: say so instead of its parse error.
@@ -126,8 +127,9 @@ async function readHistory(calls: CallHistoryStore, opts: ListOptions, limit: nu
     });
     found.push(...page.calls);
     cursor = page.cursor;
+    notice ??= page.notice;
   } while (cursor && found.length < limit);
-  return { calls: found, cursor };
+  return { calls: found, cursor, notice };
 }
 
 const CSV_COLUMNS = [
@@ -165,7 +167,8 @@ export function registerCallCommands(program: Command, out: Output): void {
       .option('--json', 'print JSON: {"calls": [...], "cursor": the next page\'s --cursor, or null after the last}'),
   ).action(async (opts: ListOptions) => {
     const target = await resolveDataTarget(opts);
-    const { calls: found, cursor } = await out.progress('reading call history', () => readHistory(target.calls, opts, opts.all ? Infinity : opts.limit));
+    const { calls: found, cursor, notice } = await out.progress('reading call history', () => readHistory(target.calls, opts, opts.all ? Infinity : opts.limit));
+    if (notice) out.note(`note: ${notice}`);
     if (opts.json) out.line(json({ calls: found, cursor: cursor ?? null }));
     else out.line(found.length === 0 ? 'no calls match' : table(SUMMARY_HEADERS, summaryRows(out, found)));
     if (cursor) {
@@ -191,7 +194,8 @@ export function registerCallCommands(program: Command, out: Output): void {
     if (opts.out) await checkOutPath(opts.out, `calls.${opts.format}`);
     const target = await resolveDataTarget(opts);
     const records = await out.progress('exporting calls', async () => {
-      const { calls: found } = await readHistory(target.calls, opts, Infinity);
+      const { calls: found, notice } = await readHistory(target.calls, opts, Infinity);
+      if (notice) out.note(`note: ${notice}`);
       const full = await Promise.all(found.map((c) => target.calls.get(c.callId)));
       return full.filter((r): r is CallRecord => r !== undefined);
     });

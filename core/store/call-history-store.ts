@@ -2,7 +2,7 @@ import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandOutput } fr
 import { inSpokenOrder, type CallRecord, type Outcome } from '../calls/record';
 import { CallEntriesStore, type CallEntries } from './call-entries-store';
 import { entriesOnRecord, getStoredCall, type StoredCall } from './stored-call';
-import { CALL_SUMMARY_ATTRIBUTES, CALLS_TABLE, type TableNames } from './tables';
+import { CALL_SUMMARY_ATTRIBUTES, CALLS_TABLE, RETIRED_BY_DAY_INDEX, type TableNames } from './tables';
 
 /** A call as history listings show it (no transcript or actions). */
 export type CallSummary = Omit<CallRecord, 'transcript' | 'actions' | 'usage' | 'webhookId'>;
@@ -11,6 +11,8 @@ export interface CallsPage {
   calls: CallSummary[];
   /** Pass back as `cursor` for the next (older) page; absent on the last page. */
   cursor?: string;
+  /** Something the reader should know about this page (read from the older day index: no numbers). */
+  notice?: string;
 }
 
 const SUMMARY_FIELDS = ['callId', 'number', 'startedAt', ...CALL_SUMMARY_ATTRIBUTES] as const;
@@ -55,21 +57,32 @@ export class CallHistoryStore {
     const calls: CallSummary[] = [];
     let day = cursor?.day ?? new Date(now).toISOString().slice(0, 10);
     let startKey = cursor?.key;
-    const index = opts.number ? CALLS_TABLE.byNumberIndex : CALLS_TABLE.byDayIndex;
+    let index: { name: string; partitionKey: string } = opts.number ? CALLS_TABLE.byNumberIndex : CALLS_TABLE.byDayIndex;
+    let notice: string | undefined;
+    const query = async (input: QueryCommand['input']): Promise<QueryCommandOutput> => {
+      try {
+        return await this.db.send(new QueryCommand(input));
+      } catch (err) {
+        if (index !== CALLS_TABLE.byDayIndex || !dayIndexNotReady(err)) throw err;
+        // Just after the update that adds it, or against a stack not yet updated: the older day
+        // index has the same keys (a cursor means the same in both) but not the dialed number.
+        index = RETIRED_BY_DAY_INDEX;
+        notice = `the history index ${CALLS_TABLE.byDayIndex.name} is not ready yet (DynamoDB is still building it, or the stack predates it): the dialed numbers are missing from this list; --number lists a number's calls in full`;
+        return this.db.send(new QueryCommand({ ...input, IndexName: index.name }));
+      }
+    };
     while (calls.length < opts.limit) {
-      const page: QueryCommandOutput = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: index.name,
-          KeyConditionExpression: '#p = :p AND startedAt >= :since',
-          ExpressionAttributeNames: { '#p': index.partitionKey },
-          ExpressionAttributeValues: { ':p': opts.number ?? day, ':since': since, ...(opts.outcome && { ':outcome': opts.outcome }) },
-          ...(opts.outcome && { FilterExpression: 'outcome = :outcome' }),
-          ScanIndexForward: false,
-          Limit: opts.limit - calls.length,
-          ExclusiveStartKey: startKey,
-        }),
-      );
+      const page = await query({
+        TableName: this.tableName,
+        IndexName: index.name,
+        KeyConditionExpression: '#p = :p AND startedAt >= :since',
+        ExpressionAttributeNames: { '#p': index.partitionKey },
+        ExpressionAttributeValues: { ':p': opts.number ?? day, ':since': since, ...(opts.outcome && { ':outcome': opts.outcome }) },
+        ...(opts.outcome && { FilterExpression: 'outcome = :outcome' }),
+        ScanIndexForward: false,
+        Limit: opts.limit - calls.length,
+        ExclusiveStartKey: startKey,
+      });
       calls.push(...(page.Items ?? []).map(toSummary));
       startKey = page.LastEvaluatedKey;
       if (startKey) continue;
@@ -78,8 +91,16 @@ export class CallHistoryStore {
       if (day < since.slice(0, 10)) break;
     }
     const more = startKey !== undefined || (!opts.number && day >= since.slice(0, 10));
-    return { calls, cursor: more ? encodeCursor({ day, key: startKey }) : undefined };
+    return { calls, cursor: more ? encodeCursor({ day, key: startKey }) : undefined, ...(notice && { notice }) };
   }
+}
+
+/** DynamoDB's answers while an index is backfilling, or to a table that does not have it. */
+function dayIndexNotReady(err: unknown): boolean {
+  return (
+    (err as { name?: string }).name === 'ValidationException' &&
+    /backfilling global secondary index|does not have the specified index/i.test((err as Error).message)
+  );
 }
 
 interface ListCursor {

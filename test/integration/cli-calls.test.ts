@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { createDynamoDBClient } from '../../core/store/dynamodb-client';
-import { LOCAL_TABLE_NAMES } from '../../core/store/tables';
+import { CALLS_TABLE, LOCAL_TABLE_NAMES, RETIRED_BY_DAY_INDEX } from '../../core/store/tables';
 import { ensureTables, startLocalDynamoDB, type LocalDynamoDB } from '../../local/dynamodb';
 import { runCli } from '../support/cli';
 import { callHistory } from '../support/cli-history';
@@ -104,5 +105,46 @@ describe('switchboard calls, against a local DynamoDB', () => {
       expect(result.code).toBe(2);
       expect(result.stderr).toBe(`error: cannot write --out ${dir}: it is a directory; name a file in it, e.g. ${join(dir, 'calls.csv')} (nothing was written)\n`);
     });
+  });
+});
+
+/** A stack deployed before this release, or one whose new day index DynamoDB is still filling. */
+describe('switchboard calls list while the day index is not there yet', () => {
+  let dynamodb: LocalDynamoDB;
+  const tables = LOCAL_TABLE_NAMES;
+
+  beforeAll(async () => {
+    dynamodb = await startLocalDynamoDB();
+    const client = createDynamoDBClient({ endpoint: dynamodb.endpoint });
+    await ensureTables(client, tables);
+    // The calls table as the release before built it: byDay, not byDayWithNumber.
+    await client.send(new DeleteTableCommand({ TableName: tables.calls }));
+    const index = (i: { name: string; partitionKey: string; sortKey: string; nonKeyAttributes?: readonly string[] }) => ({
+      IndexName: i.name,
+      KeySchema: [{ AttributeName: i.partitionKey, KeyType: 'HASH' as const }, { AttributeName: i.sortKey, KeyType: 'RANGE' as const }],
+      Projection: i.nonKeyAttributes ? { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...i.nonKeyAttributes] } : { ProjectionType: 'KEYS_ONLY' as const },
+    });
+    await client.send(
+      new CreateTableCommand({
+        TableName: tables.calls,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: ['callId', 'number', 'startedAt', 'day', 'liveNumber'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
+        KeySchema: [{ AttributeName: 'callId', KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [index(CALLS_TABLE.byNumberIndex), index(RETIRED_BY_DAY_INDEX), index(CALLS_TABLE.liveByNumberIndex)],
+      }),
+    );
+    await callHistory(dynamodb.endpoint, tables).add({ callId: 'rtc_before', number: '+17134810111', caller: '+14067704205', startedAt: new Date().toISOString(), outcome: 'rejected', reason: 'caller-blocked', rejectStatus: 603 });
+  });
+  afterAll(() => dynamodb.close());
+
+  it('lists the calls from the older index, says the numbers are missing, and --number lists them whole', async () => {
+    const list = await runCli(['calls', 'list', '--json', '--endpoint', dynamodb.endpoint]);
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.stdout).calls).toEqual([expect.objectContaining({ callId: 'rtc_before', caller: '+14067704205', outcome: 'rejected' })]);
+    expect(JSON.parse(list.stdout).calls[0]).not.toHaveProperty('number');
+    expect(list.stderr).toContain('note: the history index byDayWithNumber is not ready yet');
+    const byNumber = await runCli(['calls', 'list', '--json', '--number', '+17134810111', '--endpoint', dynamodb.endpoint]);
+    expect(JSON.parse(byNumber.stdout).calls).toEqual([expect.objectContaining({ callId: 'rtc_before', number: '+17134810111' })]);
+    expect(byNumber.stderr).toBe('');
   });
 });
