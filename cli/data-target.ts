@@ -33,7 +33,7 @@ export async function resolveDataTarget(opts: DataOptions, env: NodeJS.ProcessEn
     const db = createDocumentClient();
     return {
       numbers: new NumbersStore(db, stack.numbersTable),
-      calls: new CallHistoryStore(db, { calls: stack.callsTable, entries: stack.callEntriesTable }, DEFAULT_CALL_RETENTION_DAYS),
+      calls: new CallHistoryStore(db, { calls: stack.callsTable, entries: stack.callEntriesTable }, stack.callRetentionDays ?? DEFAULT_CALL_RETENTION_DAYS),
       description: `stack ${stack.stackName}`,
       stack,
     };

@@ -15,6 +15,8 @@ export interface StackOutputs {
   webhookSecretArn?: string;
   clusterName?: string;
   serviceName?: string;
+  /** Absent from stacks deployed before it was an output. */
+  callRetentionDays?: number;
 }
 
 function outputsOf(stack: Stack): Record<string, string> {
@@ -73,6 +75,7 @@ export async function readStackOutputs(cfn: CloudFormationClient, name: string):
         webhookSecretArn: o[OUTPUTS.webhookSecretArn],
         clusterName: o[OUTPUTS.clusterName],
         serviceName: o[OUTPUTS.serviceName],
+        ...(Number(o[OUTPUTS.callRetentionDays]) > 0 && { callRetentionDays: Number(o[OUTPUTS.callRetentionDays]) }),
       };
     } catch (err) {
       if (err instanceof CliError) throw err;

@@ -104,6 +104,7 @@ export class CallStack extends Stack {
     output(OUTPUTS.webhookSecretArn, webhookSecret.secretArn, 'Put the OpenAI webhook signing secret (whsec_...) here');
     output(OUTPUTS.clusterName, this.workers.cluster.clusterName, 'ECS cluster of the call workers');
     output(OUTPUTS.serviceName, this.workers.service.serviceName, 'ECS service of the call workers');
+    output(OUTPUTS.callRetentionDays, String(props.callRetentionDays), 'Days a call record is kept before DynamoDB expires it');
     new CfnOutput(this, 'AlarmTopicArn', { value: this.operations.alarmTopic.topicArn, description: 'SNS topic the alarms notify: subscribe to it' });
     new CfnOutput(this, 'DashboardName', { value: this.operations.dashboard.dashboardName, description: 'CloudWatch dashboard' });
   }

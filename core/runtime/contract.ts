@@ -54,6 +54,8 @@ export const OUTPUTS = {
   webhookSecretArn: 'WebhookSecretArn',
   clusterName: 'WorkerClusterName',
   serviceName: 'WorkerServiceName',
+  /** How long call records are kept: how far back the CLI's history reads look. */
+  callRetentionDays: 'CallRetentionDays',
 } as const;
 
 /** Port the worker's health endpoint listens on in the container. */

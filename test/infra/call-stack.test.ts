@@ -358,6 +358,7 @@ describe('call stack', () => {
       template.hasOutput(OUTPUTS.webhookSecretArn, { Value: importOf('WebhookSecretArn') });
       template.hasOutput(OUTPUTS.clusterName, { Value: { Ref: Match.stringLikeRegexp('^CallWorkersCluster') } });
       template.hasOutput(OUTPUTS.serviceName, { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CallWorkersService'), 'Name'] } });
+      template.hasOutput(OUTPUTS.callRetentionDays, { Value: '90' });
     });
 
     it('says the project id is unset, or prints the SIP URI', () => {

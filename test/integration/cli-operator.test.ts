@@ -255,6 +255,18 @@ describe('the operator CLI against a deployed stack (stack outputs from a CloudF
       expect(help).toMatch(/--since <time> [^]*?\bUTC\b[^]*? --outcome/);
     });
 
+    it("looks back as far as the stack keeps calls (its CallRetentionDays output), not a fixed 90 days", async () => {
+      const dev = aws.stacks.find((stack) => stack.name === 'Switchboard-dev-Calls')!;
+      aws.stacks.push({ name: 'Switchboard-yearly-Calls', outputs: { ...dev.outputs, [OUTPUTS.callRetentionDays]: '365' } });
+      const longAgo = new Date(Date.now() - 200 * 86400_000).toISOString();
+      await history.add({ callId: 'rtc_last_spring', number: '+17134810111', caller: '+14067704205', startedAt: longAgo, outcome: 'rejected', reason: 'caller-blocked', rejectStatus: 603 });
+      const yearly = JSON.parse((await cli(['calls', 'list', '--all', '--json', '--stack', 'yearly'])).stdout);
+      expect(yearly.calls.map((c: { callId: string }) => c.callId)).toContain('rtc_last_spring');
+      // A stack without the output (deployed before it) keeps the default.
+      const ninetyDays = JSON.parse((await cli(['calls', 'list', '--all', '--json', '--stack', 'dev'])).stdout);
+      expect(ninetyDays.calls.map((c: { callId: string }) => c.callId)).not.toContain('rtc_last_spring');
+    });
+
     it('pages through all history', async () => {
       const result = await cli(['calls', 'list', '--all', '--json', '--stack', 'dev']);
       expect(JSON.parse(result.stdout)).toEqual({ calls: expect.any(Array), cursor: null });
