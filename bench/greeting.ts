@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSessionConfig } from '../core/calls/session-config';
+import { dayOf } from '../core/openai/models';
 import { parseNumberConfig } from '../core/numbers/config';
 import { sayExactly } from '../core/worker/tools';
 import { signWebhook, startOpenAIEmulator } from '../local/openai-emulator';
@@ -90,7 +91,7 @@ export async function benchGreeting(opts: { calls: number; warmup: number }): Pr
     const queueUrl = await sqs.createQueue('switchboard-calls');
     const env = { BENCH_DYNAMODB: dynamodb.endpoint, BENCH_SQS: sqs.endpoint, BENCH_QUEUE_URL: queueUrl, BENCH_OPENAI: emulator.baseURL, BENCH_API_KEY: API_KEY, BENCH_WEBHOOK_SECRET: SECRET };
     // The floor sends the bytes Switchboard sends: the same accept body and greeting.
-    const accept = buildSessionConfig({ ...config, agent: config.agent! }, { number: config.number, caller: CALLER });
+    const accept = buildSessionConfig({ ...config, agent: config.agent! }, { number: config.number, caller: CALLER }, dayOf(new Date()));
     const greeting = JSON.stringify({ type: 'response.create', response: { instructions: sayExactly(config.agent!.greeting!) } });
     const floor = await spawnHost('greeting-floor', { ...env, BENCH_ACCEPT: JSON.stringify(accept), BENCH_GREETING: greeting });
     hosts.push(floor);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import OpenAI from 'openai';
 import { buildSessionConfig } from '../core/calls/session-config';
+import { dayOf } from '../core/openai/models';
 import { CallClaimsStore } from '../core/store/call-claims-store';
 import { createDocumentClient } from '../core/store/dynamodb-client';
 import { LOCAL_TABLE_NAMES } from '../core/store/tables';
@@ -151,7 +152,7 @@ async function runOnce(worker: 'switchboard-worker' | 'official-worker', store: 
       await Promise.all(
         ids.map(async (callId) => {
           await emulator.placeCall({ callId, dialed: config.number, caller: DEMO_CALLER, script: conversation() });
-          await openai.realtime.calls.accept(callId, buildSessionConfig({ ...config, agent: config.agent! }, { number: config.number, caller: DEMO_CALLER }));
+          await openai.realtime.calls.accept(callId, buildSessionConfig({ ...config, agent: config.agent! }, { number: config.number, caller: DEMO_CALLER }, dayOf(new Date())));
         }),
       );
       await fetch(`http://127.0.0.1:${host.port}/calls`, { method: 'POST', body: JSON.stringify(ids.map((callId) => ({ callId, number: config.number, config }))) });

@@ -1,7 +1,7 @@
 import type { CallAcceptParams } from 'openai/resources/realtime/calls';
 import type { AudioTranscription, RealtimeAudioInputTurnDetection } from 'openai/resources/realtime/realtime';
 import type { AgentConfig, NumberConfig } from '../numbers/config';
-import { languageHintOf } from '../openai/models';
+import { languageHintOf, modelServing, type Day } from '../openai/models';
 
 export const TRANSFER_TOOL = 'transfer_call';
 export const END_CALL_TOOL = 'end_call';
@@ -24,7 +24,8 @@ export function renderInstructions(template: string, call: CallParticipants): st
  * (https://developers.openai.com/cookbook/examples/migrating_from_whisper_to_gpt_transcribe);
  * the older models take `language`.
  */
-function transcription({ model, language }: AgentConfig['transcription']): AudioTranscription {
+function transcription({ model: configured, language }: AgentConfig['transcription'], on: Day): AudioTranscription {
+  const model = modelServing(configured, 'transcription', on);
   if (!language) return { model };
   return languageHintOf(model) === 'languages' ? { model, languages: [language] } : { model, language };
 }
@@ -70,18 +71,21 @@ export function toolsFor(config: NumberConfig): NonNullable<CallAcceptParams['to
   return tools;
 }
 
-/** The accept body for a call to this number: everything OpenAI needs, nothing SIP refuses. */
-export function buildSessionConfig(config: NumberConfig & { agent: AgentConfig }, call: CallParticipants): CallAcceptParams {
+/**
+ * The accept body for a call to this number on day `on`: everything OpenAI needs, nothing SIP
+ * refuses, and no model OpenAI has shut down (see modelServing).
+ */
+export function buildSessionConfig(config: NumberConfig & { agent: AgentConfig }, call: CallParticipants, on: Day): CallAcceptParams {
   const { agent } = config;
   const tools = toolsFor(config);
   return {
     type: 'realtime',
-    model: agent.model,
+    model: modelServing(agent.model, 'realtime', on),
     instructions: renderInstructions(agent.instructions, call),
     audio: {
       input: {
         // The call log needs the caller's words as text.
-        transcription: transcription(agent.transcription),
+        transcription: transcription(agent.transcription, on),
         turn_detection: turnDetection(agent),
       },
       output: { voice: agent.voice },

@@ -168,6 +168,16 @@ export function replacementFor(id: string, on: Day): string {
   throw new Error(`the model table has a replacement cycle through ${id}`);
 }
 
+/**
+ * The model a call is answered with on `on`: the configured one, or its replacement once OpenAI
+ * has shut it down. An accept naming a shut-down model is refused, and the caller would hear
+ * nothing; `numbers validate` and `status` tell the operator to update the config before then.
+ */
+export function modelServing(id: string, kind: ModelKind, on: Day): string {
+  const standing = modelStanding(id, kind, on);
+  return standing.standing === 'shut-down' ? standing.replacement : id;
+}
+
 export function isListedVoice(voice: string): boolean {
   return VOICES.includes(voice);
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { APIError } from 'openai';
 import type OpenAI from 'openai';
 import { isAlreadyAccepted, isCallGone, requestMayHaveLanded } from '../openai/call-control';
+import { dayOf } from '../openai/models';
 import { routeCall, type Decision } from '../calls/route';
 import type { NumberConfig } from '../numbers/config';
 import { isCallId, UNKNOWN_NUMBER } from '../calls/record';
@@ -155,7 +156,16 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
   async function decide(call: Pending): Promise<Decision> {
     // Counting live calls costs a query, so only numbers with a cap pay for it.
     const live = call.config?.limits.maxConcurrentCalls !== undefined ? await deps.calls.countLive(call.number, call.receivedAt) : 0;
-    return routeCall(call, call.config, live);
+    const decision = routeCall(call, call.config, live, dayOf(new Date(call.receivedAt)));
+    const agent = call.config?.agent;
+    if (decision.kind === 'accept' && agent && (decision.session.model !== agent.model || decision.session.audio?.input?.transcription?.model !== agent.transcription.model)) {
+      deps.log.warn("the number's config names a model OpenAI has shut down: answering with its replacement; update the config", {
+        number: call.number,
+        configured: { model: agent.model, transcription: agent.transcription.model },
+        answeredWith: { model: decision.session.model, transcription: decision.session.audio?.input?.transcription?.model },
+      });
+    }
+    return decision;
   }
 
   /** Sends the decision to OpenAI and records the result; called with the claim held. */

@@ -84,6 +84,15 @@ describe('the webhook path (local host, dynalite, OpenAI emulator)', () => {
     expect(await local.stack.calls.get(third.callId)).toMatchObject({ outcome: 'rejected', reason: 'number-busy', rejectStatus: 486 });
   });
 
+  it("answers a number whose stored config names a model OpenAI has shut down with that model's replacement", async () => {
+    // Stored before its shutdown; OpenAI now refuses an accept naming it (the emulator does too).
+    await local.stack.numbers.put(parseNumberConfig({ ...example, agent: { ...example.agent, model: 'gpt-realtime-mini-2025-10-06' } }), { expectedVersion: 1 });
+    const { callId } = await local.emulator.placeCall({ dialed: DIALED, caller: CALLER });
+    expect(verbs(callId)).toEqual(['accept 200']);
+    expect(local.emulator.received(callId)[0].body).toMatchObject({ model: 'gpt-realtime-2.1-mini' });
+    expect(await local.stack.calls.get(callId)).toMatchObject({ outcome: 'active' });
+  });
+
   it('accepts once when the same webhook arrives 10 times at once', async () => {
     const { callId } = await local.emulator.placeCall({ dialed: DIALED, caller: CALLER, duplicateDeliveries: 10 });
     // Deliveries that found the call being decided got 409 and are retried; all end in 2xx.

@@ -141,7 +141,7 @@ describe('the caller transcription in the accept body', () => {
   const call = { number: '+17134810111', caller: '+14067704205' };
   const sent = (transcription: Record<string, unknown>) => {
     const config = withAgent({ transcription });
-    return buildSessionConfig({ ...config, agent: config.agent! }, call).audio?.input?.transcription;
+    return buildSessionConfig({ ...config, agent: config.agent! }, call, '2026-12-01').audio?.input?.transcription;
   };
 
   it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
@@ -179,5 +179,21 @@ describe('the OpenAI emulator at accept', () => {
     ],
   ])('%s', (_, accept, on, error) => {
     expect(acceptParamsError(accept, on)).toEqual(error);
+  });
+});
+
+describe('answering a call whose config names a model OpenAI has shut down', () => {
+  const call = { number: '+17134810111', caller: '+14067704205' };
+  it.each<[string, Record<string, unknown>, string, { model?: string; transcription?: string }]>([
+    ['a realtime model past its shutdown: its replacement', { model: 'gpt-realtime-mini-2025-10-06' }, '2026-12-01', { model: 'gpt-realtime-2.1-mini' }],
+    ['a deprecated model before its shutdown: as configured', { model: 'gpt-realtime' }, '2027-01-19', { model: 'gpt-realtime' }],
+    ['the same model on its shutdown day: its replacement', { model: 'gpt-realtime' }, '2027-01-20', { model: 'gpt-realtime-2.1' }],
+    ['a transcription model past its shutdown', { transcription: { model: 'gpt-4o-mini-transcribe' } }, '2027-02-26', { transcription: 'gpt-live-transcribe' }],
+    ['a model the table does not list: as configured', { model: 'gpt-realtime-9' }, '2027-06-01', { model: 'gpt-realtime-9' }],
+  ])('%s', (_, agent, day, expected) => {
+    const config = withAgent(agent);
+    const session = buildSessionConfig({ ...config, agent: config.agent! }, call, day);
+    if (expected.model) expect(session.model).toBe(expected.model);
+    if (expected.transcription) expect(session.audio?.input?.transcription?.model).toBe(expected.transcription);
   });
 });

@@ -4,6 +4,7 @@ import { parseNumberConfig, type NumberConfig } from '../../core/numbers/config'
 
 const CALLER = '+14067704205';
 const NUMBER = '+17134810111';
+const TODAY = '2026-12-01';
 
 function cfg(over: { enabled?: boolean; block?: string[]; maxConcurrent?: number; transfers?: boolean; endCall?: boolean } = {}): NumberConfig {
   return parseNumberConfig({
@@ -35,7 +36,7 @@ describe('routeCall', () => {
     ['at the cap', cfg({ maxConcurrent: 2 }), 2, 486, 'number-busy'],
     ['over the cap', cfg({ maxConcurrent: 2 }), 5, 486, 'number-busy'],
   ])('%s -> SIP %i', (_, number, active, status, reason) => {
-    expect(routeCall(call, number, active)).toEqual({ kind: 'reject', status, reason });
+    expect(routeCall(call, number, active, TODAY)).toEqual({ kind: 'reject', status, reason });
   });
 
   it.each<[string, NumberConfig, number]>([
@@ -43,14 +44,14 @@ describe('routeCall', () => {
     ['no cap', cfg(), 1000],
     ['another caller blocked', cfg({ block: ['+14155550199'] }), 0],
   ])('%s -> accept', (_, number, active) => {
-    expect(routeCall(call, number, active).kind).toBe('accept');
+    expect(routeCall(call, number, active, TODAY).kind).toBe('accept');
   });
 });
 
 describe('buildSessionConfig', () => {
   it('builds the accept body from the number config', () => {
     const config = cfg();
-    expect(buildSessionConfig({ ...config, agent: config.agent! }, call)).toEqual({
+    expect(buildSessionConfig({ ...config, agent: config.agent! }, call, TODAY)).toEqual({
       type: 'realtime',
       model: 'gpt-realtime-2.1',
       instructions: `You are Alex. The caller is ${CALLER}, they dialed ${NUMBER}.`,
@@ -75,14 +76,14 @@ describe('buildSessionConfig', () => {
 
   it('offers only the tools the number enables', () => {
     const config = cfg({ transfers: false, endCall: false });
-    const session = buildSessionConfig({ ...config, agent: config.agent! }, call);
+    const session = buildSessionConfig({ ...config, agent: config.agent! }, call, TODAY);
     expect(session.tools).toBeUndefined();
     expect(session.tool_choice).toBeUndefined();
   });
 
   it('never sends turn-detection fields SIP refuses', () => {
     const config = parseNumberConfig({ number: NUMBER, agent: { instructions: 'x', turnDetection: { type: 'server_vad', idleTimeoutMs: 6000, createResponse: true } } });
-    expect(buildSessionConfig({ ...config, agent: config.agent! }, call).audio?.input?.turn_detection).toEqual({
+    expect(buildSessionConfig({ ...config, agent: config.agent! }, call, TODAY).audio?.input?.turn_detection).toEqual({
       type: 'server_vad',
       create_response: true,
       idle_timeout_ms: 6000,
