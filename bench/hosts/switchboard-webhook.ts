@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import { callControlClient, WEBHOOK_CALL_CONTROL_TIMEOUT_MS } from '../../core/openai/call-control';
 import { silentLog } from '../../core/runtime/log';
 import { DEFAULT_CALL_RETENTION_DAYS } from '../../core/runtime/contract';
 import { CallClaimsStore } from '../../core/store/call-claims-store';
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     secrets: staticSecret(env('BENCH_WEBHOOK_SECRET')),
     numbers: new NumbersStore(db, LOCAL_TABLE_NAMES.numbers),
     calls: new CallClaimsStore(db, LOCAL_TABLE_NAMES, DEFAULT_CALL_RETENTION_DAYS),
-    openai: new OpenAI({ apiKey: env('BENCH_API_KEY'), baseURL: env('BENCH_OPENAI'), timeout: 2500, maxRetries: 1 }),
+    openai: callControlClient({ apiKey: env('BENCH_API_KEY'), baseURL: env('BENCH_OPENAI'), timeoutMs: WEBHOOK_CALL_CONTROL_TIMEOUT_MS }),
     queue: new InProcessCallQueue(),
     log: silentLog,
   });

@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import { callControlClient, WORKER_CALL_CONTROL_TIMEOUT_MS } from '../../core/openai/call-control';
 import type { StoredCall } from '../../core/store/stored-call';
 import { createDocumentClient } from '../../core/store/dynamodb-client';
 import { entryKey, transcriptEntryOf } from '../../core/store/call-entries-store';
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
       return unprocessed;
     },
   };
-  const openai = new OpenAI({ apiKey: env('BENCH_API_KEY'), baseURL: env('BENCH_OPENAI'), maxRetries: 1 });
+  const openai = callControlClient({ apiKey: env('BENCH_API_KEY'), baseURL: env('BENCH_OPENAI'), timeoutMs: WORKER_CALL_CONTROL_TIMEOUT_MS });
   // The worker's own part of tool call -> refer: from reading the function call off the socket
   // (a listener added after the session's own) to starting the refer request.
   const refer = openai.realtime.calls.refer.bind(openai.realtime.calls);
