@@ -57,13 +57,28 @@ export function verifyWebhookSignature(args: {
   checkTimestamp(timestamp, nowSeconds, toleranceSeconds);
 
   // Signed over the header strings as received, not as re-formatted numbers.
-  const expected = Buffer.from(createHmac('sha256', key).update(`${id}.${timestamp}.${rawBody}`).digest('base64'));
+  const expected = Buffer.from(signatureOf(key, id, timestamp, rawBody));
   if (!v1Signatures(signatures).some((signature) => sameBytes(Buffer.from(signature), expected))) {
     throw new WebhookSignatureError(
       'bad-signature',
       'webhook signature does not match: the body was altered, or it was signed with another secret',
     );
   }
+}
+
+/**
+ * The `webhook-signature` value for a Standard Webhooks delivery: `v1,` + base64 HMAC-SHA256 of
+ * `id.timestamp.body`, keyed by the base64 after `whsec_`. What Switchboard signs with (tool calls,
+ * and whatever else it sends to the user's systems) and what the emulator signs OpenAI's webhooks
+ * with; the verifier above checks the same bytes. Throws WebhookSecretFormatError for a secret
+ * without `whsec_` or with a part that is not base64.
+ */
+export function signStandardWebhook(secret: string, id: string, timestampSeconds: number, body: string): string {
+  return `v1,${signatureOf(signingKey(secret), id, String(timestampSeconds), body)}`;
+}
+
+function signatureOf(key: Buffer, id: string, timestamp: string, body: string): string {
+  return createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
 }
 
 /** Throws WebhookSecretFormatError, saying what is wrong, unless `secret` is a signing secret as OpenAI shows it. */

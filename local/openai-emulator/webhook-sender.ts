@@ -1,15 +1,12 @@
 /** Delivers webhooks the way OpenAI does: Standard Webhooks signatures, retries on a schedule. */
-import { createHmac } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { signStandardWebhook } from '../../core/webhook/signature';
 import type { WebhookAttempt } from './calls';
 import type { Timers } from './timers';
 
-/** `v1,<base64 HMAC-SHA256>` of `id.timestamp.body`, keyed by the base64 part of `whsec_...`. */
-export function signWebhook(secret: string, webhookId: string, timestampSeconds: number, rawBody: string): string {
-  const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
-  return `v1,${createHmac('sha256', key).update(`${webhookId}.${timestampSeconds}.${rawBody}`).digest('base64')}`;
-}
+/** Signs as OpenAI does, with the one Standard Webhooks signer Switchboard itself sends with. */
+export const signWebhook = signStandardWebhook;
 
 /** Delays between attempts: the Standard Webhooks schedule, stretched to OpenAI's "up to 72 hours". */
 export const OPENAI_RETRY_SCHEDULE_MS = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000, 36_000, 36_000, 36_000, 36_000].map((s) => s * 1000);

@@ -1,0 +1,381 @@
+import { lookup as dnsLookup } from 'node:dns/promises';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { rootCertificates } from 'node:tls';
+import { version } from '../../package.json';
+import type { Log } from '../runtime/log';
+import { signStandardWebhook, WebhookSecretFormatError } from '../webhook/signature';
+import { DEFAULT_TOOL_TIMEOUT_MS, MAX_TOOL_TIMEOUT_MS, TOOL_ANSWER_MAX_BYTES, TOOL_RETRY_DELAY_MS } from './limits';
+import { addressLiteral, checkToolUrl, classAllowed, classifyAddress, type AddressClass, type AddressPolicy } from './outbound-address';
+import { redactArguments } from './redact';
+import { fillSecretHeaders, withoutSecrets, type ReadSecret } from './secret-headers';
+import { answerOutput, toolFailureOutput, type HttpToolFailure, type HttpToolOutcome } from './tool-output';
+
+/**
+ * Runs one HTTP tool call for the worker: the model called a tool of the number's config, and
+ * the user's endpoint answers it. POSTs the call and the model's arguments, signed with Standard
+ * Webhooks headers, to the tool's url, and turns whatever happens into a `function_call_output`
+ * the agent can say and a result for the call's timeline. It never throws and never takes longer
+ * than the tool's timeoutMs: a failing endpoint is words and data, not a hung call.
+ */
+
+export type { HttpToolOutcome } from './tool-output';
+
+/** The part of a number config's tool that the request needs (the session uses the rest). */
+export interface HttpToolConfig {
+  name: string;
+  url: string;
+  /** Values may hold `{{secret:NAME}}`. */
+  headers?: Record<string, string>;
+  /** Default DEFAULT_TOOL_TIMEOUT_MS, at most MAX_TOOL_TIMEOUT_MS. */
+  timeoutMs?: number;
+  /** The tool lives on a private network or this machine on purpose (see classAllowed). */
+  allowPrivateNetwork?: boolean;
+  /** Argument (and recorded answer) fields replaced by "[redacted]" in what is returned and recorded. */
+  redact?: string[];
+  /** "full": the result carries the answer's text as `body`, for the call's record. */
+  record?: 'full';
+}
+
+export interface HttpToolCall {
+  tool: HttpToolConfig;
+  /** The function call's `call_id` from OpenAI: the request's webhook-id, so a receiver can drop a repeat. */
+  toolCallId: string;
+  /** The model's arguments, the JSON text it sent. */
+  rawArguments: string;
+  call: { callId: string; number: string; caller: string; label?: string };
+}
+
+/** An address DNS gave, as node's dns.lookup returns it with `all: true`. */
+export interface ResolvedAddress {
+  address: string;
+  family: number;
+}
+
+/** What the host provides; built once per worker. */
+export interface HttpToolHost {
+  /** The tool signing secret, `whsec_` + base64: its own secret, never OpenAI's webhook secret. */
+  signingSecret: string;
+  /** Fills `{{secret:NAME}}` in headers. */
+  secret: ReadSecret;
+  /** Whether tools may reach this machine without `allowPrivateNetwork`: true for `switchboard dev`, false in AWS. */
+  allowLoopback: boolean;
+  /** DNS; default node's dns.lookup (all addresses). Every address it gives is checked before any is connected to. */
+  resolve?: (hostname: string) => Promise<ResolvedAddress[]>;
+  /** Certificate authorities to trust besides the public ones (PEM), e.g. a private network's. */
+  ca?: string | string[];
+  log?: Log;
+}
+
+export interface HttpToolResult {
+  /** The `function_call_output` to send the model. */
+  output: string;
+  outcome: HttpToolOutcome;
+  /** The endpoint's HTTP status, when it answered. */
+  status?: number;
+  durationMs: number;
+  /** Requests started: 2 when the first never left (connection refused) and was retried. 0 when none was. */
+  attempts: number;
+  /** Bytes of the answer read (up to TOOL_ANSWER_MAX_BYTES). */
+  bytes?: number;
+  /** The answer was longer than the model is given, and the output says so. */
+  truncated?: boolean;
+  /** The answer's text, with `redact` fields replaced when it is JSON; only for `record: "full"`. */
+  body?: string;
+  /** The model's arguments with `redact` fields replaced (the text itself when it is not JSON). */
+  arguments: unknown;
+  /** What went wrong, for the timeline and the log: addresses, statuses, error codes, secret names; never a secret's value. */
+  detail?: string;
+}
+
+const USER_AGENT = `switchboard/${version}`;
+
+/** Switchboard's headers win over a tool's headers of the same name: the signature covers what it says it covers. */
+const OWN_HEADERS = ['content-type', 'content-length', 'transfer-encoding', 'connection', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature'];
+
+/** An error code of ours, from the lookup, for an address the policy refuses. */
+const REFUSED_ADDRESS = 'ESWITCHBOARD_REFUSED_ADDRESS';
+
+/**
+ * Errors that prove the request never left, so a retry cannot make the endpoint act twice: the
+ * connection was refused, or DNS failed for the moment. A request that may have been sent (a
+ * reset, a timeout) is not retried: the endpoint may already have cancelled the order.
+ */
+const NEVER_LEFT = new Set(['ECONNREFUSED', 'EAI_AGAIN']);
+
+export function toolTimeoutMs(tool: HttpToolConfig): number {
+  return Math.min(Math.max(tool.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS, 1), MAX_TOOL_TIMEOUT_MS);
+}
+
+export async function runHttpTool(request: HttpToolCall, host: HttpToolHost): Promise<HttpToolResult> {
+  const { tool } = request;
+  const startedAt = Date.now();
+  const timeoutMs = toolTimeoutMs(tool);
+  const redact = tool.redact ?? [];
+  let args: unknown;
+  let argumentsAreJson = true;
+  try {
+    args = request.rawArguments.trim() === '' ? {} : JSON.parse(request.rawArguments);
+  } catch {
+    args = request.rawArguments;
+    argumentsAreJson = false;
+  }
+  let secretValues: string[] = [];
+
+  const finish = (result: Omit<HttpToolResult, 'durationMs' | 'arguments'>): HttpToolResult => {
+    const scrub = (text: string | undefined) => (text === undefined ? undefined : withoutSecrets(text, secretValues));
+    const done: HttpToolResult = {
+      ...result,
+      output: scrub(result.output)!,
+      ...(result.body !== undefined && { body: scrub(result.body) }),
+      ...(result.detail !== undefined && { detail: scrub(result.detail) }),
+      durationMs: Date.now() - startedAt,
+      arguments: argumentsAreJson ? redactArguments(args, redact) : redact.length > 0 ? '[redacted]' : args,
+    };
+    const fields = {
+      tool: tool.name,
+      toolCallId: request.toolCallId,
+      callId: request.call.callId,
+      outcome: done.outcome,
+      status: done.status,
+      durationMs: done.durationMs,
+      attempts: done.attempts,
+      bytes: done.bytes,
+      truncated: done.truncated,
+      detail: done.detail,
+    };
+    if (done.outcome === 'ok') host.log?.info('tool call answered', fields);
+    else host.log?.warn('tool call failed', fields);
+    return done;
+  };
+  const fail = (outcome: HttpToolFailure, detail: string, extra: Partial<HttpToolResult> = {}) =>
+    finish({ output: toolFailureOutput(tool.name, outcome), outcome, attempts: 0, detail, ...extra });
+
+  if (!argumentsAreJson) return fail('bad-arguments', 'the model sent arguments that are not JSON; it was asked to call again');
+
+  // Checked at call time too: a config stored before a rule existed still meets it.
+  const checked = checkToolUrl(tool.url);
+  if (!checked.ok) return fail('bad-url', checked.problem);
+  const url = checked.url;
+  const policy: AddressPolicy = { allowLoopback: host.allowLoopback, allowPrivateNetwork: tool.allowPrivateNetwork ?? false };
+  // node connects to an address literal without a lookup, so the lookup's check cannot see it.
+  const literal = addressLiteral(url.hostname);
+  if (literal !== undefined) {
+    const cls = classifyAddress(literal);
+    if (!classAllowed(cls, policy)) return fail('refused-address', refusalDetail(url, literal, cls));
+  }
+
+  const deadline = startedAt + timeoutMs;
+  // The secrets come within the timeout too: a slow secret store must not hold the caller longer.
+  const filled = await beforeDeadline(fillSecretHeaders(tool.headers ?? {}, host.secret), deadline);
+  if (!filled) return fail('timeout', `the tool's secrets were not read within ${timeoutMs} ms; nothing was sent`);
+  if (!filled.ok) return fail('secret-missing', filled.detail);
+  secretValues = filled.secretValues;
+  const badHeader = invalidHeader(filled.headers);
+  if (badHeader) return fail('bad-header', `header "${badHeader}" has a character no HTTP header may carry (a line break?); check it and any secret it holds`);
+
+  const body = JSON.stringify({
+    call: { callId: request.call.callId, number: request.call.number, caller: request.call.caller, label: request.call.label ?? null },
+    tool: tool.name,
+    arguments: args,
+    toolCallId: request.toolCallId,
+  });
+  const timestamp = Math.floor(Date.now() / 1000);
+  let signature: string;
+  try {
+    signature = signStandardWebhook(host.signingSecret, request.toolCallId, timestamp, body);
+  } catch (error) {
+    if (!(error instanceof WebhookSecretFormatError)) throw error;
+    return fail('bad-signing-secret', 'the tool signing secret must be "whsec_" followed by base64; nothing was sent');
+  }
+  const headers: Record<string, string> = {
+    accept: 'application/json, text/plain;q=0.9, */*;q=0.5',
+    ...Object.fromEntries(Object.entries(filled.headers).filter(([name]) => !OWN_HEADERS.includes(name.toLowerCase()))),
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    'user-agent': USER_AGENT,
+    'webhook-id': request.toolCallId,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': signature,
+  };
+
+  // node's `ca` replaces the public authorities rather than adding to them: add them back.
+  const ca = host.ca === undefined ? undefined : [...rootCertificates, ...[host.ca].flat()];
+  const send = { url, headers, body, policy, resolve: host.resolve ?? resolveAll, ca };
+  let attempts = 1;
+  let sent = await post(send, deadline - Date.now());
+  if (sent.kind === 'failed' && NEVER_LEFT.has(sent.code) && deadline - Date.now() > TOOL_RETRY_DELAY_MS) {
+    await new Promise((resolve) => setTimeout(resolve, TOOL_RETRY_DELAY_MS));
+    attempts = 2;
+    sent = await post(send, deadline - Date.now());
+  }
+
+  const recorded = (text: string) => (tool.record === 'full' ? { body: recordedBody(text, redact) } : {});
+  switch (sent.kind) {
+    case 'timeout':
+      return fail('timeout', `no complete answer within ${timeoutMs} ms`, { attempts, ...(sent.status !== undefined && { status: sent.status }) });
+    case 'refused':
+      return fail('refused-address', refusalDetail(url, sent.address, sent.cls), { attempts });
+    case 'failed':
+      return fail('unreachable', `${sent.code}: ${sent.message}${attempts === 2 ? ' (tried twice)' : ''}`, { attempts });
+    case 'too-large':
+      return fail('too-large', `the answer is over ${TOOL_ANSWER_MAX_BYTES} bytes; reading stopped there`, { attempts, status: sent.status, bytes: sent.bytes });
+    case 'answered': {
+      const text = withoutSecrets(sent.text, secretValues);
+      const answered = { attempts, status: sent.status, bytes: sent.bytes, ...recorded(text) };
+      if (sent.status >= 300 && sent.status < 400) {
+        const location = sent.location ? ` to ${sent.location}` : '';
+        return fail('redirected', `the endpoint answered ${sent.status}${location}; redirects are not followed: put the final URL in the tool's config`, answered);
+      }
+      if (sent.status < 200 || sent.status >= 300) return fail('http-error', `the endpoint answered ${sent.status}`, answered);
+      const { output, truncated } = answerOutput(tool.name, text);
+      return finish({ output, outcome: 'ok', ...answered, truncated });
+    }
+  }
+}
+
+/** The first header whose name or value HTTP cannot carry. Checked before sending, as node would refuse it while sending. */
+function invalidHeader(headers: Record<string, string>): string | undefined {
+  return Object.entries(headers).find(([name, value]) => {
+    try {
+      http.validateHeaderName(name);
+      http.validateHeaderValue(name, value);
+      return false;
+    } catch {
+      return true;
+    }
+  })?.[0];
+}
+
+/** The promise's value, or undefined when the deadline comes first. */
+async function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(deadline - Date.now(), 0))));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function refusalDetail(url: URL, address: string, cls: AddressClass): string {
+  const where = addressLiteral(url.hostname) === address ? `${address} is` : `${url.hostname} resolved to ${address},`;
+  const fix =
+    url.protocol === 'http:' && cls !== 'loopback'
+      ? 'http:// may reach only this machine: use https://'
+      : cls === 'private' || cls === 'loopback'
+        ? 'set "allowPrivateNetwork": true on the tool if it lives there on purpose'
+        : 'no tool may reach it';
+  return `${where} a ${cls} address: ${fix}; nothing was sent`;
+}
+
+/** The recorded answer: JSON with the `redact` fields replaced; other text as it came. */
+function recordedBody(text: string, redact: readonly string[]): string {
+  if (redact.length === 0) return text;
+  try {
+    return JSON.stringify(redactArguments(JSON.parse(text), redact));
+  } catch {
+    return text;
+  }
+}
+
+async function resolveAll(hostname: string): Promise<ResolvedAddress[]> {
+  return dnsLookup(hostname, { all: true });
+}
+
+type Sent =
+  | { kind: 'answered'; status: number; text: string; bytes: number; location?: string }
+  | { kind: 'too-large'; status: number; bytes: number }
+  | { kind: 'timeout'; status?: number }
+  | { kind: 'refused'; address: string; cls: AddressClass }
+  | { kind: 'failed'; code: string; message: string };
+
+interface Send {
+  url: URL;
+  headers: Record<string, string>;
+  body: string;
+  policy: AddressPolicy;
+  resolve: (hostname: string) => Promise<ResolvedAddress[]>;
+  ca?: string[];
+}
+
+/**
+ * One POST, settled once: answered, too large, timed out, refused at the lookup, or failed.
+ * Bounded by `withinMs` from connect to the last byte. A fresh connection (agent: false): a
+ * pooled socket would skip the lookup, and with it the address check.
+ */
+function post(send: Send, withinMs: number): Promise<Sent> {
+  return new Promise((resolve) => {
+    let settled = false;
+    let status: number | undefined;
+    let refused: { address: string; cls: AddressClass } | undefined;
+    const settle = (sent: Sent) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      resolve(sent);
+    };
+    const lookup = guardedLookup(send, (address, cls) => (refused = { address, cls }));
+    const options: https.RequestOptions = { method: 'POST', headers: send.headers, agent: false, lookup, ...(send.ca && { ca: send.ca }) };
+    const req = send.url.protocol === 'https:' ? https.request(send.url, options) : http.request(send.url, options);
+    const timer = setTimeout(() => settle({ kind: 'timeout', status }), Math.max(withinMs, 0));
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (refused) settle({ kind: 'refused', ...refused });
+      else settle({ kind: 'failed', code: error.code ?? 'ERR', message: error.message });
+    });
+    req.on('response', (res) => {
+      status = res.statusCode ?? 0;
+      const declared = Number(res.headers['content-length']);
+      if (declared > TOOL_ANSWER_MAX_BYTES) return settle({ kind: 'too-large', status, bytes: 0 });
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        // Stop reading at the limit: the rest is never buffered.
+        if (bytes > TOOL_ANSWER_MAX_BYTES) return settle({ kind: 'too-large', status: status!, bytes: TOOL_ANSWER_MAX_BYTES });
+        chunks.push(chunk);
+      });
+      res.on('end', () => {
+        const location = res.headers.location;
+        settle({ kind: 'answered', status: status!, text: Buffer.concat(chunks).toString('utf8'), bytes, ...(location && { location }) });
+      });
+      const brokeOff = () => settle({ kind: 'failed', code: 'ECONNRESET', message: 'the connection closed before the answer was complete' });
+      res.on('error', brokeOff);
+      res.on('close', brokeOff);
+    });
+    req.end(send.body);
+  });
+}
+
+/**
+ * The lookup node connects with: every address DNS gives is checked, and only checked addresses
+ * are handed back to connect to, so a name cannot resolve to an allowed address for a check and
+ * a refused one for the connection (DNS rebinding). One refused address refuses the name.
+ * `http:` may reach only loopback, whatever the name.
+ */
+function guardedLookup(send: Send, onRefused: (address: string, cls: AddressClass) => void): LookupFunction {
+  return ((hostname: string, options: { family?: number | string; all?: boolean }, callback: (...args: unknown[]) => void) => {
+    send.resolve(hostname).then(
+      (resolved) => {
+        const wanted = options.family === 4 || options.family === 'IPv4' ? 4 : options.family === 6 || options.family === 'IPv6' ? 6 : 0;
+        const addresses = resolved.filter((a) => wanted === 0 || a.family === wanted);
+        for (const { address } of resolved) {
+          const cls = classifyAddress(address);
+          const allowed = classAllowed(cls, send.policy) && (send.url.protocol === 'https:' || cls === 'loopback');
+          if (!allowed) {
+            onRefused(address, cls);
+            return callback(Object.assign(new Error(`${hostname} resolved to ${address}, a ${cls} address`), { code: REFUSED_ADDRESS }));
+          }
+        }
+        if (addresses.length === 0) {
+          return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname }));
+        }
+        if (options.all) callback(null, addresses);
+        else callback(null, addresses[0].address, addresses[0].family);
+      },
+      (error: unknown) => callback(error),
+    );
+  }) as LookupFunction;
+}
