@@ -42,7 +42,7 @@ function turnDetection(agent: AgentConfig): RealtimeAudioInputTurnDetection {
   return { type: 'semantic_vad', ...common, ...(td.eagerness !== undefined && { eagerness: td.eagerness }) };
 }
 
-/** The function tools a number enables; the call worker runs them. */
+/** The function tools a number enables: transfer_call and end_call, then the number's own tools. The call worker runs them all. */
 export function toolsFor(config: NumberConfig): NonNullable<CallAcceptParams['tools']> {
   const tools: NonNullable<CallAcceptParams['tools']> = [];
   if (config.transfers.length > 0) {
@@ -67,6 +67,11 @@ export function toolsFor(config: NumberConfig): NonNullable<CallAcceptParams['to
       description: 'End the call. Say goodbye first; the line is hung up once your goodbye has played.',
       parameters: { type: 'object', properties: {}, additionalProperties: false },
     });
+  }
+  // Only what the model reads: the url and headers stay with the worker, which runs the tool.
+  // A config stored before numbers had tools has none (stored configs are read as they were written).
+  for (const tool of config.tools ?? []) {
+    tools.push({ type: 'function', name: tool.name, description: tool.description, parameters: tool.parameters });
   }
   return tools;
 }

@@ -1,7 +1,13 @@
+import { validateHeaderValue } from 'node:http';
 import { z } from 'zod';
+import { END_CALL_TOOL, TRANSFER_TOOL } from '../calls/session-config';
 import { SESSION_CAP_SECONDS } from '../openai/limits';
 import { DEFAULTS } from '../openai/models';
+import { DEFAULT_TOOL_TIMEOUT_MS, MAX_TOOL_TIMEOUT_MS } from '../tools/limits';
+import { checkToolUrl } from '../tools/outbound-address';
+import { secretNames } from '../tools/secret-headers';
 import { toE164 } from './e164';
+import { toolParametersProblem } from './tool-parameters';
 
 /**
  * A number's config: how Switchboard answers calls to one dialed number. Users write it as
@@ -16,8 +22,10 @@ const count = (n: number) => n.toLocaleString('en-US');
  * UTF-8 bytes each, well under DynamoDB's 400 KB item size, so a valid config can always be
  * stored (test/integration/cli-numbers.test.ts stores one with every field at its bound).
  */
-const text = (whatIsOrAre: string, max: number, fix: string) =>
-  z.string().max(max, { error: (issue) => `${whatIsOrAre} ${count((issue.input as string).length)} characters long; at most ${count(max)} are allowed: ${fix}` });
+const text = (whatIsOrAre: string, max: number, fix: string, missing?: string) =>
+  z
+    .string(missing === undefined ? undefined : { error: (issue) => (issue.input === undefined ? missing : undefined) })
+    .max(max, { error: (issue) => `${whatIsOrAre} ${count((issue.input as string).length)} characters long; at most ${count(max)} are allowed: ${fix}` });
 
 /**
  * Phone numbers are text. YAML reads an unquoted `+17134810111` as the number 17134810111
@@ -108,6 +116,156 @@ const transfer = z.strictObject({
   target: transferTarget,
 });
 
+/** The most tools a number may have, besides Switchboard's own transfer_call and end_call. */
+export const MAX_TOOLS = 20;
+
+/**
+ * The most a number's tools may be together, in UTF-8 bytes of JSON. Each field of a tool has its
+ * own bound, but 20 tools at all of them would not fit in one DynamoDB item with the rest of the
+ * config; this bound does (test/integration/cli-numbers.test.ts stores the largest config, tools
+ * of the JSON that takes DynamoDB the most bytes included: about 323 KB of its 400 KB). It is
+ * also about 16,000 tokens that the model reads on every turn.
+ */
+export const MAX_TOOLS_JSON_BYTES = 64 * 1024;
+
+/** OpenAI's limit for a function's description. */
+const MAX_TOOL_DESCRIPTION = 1_024;
+const MAX_TOOL_HEADERS = 20;
+const MAX_HEADER_NAME = 100;
+const MAX_HEADER_VALUE = 1_000;
+const MAX_REDACTED_FIELDS = 50;
+
+/** Headers Switchboard writes itself, and why: the request is signed as Switchboard sends it. */
+const SWITCHBOARD_HEADERS: Record<string, string> = {
+  'content-type': 'the request is JSON, and says so',
+  'content-length': "it is the length of the request's body",
+  'transfer-encoding': 'the body is sent whole, with its length',
+  'user-agent': 'it names Switchboard and its version',
+  'webhook-id': 'webhook-id, webhook-timestamp and webhook-signature are its Standard Webhooks signature of the request',
+  'webhook-timestamp': 'webhook-id, webhook-timestamp and webhook-signature are its Standard Webhooks signature of the request',
+  'webhook-signature': 'webhook-id, webhook-timestamp and webhook-signature are its Standard Webhooks signature of the request',
+  host: 'it comes from the url',
+  connection: 'each tool call has a connection of its own',
+};
+
+/**
+ * A tool secret's name as `switchboard secrets set tool:NAME` stores it (a Secrets Manager secret
+ * name's characters): the runner reads more in `{{secret:NAME}}`, but a secret it cannot store
+ * would be missing on every call.
+ */
+const STORABLE_SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,256}$/;
+
+/** An HTTP token (RFC 9110), what a header name is made of. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Why a header value is refused, or undefined. Checked with its `{{secret:NAME}}` references as written; the runner checks again once they are filled. */
+function headerValueProblem(name: string, value: string): string | undefined {
+  if (/[\r\n]/.test(value)) return `header "${name}" has a line break: a header value is one line`;
+  try {
+    validateHeaderValue(name, value);
+  } catch {
+    return `header "${name}" has a character HTTP cannot carry (a control character, or one beyond U+00FF)`;
+  }
+  const placeholders = value.match(/\{\{[^{}]*\}\}/g) ?? [];
+  // A reference is what the runner fills (core/tools/secret-headers.ts); anything else would be sent as written.
+  const notSecret = placeholders.find((p) => secretNames({ [name]: p }).length !== 1);
+  if (notSecret) return `header "${name}": "${notSecret}" is not a secret reference: write {{secret:NAME}}, NAME without spaces or braces`;
+  if (/\{\{|\}\}/.test(value.replace(/\{\{[^{}]*\}\}/g, ''))) return `header "${name}" has "{{" or "}}" outside a secret reference: write {{secret:NAME}}`;
+  const unstorable = secretNames({ [name]: value }).find((secret) => !STORABLE_SECRET_NAME.test(secret));
+  if (unstorable) return `header "${name}": secret name "${unstorable}" cannot be stored: NAME may hold letters, digits and - _ . / + = @ (at most 256), as \`switchboard secrets set tool:NAME\` takes it`;
+  return undefined;
+}
+
+const toolHeaders = z.record(z.string(), text('the header value is', MAX_HEADER_VALUE, 'put long credentials in a secret, {{secret:NAME}}')).superRefine((headers, ctx) => {
+  const names = Object.keys(headers);
+  if (names.length > MAX_TOOL_HEADERS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_TOOL_HEADERS} headers` });
+  const seen = new Set<string>();
+  for (const name of names) {
+    const lower = name.toLowerCase();
+    const problem =
+      name.length > MAX_HEADER_NAME
+        ? `the header name is ${count(name.length)} characters long; at most ${MAX_HEADER_NAME} are allowed`
+        : !HEADER_NAME.test(name)
+          ? `header name "${name}" is not an HTTP header name: use letters, digits and ! # $ % & ' * + - . ^ _ \` | ~ (no spaces or colons)`
+          : SWITCHBOARD_HEADERS[lower]
+            ? `header "${name}" is set by Switchboard: ${SWITCHBOARD_HEADERS[lower]}; remove it`
+            : seen.has(lower)
+              ? `header "${name}" is given twice (header names ignore case)`
+              : headerValueProblem(name, headers[name]);
+    seen.add(lower);
+    if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+  }
+});
+
+/** A whole number of milliseconds in a range; `why` says what it is for. */
+const millis = (field: string, min: number, max: number, why: string) => {
+  const message = `${field} must be a whole number of milliseconds from ${count(min)} to ${count(max)} (${why})`;
+  return z.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, { error: message });
+};
+
+const toolName = z
+  .string({ error: (issue) => (issue.input === undefined ? 'a tool needs a "name": the function name the model calls, e.g. "lookup_order"' : undefined) })
+  .regex(/^[a-zA-Z0-9_-]{1,64}$/, { error: (issue) => `tool name "${issue.input}" must be 1 to 64 letters, digits, "_" or "-" (OpenAI's rule for function names)` })
+  .refine((name) => name !== TRANSFER_TOOL, { error: `tool name "${TRANSFER_TOOL}" is Switchboard's own tool for transfers (see "transfers"): choose another name` })
+  .refine((name) => name !== END_CALL_TOOL, { error: `tool name "${END_CALL_TOOL}" is Switchboard's own tool for hanging up (see "endCall"): choose another name` });
+
+/** A function the agent may call: Switchboard POSTs the model's arguments to `url` (core/tools/http-tool.ts). */
+const tool = z
+  .strictObject({
+    name: toolName,
+    description: text('the description is', MAX_TOOL_DESCRIPTION, 'OpenAI takes no longer description of a function', 'a tool needs a "description": what it does, which the model reads to choose when to call it').min(1, 'the description must not be empty: the model reads it to choose when to call the tool'),
+    parameters: z
+      .unknown()
+      .transform((parameters, ctx): Record<string, unknown> => {
+        const problem = toolParametersProblem(parameters);
+        if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+        return parameters as Record<string, unknown>;
+      })
+      .default(() => ({ type: 'object', properties: {} })),
+    url: text('the url is', 2_048, 'use a shorter address', 'a tool needs a "url": where Switchboard POSTs the call, e.g. https://api.example.com/voice/orders').transform((url, ctx) => {
+      const checked = checkToolUrl(url);
+      if (!checked.ok) ctx.addIssue({ code: 'custom', message: checked.problem });
+      return url;
+    }),
+    headers: toolHeaders.default(() => ({})),
+    timeoutMs: millis('timeoutMs', 100, MAX_TOOL_TIMEOUT_MS, 'the caller waits meanwhile').default(DEFAULT_TOOL_TIMEOUT_MS),
+    whileWaiting: text('whileWaiting is', 300, 'it is said word for word while the tool runs, so keep it to a sentence').min(1, 'whileWaiting must not be empty: leave it out to say nothing').optional(),
+    whileWaitingAfterMs: millis('whileWaitingAfterMs', 0, MAX_TOOL_TIMEOUT_MS, 'how long the caller waits in silence before whileWaiting is said').default(1000),
+    redact: z
+      .array(text('the redacted field is', 100, 'name the field as the arguments or the answer name it').min(1, 'a redacted field must be named'))
+      .max(MAX_REDACTED_FIELDS, `at most ${MAX_REDACTED_FIELDS} redacted fields`)
+      .default(() => []),
+    record: z.literal('full', { error: 'record must be "full" (the answer\'s text goes in the call\'s record) or left out (only its size and status do)' }).optional(),
+    allowPrivateNetwork: z.boolean().default(false),
+  })
+  .superRefine((t, ctx) => {
+    if (t.whileWaiting !== undefined && t.whileWaitingAfterMs >= t.timeoutMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['whileWaitingAfterMs'],
+        message: `whileWaiting would never be said: whileWaitingAfterMs (${count(t.whileWaitingAfterMs)}) must be less than timeoutMs (${count(t.timeoutMs)})`,
+      });
+    }
+  });
+
+const tools = z
+  .array(tool)
+  .max(MAX_TOOLS, `at most ${MAX_TOOLS} tools: the model reads every one on every turn`)
+  .superRefine((list, ctx) => {
+    const names = list.map((t) => t.name);
+    names.forEach((name, i) => {
+      if (names.indexOf(name) !== i) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `tool name "${name}" is used twice` });
+    });
+    const size = Buffer.byteLength(JSON.stringify(list));
+    if (size > MAX_TOOLS_JSON_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `the tools are ${count(size)} bytes as JSON together; at most ${count(MAX_TOOLS_JSON_BYTES)} (${MAX_TOOLS_JSON_BYTES / 1024} KiB) are allowed: shorten their descriptions and parameters (the model reads every tool on every turn, and the whole config is stored as one DynamoDB item)`,
+      });
+    }
+  })
+  .default(() => []);
+
 export const numberConfigSchema = z
   .strictObject({
       number: e164('number'),
@@ -115,6 +273,7 @@ export const numberConfigSchema = z
       enabled: z.boolean().default(true),
       agent: agent.optional(),
       transfers: z.array(transfer).max(20, 'at most 20 transfer targets: the agent chooses among them by name').default([]),
+      tools,
       endCall: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
       limits: z
         .strictObject({
@@ -142,6 +301,12 @@ export const numberConfigSchema = z
 export type NumberConfig = z.output<typeof numberConfigSchema>;
 export type AgentConfig = NonNullable<NumberConfig['agent']>;
 export type TransferConfig = NumberConfig['transfers'][number];
+/**
+ * One of a number's HTTP tools: what the runner takes (an HttpToolConfig, as it is: the test of
+ * the config says so to the compiler) and what the session adds (description, parameters,
+ * whileWaiting).
+ */
+export type NumberTool = NumberConfig['tools'][number];
 
 export interface ConfigProblem {
   /** Where in the document, e.g. `agent.turnDetection.threshold` or `transfers[1].target`. */

@@ -1,12 +1,63 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDynamoDBClient } from '../../core/store/dynamodb-client';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { MAX_TOOLS, MAX_TOOLS_JSON_BYTES, parseNumberConfig } from '../../core/numbers/config';
+import { createDocumentClient, createDynamoDBClient } from '../../core/store/dynamodb-client';
+import { NumbersStore } from '../../core/store/numbers-store';
 import { LOCAL_TABLE_NAMES } from '../../core/store/tables';
 import { ensureTables, startLocalDynamoDB, type LocalDynamoDB } from '../../local/dynamodb';
 import { runCli, ROOT } from '../support/cli';
 
 const EXAMPLE = join(ROOT, 'examples/support-line.json');
+const ORDER_LINE = join(ROOT, 'examples/order-line.json');
+
+// dynalite ships no types.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { itemSize, MAX_SIZE } = require('dynalite/db') as { itemSize: (item: Record<string, AttributeValue>) => number; MAX_SIZE: number };
+
+/**
+ * An item's size as DynamoDB counts it: dynalite's formulas (taken from DynamoDB's answers), with
+ * text and names in UTF-8 bytes. dynalite's own check counts them in JavaScript characters, so a
+ * character of 3 UTF-8 bytes counts once there, and a put it takes could be too large for DynamoDB.
+ */
+function dynamoDbItemBytes(item: Record<string, unknown>): number {
+  const utf8 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+  const inBytes = (value: AttributeValue): AttributeValue => {
+    if (value.S !== undefined) return { S: utf8(value.S) };
+    if (value.L) return { L: value.L.map(inBytes) };
+    if (value.M) return { M: inBytesAll(value.M) };
+    return value;
+  };
+  const inBytesAll = (map: Record<string, AttributeValue>) => Object.fromEntries(Object.entries(map).map(([name, value]) => [utf8(name), inBytes(value)]));
+  return itemSize(inBytesAll(marshall(item, { removeUndefinedValues: true })));
+}
+
+/**
+ * MAX_TOOLS tools of MAX_TOOLS_JSON_BYTES together, every field written out (so what is stored is
+ * these bytes), the room left filled with empty lists in the parameters' `examples`: of all JSON,
+ * what takes DynamoDB the most bytes for its size (4 bytes for the 3 of `[],`).
+ */
+function largestTools(wide: (n: number) => string): Record<string, unknown>[] {
+  const tools = Array.from({ length: MAX_TOOLS }, (_, i) => ({
+    name: `tool_${i}_`.padEnd(64, 'x'),
+    description: wide(300),
+    parameters: { type: 'object', properties: { order: { type: 'string', description: '' } }, examples: [] as unknown[] },
+    url: `https://${'h'.repeat(63)}.example.com/voice/orders`,
+    headers: { Authorization: 'Bearer {{secret:orders-api}}', 'X-Line': '\u00e9'.repeat(20) },
+    timeoutMs: 10_000,
+    whileWaiting: wide(100),
+    whileWaitingAfterMs: 9_999,
+    redact: ['cardNumber', wide(40)],
+    record: 'full',
+    allowPrivateNetwork: true,
+  }));
+  const bytes = () => Buffer.byteLength(JSON.stringify(tools));
+  for (let i = 0; bytes() + 3 <= MAX_TOOLS_JSON_BYTES; i = (i + 1) % MAX_TOOLS) tools[i].parameters.examples.push([]);
+  tools[0].parameters.properties.order.description = 'd'.repeat(MAX_TOOLS_JSON_BYTES - bytes());
+  return tools;
+}
 
 /** What a user does with a config file, run as a user would: the CLI in a child process, the tables in dynalite. */
 describe('switchboard numbers validate / put with config files', () => {
@@ -20,6 +71,18 @@ describe('switchboard numbers validate / put with config files', () => {
     return path;
   };
   const example = async () => JSON.parse(await readFile(EXAMPLE, 'utf8'));
+  /** `validate` and `put` both exit 2 listing `problem`, and `put` stores nothing; returns what `put` said. */
+  const refusedByValidateAndPut = async (path: string, number: string, problem: string) => {
+    const validate = await cli('numbers', 'validate', '--file', path);
+    expect(validate.code).toBe(2);
+    expect(validate.stdout).toContain(problem);
+    const put = await cli('numbers', 'put', number, '--file', path, ...data());
+    expect(put.code).toBe(2);
+    expect(put.stderr).toContain('is not a valid number config; nothing was stored');
+    expect(put.stderr).toContain(problem);
+    expect((await cli('numbers', 'get', number, ...data())).code).toBe(3);
+    return put;
+  };
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'switchboard-numbers-'));
@@ -36,31 +99,47 @@ describe('switchboard numbers validate / put with config files', () => {
     it('are refused by validate and put, naming the field and the limit, and nothing is stored', async () => {
       const doc = await example();
       const huge = await file('huge.json', JSON.stringify({ ...doc, agent: { ...doc.agent, instructions: 'Be helpful. '.repeat(41_667) } }));
-
-      const validate = await cli('numbers', 'validate', '--file', huge);
-      expect(validate.code).toBe(2);
-      expect(validate.stdout).toContain('  - agent.instructions: instructions are 500,004 characters long; at most 65,536 are allowed');
-
-      const put = await cli('numbers', 'put', '+17134810131', '--file', huge, ...data());
-      expect(put.code).toBe(2);
-      expect(put.stderr).toContain('is not a valid number config; nothing was stored');
-      expect(put.stderr).toContain('  - agent.instructions: instructions are 500,004 characters long');
+      const put = await refusedByValidateAndPut(huge, '+17134810131', '  - agent.instructions: instructions are 500,004 characters long; at most 65,536 are allowed');
       expect(put.stderr).not.toContain('Item size');
-      expect((await cli('numbers', 'get', '+17134810131', ...data())).code).toBe(3);
     });
 
-    it('stores a config with every free-text field at its limit, in characters that take 3 bytes each', async () => {
+    it('stores a config with every field at its limit, text in characters that take 3 bytes each, and the most tools, as large as they may be together', async () => {
       const doc = await example();
       const wide = (n: number) => '語'.repeat(n);
-      const full = await file('full.json', JSON.stringify({
+      const largest = {
         ...doc,
         label: wide(100),
         agent: { ...doc.agent, instructions: wide(65_536), greeting: wide(1_000) },
         transfers: Array.from({ length: 20 }, (_, i) => ({ name: `desk-${i}`, description: wide(500), target: `sip:${'d'.repeat(240)}@pbx.example.com` })),
+        tools: largestTools(wide),
         callers: { block: Array.from({ length: 1_000 }, (_, i) => `+1415${2_000_000 + i}`) },
-      }));
-      const put = await cli('numbers', 'put', '+17134810132', '--file', full, ...data());
+      };
+      const config = parseNumberConfig({ ...largest, number: '+17134810132' });
+      expect(Buffer.byteLength(JSON.stringify(config.tools))).toBe(MAX_TOOLS_JSON_BYTES);
+      // The item as the store writes it, counted as DynamoDB counts it.
+      expect(dynamoDbItemBytes({ number: config.number, config, version: 1, updatedAt: new Date().toISOString() })).toBeLessThanOrEqual(MAX_SIZE);
+
+      const put = await cli('numbers', 'put', '+17134810132', '--file', await file('largest.json', JSON.stringify(largest)), ...data());
       expect(put).toMatchObject({ code: 0, stdout: 'stored +17134810132 (' + wide(100) + '), version 1\n' });
+      // Read from the table, not from `get`'s output: the test's child-process reader may split a character between chunks.
+      const stored = await new NumbersStore(createDocumentClient({ endpoint: dynamodb.endpoint }), LOCAL_TABLE_NAMES.numbers).get('+17134810132');
+      expect(stored?.config.tools).toEqual(config.tools);
+    });
+  });
+
+  describe('tools', () => {
+    it('with parameters that are not a JSON Schema are refused by validate and put, naming the place in the schema, and nothing is stored', async () => {
+      const doc = JSON.parse(await readFile(ORDER_LINE, 'utf8'));
+      doc.tools[0].parameters.properties.order.type = 'strin';
+      const bad = await file('bad-schema.json', JSON.stringify(doc));
+      await refusedByValidateAndPut(bad, '+17134810135', '  - tools[0].parameters.properties.order.type: must be equal to one of the allowed values: array, boolean, integer, null, number, object, string\n');
+    });
+
+    it('as the example has them are stored as written, with their secret references', async () => {
+      const put = await cli('numbers', 'put', '+17134810136', '--file', ORDER_LINE, ...data());
+      expect(put).toMatchObject({ code: 0, stdout: 'stored +17134810136 (Order line), version 1\n' });
+      const got = JSON.parse((await cli('numbers', 'get', '+17134810136', '--json', ...data())).stdout);
+      expect(got.tools).toEqual(JSON.parse(await readFile(ORDER_LINE, 'utf8')).tools);
     });
   });
 

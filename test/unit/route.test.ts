@@ -1,12 +1,25 @@
 import { routeCall } from '../../core/calls/route';
 import { buildSessionConfig, renderInstructions } from '../../core/calls/session-config';
 import { parseNumberConfig, type NumberConfig } from '../../core/numbers/config';
+import { acceptParamsError } from '../../local/openai-emulator/accept-params';
 
 const CALLER = '+14067704205';
 const NUMBER = '+17134810111';
 const TODAY = '2026-12-01';
 
-function cfg(over: { enabled?: boolean; block?: string[]; maxConcurrent?: number; transfers?: boolean; endCall?: boolean } = {}): NumberConfig {
+const LOOKUP_ORDER = {
+  name: 'lookup_order',
+  description: 'Look up an order by its number',
+  parameters: { type: 'object', properties: { order: { type: 'string' } }, required: ['order'] },
+  url: 'https://api.example.com/voice/orders',
+  headers: { Authorization: 'Bearer {{secret:orders-api}}' },
+  whileWaiting: 'One moment while I look that up.',
+  redact: ['cardNumber'],
+  record: 'full',
+};
+const OPENING_HOURS = { name: 'opening_hours', description: "Today's opening hours", url: 'http://localhost:8080/hours' };
+
+function cfg(over: { enabled?: boolean; block?: string[]; maxConcurrent?: number; transfers?: boolean; endCall?: boolean; tools?: unknown[] } = {}): NumberConfig {
   return parseNumberConfig({
     number: NUMBER,
     enabled: over.enabled ?? true,
@@ -21,6 +34,7 @@ function cfg(over: { enabled?: boolean; block?: string[]; maxConcurrent?: number
       { name: 'billing', description: 'Billing desk', target: 'sip:billing@pbx.example.com' },
     ],
     endCall: { enabled: over.endCall ?? true },
+    ...(over.tools && { tools: over.tools }),
     limits: { maxCallSeconds: 600, ...(over.maxConcurrent !== undefined && { maxConcurrentCalls: over.maxConcurrent }) },
     callers: { block: over.block ?? [] },
   });
@@ -72,6 +86,34 @@ describe('buildSessionConfig', () => {
       ],
       tool_choice: 'auto',
     });
+    expect(acceptParamsError(buildSessionConfig({ ...config, agent: config.agent! }, call, TODAY), TODAY)).toBeUndefined();
+  });
+
+  it("offers the number's own tools after transfer_call and end_call, with only what the model reads", () => {
+    const config = cfg({ tools: [LOOKUP_ORDER, OPENING_HOURS] });
+    const session = buildSessionConfig({ ...config, agent: config.agent! }, call, TODAY);
+    expect(session.tools?.map((t) => t.type === 'function' && t.name)).toEqual(['transfer_call', 'end_call', 'lookup_order', 'opening_hours']);
+    expect(session.tools?.slice(2)).toEqual([
+      { type: 'function', name: 'lookup_order', description: 'Look up an order by its number', parameters: LOOKUP_ORDER.parameters },
+      { type: 'function', name: 'opening_hours', description: "Today's opening hours", parameters: { type: 'object', properties: {} } },
+    ]);
+    expect(JSON.stringify(session)).not.toMatch(/api\.example\.com|secret|cardNumber|One moment/);
+    expect(session.tool_choice).toBe('auto');
+    // What the emulator's accept takes, as strict as OpenAI's for SIP calls.
+    expect(acceptParamsError(session, TODAY)).toBeUndefined();
+  });
+
+  it("offers a number's own tools when it has neither transfers nor end call", () => {
+    const config = cfg({ transfers: false, endCall: false, tools: [OPENING_HOURS] });
+    const session = buildSessionConfig({ ...config, agent: config.agent! }, call, TODAY);
+    expect(session.tools).toEqual([{ type: 'function', name: 'opening_hours', description: "Today's opening hours", parameters: { type: 'object', properties: {} } }]);
+    expect(session.tool_choice).toBe('auto');
+  });
+
+  it('takes a config stored before numbers had tools', () => {
+    const { tools: _, ...stored } = cfg();
+    const session = buildSessionConfig({ ...(stored as NumberConfig), agent: stored.agent! }, call, TODAY);
+    expect(session.tools?.map((t) => t.type === 'function' && t.name)).toEqual(['transfer_call', 'end_call']);
   });
 
   it('offers only the tools the number enables', () => {
