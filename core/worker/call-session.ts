@@ -4,7 +4,9 @@ import type WebSocket from 'ws';
 import { END_CALL_TOOL, TRANSFER_TOOL } from '../calls/session-config';
 import { isCallGone, requestMayHaveLanded } from '../openai/call-control';
 import { SESSION_CAP_MS } from '../openai/limits';
-import type { NumberConfig } from '../numbers/config';
+import type { NumberConfig, NumberTool } from '../numbers/config';
+import type { HttpToolCall, HttpToolResult } from '../tools/http-tool';
+import { redactArguments } from '../tools/redact';
 import type { Log } from '../runtime/log';
 import type { StoredCall } from '../store/stored-call';
 import { actionItem, transcriptItem, usageItem } from '../store/call-entries-store';
@@ -14,7 +16,7 @@ import { attachFailedEnding, durationSeconds, QUICK_DROP_MS, reattachFailedEndin
 import type { EntryWriter } from './entry-writer';
 import { readSessionEvent, type SessionEvent } from './server-events';
 import { listen, type Sideband } from './sideband';
-import { END_CALL_OUTPUT, planTransfer, sayExactly, unknownToolOutput, WRAP_UP_INSTRUCTIONS } from './tools';
+import { END_CALL_OUTPUT, interruptedToolOutput, planTransfer, sayExactly, toolsNotSetUpOutput, unknownToolOutput, WRAP_UP_INSTRUCTIONS } from './tools';
 
 export interface SessionTimings {
   /** A transfer whose call has not left by then is reported to the model as failed. */
@@ -47,6 +49,8 @@ export interface SessionServices {
   connect: (callId: string) => Promise<Sideband>;
   /** Whether this worker still holds the call's lease: only the owner runs a tool. */
   ownsCall: (callId: string) => Promise<boolean>;
+  /** Runs one of a number's HTTP tools (signed, bounded, address-checked); absent where tools are not set up. */
+  runTool?: (call: HttpToolCall) => Promise<HttpToolResult>;
   timings: SessionTimings;
   now?: () => number;
 }
@@ -92,6 +96,10 @@ export class CallSession {
   private handledTools: Set<string> | undefined;
   private speechStartedAt: Map<string, string> | undefined;
   private responseStartedAt: Map<string, string> | undefined;
+  /** A response to ask for once the one in progress is done (OpenAI refuses a second active response). */
+  private responseWanted = false;
+  /** HTTP tool calls a worker before this one started and never answered: it died or let go mid-request. */
+  private unanswered: { toolCallId: string; name: string }[] | undefined;
   private resolveEnd!: (end: SessionEnd) => void;
   readonly ended: Promise<SessionEnd>;
   private readonly deps: SessionServices;
@@ -100,6 +108,9 @@ export class CallSession {
   private readonly acceptUnconfirmed: boolean;
   private readonly startedAt: number;
   private greeted: boolean;
+  private readonly label: string | undefined;
+  private readonly number: string;
+  private readonly caller: string;
 
   constructor({ call, config, log, acceptUnconfirmed }: CallSessionInit, deps: SessionServices) {
     // Only what the session needs of the record is kept: a re-attached call's record can be long.
@@ -113,6 +124,12 @@ export class CallSession {
     this.greeted = call.actions.some((a) => a.type === 'greeting');
     const handled = call.actions.map((a) => a.toolCallId).filter((id): id is string => typeof id === 'string');
     if (handled.length > 0) this.handledTools = new Set(handled);
+    const answered = new Set(call.actions.filter((a) => a.type === 'tool-result').map((a) => a.toolCallId));
+    const unanswered = call.actions.filter((a) => a.type === 'tool-call' && !answered.has(a.toolCallId));
+    if (unanswered.length > 0) this.unanswered = unanswered.map((a) => ({ toolCallId: String(a.toolCallId), name: String(a.name) }));
+    this.label = call.label;
+    this.number = call.number;
+    this.caller = call.caller;
     this.expiresAt = call.expiresAt;
     this.ended = new Promise((resolve) => (this.resolveEnd = resolve));
   }
@@ -135,6 +152,7 @@ export class CallSession {
     }
     this.attach(sideband);
     this.greetOnce();
+    this.answerInterruptedTools();
     this.scheduleLimits();
     return this.ended;
   }
@@ -249,6 +267,30 @@ export class CallSession {
     this.timers = undefined;
   }
 
+  /**
+   * The model waits for an answer to every function call. One that a worker before this one sent
+   * and never answered is answered now, so the agent carries on; it is not run again (it may have
+   * reached the user's system), and the answer says so.
+   */
+  private answerInterruptedTools(): void {
+    for (const { toolCallId, name } of this.unanswered ?? []) {
+      this.toolOutput(toolCallId, interruptedToolOutput(name));
+      this.action('tool-result', { toolCallId, name, outcome: 'interrupted' });
+    }
+    if (this.unanswered) this.respond();
+    this.unanswered = undefined;
+  }
+
+  /** Asks the model for a response, once the one in progress (if any) is done. */
+  private respond(): void {
+    if (this.responseStartedAt?.size) {
+      this.responseWanted = true;
+      return;
+    }
+    this.responseWanted = false;
+    this.send({ type: 'response.create' });
+  }
+
   private greetOnce(): void {
     const greeting = this.config?.agent?.greeting;
     if (!greeting || this.greeted) return;
@@ -307,6 +349,7 @@ export class CallSession {
         if (!event.responseId) return;
         this.dispatch({ type: 'response-done', responseId: event.responseId });
         if (this.responseStartedAt?.delete(event.responseId) && this.responseStartedAt.size === 0) this.responseStartedAt = undefined;
+        if (this.responseWanted && !this.responseStartedAt) this.respond();
         return;
       case 'audio-stopped':
         return this.dispatch({ type: 'audio-stopped' });
@@ -346,9 +389,58 @@ export class CallSession {
       this.action('end-call', { toolCallId });
       return this.dispatch({ type: 'end-call' });
     }
+    // Configs stored before tools existed are read back without the field.
+    const tool = (this.config?.tools ?? []).find((t) => t.name === name);
+    if (tool) return this.runHttpTool(tool, toolCallId, args);
     this.toolOutput(toolCallId, unknownToolOutput(name));
     this.send({ type: 'response.create' });
     this.action('tool-refused', { toolCallId, name });
+  }
+
+  /**
+   * One of the number's HTTP tools. The call goes on whatever the endpoint does: its answer, or an
+   * error the agent can say, goes back to the model. `tool-call` is on the timeline before the
+   * request, so a worker that takes the call over knows it was sent and never sends it again.
+   */
+  private async runHttpTool(tool: NumberTool, toolCallId: string, rawArguments: string): Promise<void> {
+    let parsed: unknown = rawArguments;
+    try {
+      parsed = JSON.parse(rawArguments);
+    } catch {
+      // Recorded as the model sent it; the runner answers that it is not JSON.
+    }
+    this.action('tool-call', { toolCallId, name: tool.name, arguments: redactArguments(parsed, tool.redact ?? []) });
+    // No dead air while the request runs: a line for the caller once it takes longer than a moment.
+    const filler = tool.whileWaiting;
+    const waiting = filler ? this.timer(tool.whileWaitingAfterMs, () => this.sayWhileWaiting(filler)) : undefined;
+    const result = this.deps.runTool
+      ? await this.deps.runTool({ tool, toolCallId, rawArguments, call: { callId: this.callId, number: this.number, caller: this.caller, label: this.label } })
+      : undefined;
+    if (waiting) {
+      clearTimeout(waiting);
+      this.timers?.delete(waiting);
+    }
+    // Let go meanwhile: the next worker answers it as interrupted.
+    if (isLetGo(this.phase)) return;
+    this.toolOutput(toolCallId, result?.output ?? toolsNotSetUpOutput(tool.name));
+    this.respond();
+    this.action('tool-result', {
+      toolCallId,
+      name: tool.name,
+      outcome: result?.outcome ?? 'not-set-up',
+      ...(result?.status !== undefined && { status: result.status }),
+      ...(result && { durationMs: result.durationMs }),
+      ...(result?.bytes !== undefined && { bytes: result.bytes }),
+      ...(result?.truncated && { truncated: true }),
+      ...(result?.detail && { detail: result.detail }),
+      ...(tool.record === 'full' && result?.body !== undefined && { answer: result.body }),
+    });
+  }
+
+  private sayWhileWaiting(words: string): void {
+    if (this.responseStartedAt?.size) return;
+    this.send({ type: 'response.create', response: { instructions: sayExactly(words) } });
+    this.action('tool-waiting', { words });
   }
 
   private toolOutput(toolCallId: string, output: string): void {

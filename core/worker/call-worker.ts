@@ -2,6 +2,7 @@ import type OpenAI from 'openai';
 import type { CallDelivery, CallSource } from '../queue/call-queue';
 import { CALL_VISIBILITY_SECONDS, HEARTBEAT_SECONDS } from '../runtime/contract';
 import type { Log } from '../runtime/log';
+import type { HttpToolCall, HttpToolResult } from '../tools/http-tool';
 import type { CallEnding, LiveCalls } from '../store/live-call-store';
 import type { NumbersStore } from '../store/numbers-store';
 import { CallSession, DEFAULT_SESSION_TIMINGS, type SessionEnd, type SessionServices, type SessionTimings } from './call-session';
@@ -31,6 +32,8 @@ export interface CallWorkerOptions {
   store: LiveCalls;
   numbers: Pick<NumbersStore, 'get'>;
   openai: Pick<OpenAI, 'realtime'>;
+  /** Runs one of a number's HTTP tools; without it, a tool call is answered that the tool is not available. */
+  runTool?: (call: HttpToolCall) => Promise<HttpToolResult>;
   /** Opens a call's sideband (see `openSideband`). */
   connect: (callId: string) => Promise<Sideband>;
   /** Most calls held at once. */
@@ -82,6 +85,7 @@ export class CallWorker {
       entries: new EntryWriter(opts.store, opts.log),
       openai: opts.openai,
       connect: opts.connect,
+      runTool: opts.runTool,
       ownsCall: (callId) => this.ownsCall(callId),
       timings: this.timings,
       now: this.now,

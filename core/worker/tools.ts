@@ -42,6 +42,18 @@ export function unknownToolOutput(name: string): string {
   return JSON.stringify({ error: `no tool named ${name}` });
 }
 
+/** A tool call a worker before this one sent and never answered (it died or let the call go meanwhile). */
+export function interruptedToolOutput(name: string): string {
+  return JSON.stringify({
+    error: `the ${name} request was interrupted and its answer is lost; it may or may not have gone through, so do not call ${name} again without asking the caller`,
+  });
+}
+
+/** A number's HTTP tool on a host without a tool signing secret. */
+export function toolsNotSetUpOutput(name: string): string {
+  return JSON.stringify({ error: `the ${name} tool is not available right now` });
+}
+
 /** Exact words, quoted so the model says them as they are (straight quotes inside would end the quote). */
 export function sayExactly(words: string): string {
   return `Say exactly '${words.replace(/'/g, '\u2019')}'`;
