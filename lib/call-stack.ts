@@ -16,6 +16,10 @@ export interface CallStackProps extends StackProps {
   readonly callEntriesTable: ITableV2;
   readonly openAiApiKey: ISecret;
   readonly webhookSecret: ISecret;
+  /** What HTTP tool calls are signed with; the call workers read it, nothing else does. */
+  readonly toolSigningSecret: ISecret;
+  /** Tool secrets are the Secrets Manager secrets named `<prefix>NAME` (lib/settings.ts toolSecretsPrefix). */
+  readonly toolSecretsPrefix: string;
   /** Printed as the SipUri output (or the hint on how to set the project id). */
   readonly sipUri: string;
   readonly callRetentionDays: number;
@@ -52,6 +56,7 @@ export class CallStack extends Stack {
     const callEntriesTable = importTable(this, 'CallEntriesTable', props.callEntriesTable, []);
     const openAiApiKey = importSecret(this, 'OpenAiApiKey', props.openAiApiKey);
     const webhookSecret = importSecret(this, 'WebhookSecret', props.webhookSecret);
+    const toolSigningSecret = importSecret(this, 'ToolSigningSecret', props.toolSigningSecret);
 
     const logRemovalPolicy = props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     // The id stays 'CallQueue' (the construct's name before it was CallHandoffQueue): it is the
@@ -76,6 +81,8 @@ export class CallStack extends Stack {
       entries: callEntriesTable,
       queue: this.handoffQueue.queue,
       openAiApiKey,
+      toolSigningSecret,
+      toolSecretsPrefix: props.toolSecretsPrefix,
       networking: props.networking,
       minTasks: props.workerMinTasks,
       maxTasks: props.workerMaxTasks,
@@ -102,6 +109,8 @@ export class CallStack extends Stack {
     output(OUTPUTS.callQueueUrl, this.handoffQueue.queue.queueUrl, 'SQS queue of answered calls');
     output(OUTPUTS.openAiApiKeySecretArn, openAiApiKey.secretArn, 'Put your OpenAI API key here (aws secretsmanager put-secret-value)');
     output(OUTPUTS.webhookSecretArn, webhookSecret.secretArn, 'Put the OpenAI webhook signing secret (whsec_...) here');
+    output(OUTPUTS.toolSigningSecretArn, toolSigningSecret.secretArn, 'HTTP tool calls are signed with this secret: `switchboard secrets get tool-signing-secret` prints it (whsec_...) for your endpoint to verify them');
+    output(OUTPUTS.toolSecretsPrefix, props.toolSecretsPrefix, 'Tool secrets ({{secret:NAME}} in tool headers) are the Secrets Manager secrets named <prefix>NAME: store one with `switchboard secrets set tool:NAME`');
     output(OUTPUTS.clusterName, this.workers.cluster.clusterName, 'ECS cluster of the call workers');
     output(OUTPUTS.serviceName, this.workers.service.serviceName, 'ECS service of the call workers');
     output(OUTPUTS.callRetentionDays, String(props.callRetentionDays), 'Days a call record is kept before DynamoDB expires it');

@@ -161,6 +161,15 @@ export function stackNames(stage: string): { data: string; calls: string } {
   return { data: `Switchboard-${stage}-Data`, calls: `Switchboard-${stage}-Calls` };
 }
 
+/**
+ * Where a stage's tool secrets live in Secrets Manager: `{{secret:NAME}}` in a tool's headers is
+ * the secret named `<prefix>NAME` (`switchboard secrets set tool:NAME` creates it). The trailing
+ * slash keeps stage `dev` from reaching stage `dev-2`'s secrets.
+ */
+export function toolSecretsPrefix(stage: string): string {
+  return `switchboard/${stage}/tool/`;
+}
+
 /** The stage a call stack was deployed with, read back from its name (undefined if not named by `stackNames`). */
 export function stageOfCallStack(stackName: string): string | undefined {
   return /^Switchboard-(.+)-Calls$/.exec(stackName)?.[1];

@@ -31,11 +31,20 @@ export const STATEFUL_LOGICAL_IDS = {
   callEntriesTable: 'CallEntriesTable',
   openAiApiKey: 'OpenAiApiKeySecret',
   webhookSecret: 'WebhookSigningSecret',
+  toolSigningSecret: 'ToolSigningSecret',
 } as const;
 
 /**
- * What outlives a deployment: the numbers, calls and call entries tables and the two secrets.
- * Everything else (the call stack) can be destroyed and recreated without losing anything.
+ * Characters of the generated tool signing key: letters and digits only (all in the base64
+ * alphabet), a multiple of 4 (base64 without padding), so `whsec_<key>` is a Standard Webhooks
+ * secret as generated: 36 bytes of HMAC key, within the 24 to 64 the specification recommends.
+ */
+export const TOOL_SIGNING_KEY_LENGTH = 48;
+
+/**
+ * What outlives a deployment: the numbers, calls and call entries tables, the two OpenAI secrets
+ * and the tool signing secret the user's endpoints verify tool calls with. Everything else (the
+ * call stack) can be destroyed and recreated without losing anything.
  */
 export class StatefulStack extends Stack {
   public readonly numbersTable: TableV2;
@@ -43,6 +52,8 @@ export class StatefulStack extends Stack {
   public readonly callEntriesTable: TableV2;
   public readonly openAiApiKey: Secret;
   public readonly webhookSecret: Secret;
+  /** The base64 key of the Standard Webhooks secret (`whsec_<key>`) HTTP tool calls are signed with. */
+  public readonly toolSigningSecret: Secret;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -67,11 +78,27 @@ export class StatefulStack extends Stack {
     this.openAiApiKey = emptySecret(this, 'OpenAiApiKey', 'OpenAI API key (sk-...) Switchboard uses for call control and the sideband. Fill it with `aws secretsmanager put-secret-value`.', removalPolicy);
     this.webhookSecret = emptySecret(this, 'WebhookSecret', 'OpenAI webhook signing secret (whsec_...) Switchboard verifies webhooks with. Fill it with `aws secretsmanager put-secret-value`.', removalPolicy);
 
+    // Switchboard's own secret, never OpenAI's webhook secret: a third party's endpoint that can
+    // verify tool calls must not be able to forge OpenAI's webhooks. Generated at deploy, so it
+    // needs no manual step; the user reads it (`switchboard secrets get tool-signing-secret`) to
+    // configure their endpoint.
+    this.toolSigningSecret = new Secret(this, 'ToolSigningSecret', {
+      description:
+        'Switchboard tool signing secret: the base64 key of the Standard Webhooks secret (whsec_<this value>) the call workers sign HTTP tool calls with. Print it with `switchboard secrets get tool-signing-secret`.',
+      removalPolicy,
+      generateSecretString: { passwordLength: TOOL_SIGNING_KEY_LENGTH, excludePunctuation: true, includeSpace: false },
+    });
+    Validations.of(this.toolSigningSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'The tool signing secret is configured on the user\'s own endpoints, which a Secrets Manager rotation cannot reach: a scheduled rotation would make every endpoint refuse the tool calls. The user rotates it on their schedule with `switchboard secrets set tool-signing-secret` (or put-secret-value) and updates the endpoints; the workers re-read it within 5 minutes, no restart.',
+    });
+
     pinLogicalId(this.numbersTable, STATEFUL_LOGICAL_IDS.numbersTable);
     pinLogicalId(this.callsTable, STATEFUL_LOGICAL_IDS.callsTable);
     pinLogicalId(this.callEntriesTable, STATEFUL_LOGICAL_IDS.callEntriesTable);
     pinLogicalId(this.openAiApiKey, STATEFUL_LOGICAL_IDS.openAiApiKey);
     pinLogicalId(this.webhookSecret, STATEFUL_LOGICAL_IDS.webhookSecret);
+    pinLogicalId(this.toolSigningSecret, STATEFUL_LOGICAL_IDS.toolSigningSecret);
   }
 }
 

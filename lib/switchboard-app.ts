@@ -2,7 +2,7 @@ import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CallStack } from './call-stack';
 import { DeployedTemplateChecks } from './nag';
-import { isDevStage, sipUriFor, stackNames, type SwitchboardSettings } from './settings';
+import { isDevStage, sipUriFor, stackNames, type SwitchboardSettings, toolSecretsPrefix } from './settings';
 import { StatefulStack } from './stateful-stack';
 
 export interface SwitchboardStacks {
@@ -21,7 +21,7 @@ export function addSwitchboard(app: App, settings: SwitchboardSettings): Switchb
 
   const data = new StatefulStack(app, names.data, {
     stackName: names.data,
-    description: `Switchboard (${settings.stage}): numbers, calls and call entries tables, OpenAI secrets`,
+    description: `Switchboard (${settings.stage}): numbers, calls and call entries tables, OpenAI secrets, tool signing secret`,
     tags,
     retainData: !dev,
     terminationProtection: !dev,
@@ -36,6 +36,8 @@ export function addSwitchboard(app: App, settings: SwitchboardSettings): Switchb
     callEntriesTable: data.callEntriesTable,
     openAiApiKey: data.openAiApiKey,
     webhookSecret: data.webhookSecret,
+    toolSigningSecret: data.toolSigningSecret,
+    toolSecretsPrefix: toolSecretsPrefix(settings.stage),
     sipUri: sipUriFor(settings.openAiProjectId),
     callRetentionDays: settings.callRetentionDays,
     ...(settings.webhookReservedConcurrency !== 'none' && { webhookReservedConcurrency: settings.webhookReservedConcurrency }),

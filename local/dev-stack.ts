@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type OpenAI from 'openai';
@@ -11,7 +12,9 @@ import type { WebhookSummary } from '../core/webhook/handle-webhook';
 import { staticSecret } from '../core/webhook/secret-provider';
 import { DEFAULT_CALL_RETENTION_DAYS } from '../core/runtime/contract';
 import type { Log } from '../core/runtime/log';
-import { ensureTables, startLocalDynamoDB, type LocalDynamoDB } from './dynamodb';
+import { runHttpTool, type HttpToolCall, type HttpToolResult } from '../core/tools/http-tool';
+import type { ReadSecret } from '../core/tools/secret-headers';
+import { ensureTables, LocalSecrets, startLocalDynamoDB, type LocalDynamoDB } from './dynamodb';
 import { startWebhookHost } from './webhook-host';
 import { InProcessCallQueue } from './in-process-queue';
 import { CallWorker, type WorkerTimings } from '../core/worker/call-worker';
@@ -33,6 +36,25 @@ export interface DevStackOptions {
   onWebhook?: (summary: WebhookSummary) => void;
   /** Runs a call worker on the in-process queue (`dev`, `simulate`); without it calls stay queued. */
   worker?: { capacity?: number; timings?: Partial<WorkerTimings>; now?: () => number };
+  /**
+   * Runs the numbers' HTTP tools, signed, `{{secret:NAME}}` filled, and allowed to reach this
+   * machine (plain `http:` to loopback too) without `allowPrivateNetwork`. Without it (`simulate`),
+   * the worker answers a tool call that the tool is not available.
+   */
+  tools?: DevTools;
+}
+
+export interface DevTools {
+  /** `whsec_...`; absent: the one stored in the local secrets table, else one generated at start and stored there. */
+  signingSecret?: string;
+  /** Asked first for `{{secret:NAME}}` (`switchboard dev`: environment variables); the local secrets table answers the rest. */
+  secret?: ReadSecret;
+}
+
+/** The tool signing secret a dev stack signs with, and where it came from ("generated": just now, and stored for the next start). */
+export interface DevToolSigning {
+  signingSecret: string;
+  source: 'given' | 'stored' | 'generated';
 }
 
 export interface DevStack {
@@ -49,6 +71,10 @@ export interface DevStack {
   queue: InProcessCallQueue;
   openai: OpenAI;
   worker?: CallWorker;
+  /** With `tools`: the signing secret in use, and the runner the worker is given. */
+  tools?: DevToolSigning & { runTool: (call: HttpToolCall) => Promise<HttpToolResult> };
+  /** The tool signing secret and tool secrets `switchboard secrets set ... --endpoint` stores. */
+  secrets: LocalSecrets;
   close(): Promise<void>;
 }
 
@@ -63,6 +89,9 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
   try {
     const client = createDynamoDBClient({ endpoint: dynamodb.endpoint });
     await ensureTables(client, LOCAL_TABLE_NAMES);
+    const secrets = new LocalSecrets(client);
+    await secrets.ensureTable();
+    const tools = opts.tools && (await toolSigning(opts.tools, secrets));
     const db = createDocumentClient({ client });
     const numbers = new NumbersStore(db, LOCAL_TABLE_NAMES.numbers);
     const retentionDays = opts.retentionDays ?? DEFAULT_CALL_RETENTION_DAYS;
@@ -76,7 +105,8 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       opts.port,
     );
     // Started last, once nothing else can fail, so a failed start leaves nothing running.
-    const worker = opts.worker && startWorker(opts, live, numbers, openai, queue);
+    const runTool = tools && localToolRunner(tools, opts.tools?.secret, secrets, opts.log.child({ component: 'tools' }));
+    const worker = opts.worker && startWorker(opts, live, numbers, openai, queue, runTool);
     return {
       webhookUrl: http.webhookUrl,
       url: http.url,
@@ -88,6 +118,8 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       queue,
       openai,
       worker,
+      ...(tools && runTool && { tools: { ...tools, runTool } }),
+      secrets,
       close: async () => {
         await http.close();
         // Live calls are handed back (not hung up), as a deployed worker does on shutdown.
@@ -101,7 +133,35 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
   }
 }
 
-function startWorker(opts: DevStackOptions, store: LiveCallStore, numbers: NumbersStore, openai: OpenAI, queue: InProcessCallQueue): CallWorker {
+/** The signing secret given, else the one stored, else a new one, stored so the next start signs alike. */
+async function toolSigning(tools: DevTools, secrets: LocalSecrets): Promise<DevToolSigning> {
+  if (tools.signingSecret) return { signingSecret: tools.signingSecret, source: 'given' };
+  const stored = await secrets.signingSecret();
+  if (stored) return { signingSecret: stored, source: 'stored' };
+  const generated = `whsec_${randomBytes(32).toString('base64')}`;
+  await secrets.setSigningSecret(generated);
+  return { signingSecret: generated, source: 'generated' };
+}
+
+/**
+ * Tool secrets from `secret` first (a value there wins), else from the local secrets table. What
+ * the table holds is read on every call: a secret stored with `switchboard secrets set ...
+ * --endpoint` while dev runs is used by the next call.
+ */
+function localToolRunner(signing: DevToolSigning, secret: ReadSecret | undefined, secrets: LocalSecrets, log: Log): (call: HttpToolCall) => Promise<HttpToolResult> {
+  const signingSecret = signing.source === 'given' ? signing.signingSecret : async () => (await secrets.signingSecret()) ?? signing.signingSecret;
+  const read: ReadSecret = async (name) => (await secret?.(name)) || secrets.toolSecret(name);
+  return (call) => runHttpTool(call, { signingSecret, secret: read, allowLoopback: true, log });
+}
+
+function startWorker(
+  opts: DevStackOptions,
+  store: LiveCallStore,
+  numbers: NumbersStore,
+  openai: OpenAI,
+  queue: InProcessCallQueue,
+  runTool: ((call: HttpToolCall) => Promise<HttpToolResult>) | undefined,
+): CallWorker {
   const baseURL = opts.openai.baseURL ?? 'https://api.openai.com/v1';
   const worker = new CallWorker({
     id: `dev-${process.pid}`,
@@ -109,6 +169,7 @@ function startWorker(opts: DevStackOptions, store: LiveCallStore, numbers: Numbe
     store,
     numbers,
     openai,
+    runTool,
     connect: (callId) => openSideband(callId, baseURL, async () => opts.openai.apiKey, { retryForMs: 10_000 }),
     capacity: opts.worker?.capacity ?? 50,
     log: opts.log.child({ component: 'worker' }),

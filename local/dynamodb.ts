@@ -8,13 +8,15 @@ import {
   DeleteTableCommand,
   DescribeTableCommand,
   type DynamoDBClient,
+  GetItemCommand,
   type KeySchemaElement,
+  PutItemCommand,
   ResourceNotFoundException,
   ScanCommand,
   type TableDescription,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { TABLES, type TableNames, type TableShape } from '../core/store/tables';
+import { LOCAL_SECRETS_TABLE, LOCAL_SECRETS_TABLE_NAME, TABLES, type TableNames, type TableShape } from '../core/store/tables';
 
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -60,6 +62,53 @@ export async function startLocalDynamoDB(opts: { port?: number; dataDir?: string
  */
 export async function ensureTables(client: DynamoDBClient, names: TableNames): Promise<void> {
   for (const table of Object.keys(TABLES) as (keyof TableNames)[]) await ensureTable(client, createTableInput(names[table], TABLES[table]));
+}
+
+/**
+ * The secrets of a local Switchboard in its embedded DynamoDB (core/store/tables.ts
+ * LOCAL_SECRETS_TABLE): what `switchboard secrets set ... --endpoint` stores and `switchboard dev`
+ * reads, the tool signing secret (item `tool-signing-secret`) and the tool secrets (items
+ * `tool:<NAME>`). The values are kept as given, in the dev data dir in plain text: for local work only.
+ */
+export class LocalSecrets {
+  constructor(private readonly client: DynamoDBClient) {}
+
+  /** Creates the table if it is missing (a data dir from before it, or a first `secrets set`). */
+  async ensureTable(): Promise<void> {
+    await ensureTable(this.client, createTableInput(LOCAL_SECRETS_TABLE_NAME, LOCAL_SECRETS_TABLE));
+  }
+
+  signingSecret(): Promise<string | undefined> {
+    return this.get('tool-signing-secret');
+  }
+
+  setSigningSecret(value: string): Promise<void> {
+    return this.put('tool-signing-secret', value);
+  }
+
+  /** The value of `{{secret:NAME}}`, or undefined when none was stored. */
+  toolSecret(name: string): Promise<string | undefined> {
+    return this.get(`tool:${name}`);
+  }
+
+  setToolSecret(name: string, value: string): Promise<void> {
+    return this.put(`tool:${name}`, value);
+  }
+
+  private async get(name: string): Promise<string | undefined> {
+    try {
+      const { Item } = await this.client.send(new GetItemCommand({ TableName: LOCAL_SECRETS_TABLE_NAME, Key: { name: { S: name } }, ConsistentRead: true }));
+      return Item?.value?.S;
+    } catch (err) {
+      // The table is made at dev's start and by the first `secrets set`: before either, nothing is stored.
+      if (err instanceof ResourceNotFoundException) return undefined;
+      throw err;
+    }
+  }
+
+  private async put(name: string, value: string): Promise<void> {
+    await this.client.send(new PutItemCommand({ TableName: LOCAL_SECRETS_TABLE_NAME, Item: { name: { S: name }, value: { S: value } } }));
+  }
 }
 
 /** The CreateTable request for a table of this shape. */

@@ -14,6 +14,7 @@ import { API_KEY_MAX_AGE_MS, secretsManagerSecret } from '../core/webhook/secret
 import { CallWorker } from '../core/worker/call-worker';
 import { openSideband } from '../core/worker/sideband';
 import { taskProtection } from './task-protection';
+import { deployedToolRunner } from './tool-runner';
 
 export interface WorkerService {
   worker: CallWorker;
@@ -24,8 +25,9 @@ export interface WorkerService {
 
 /**
  * The Fargate call worker, from its environment: the SQS call queue, the tables, the OpenAI
- * API key (Secrets Manager, or OPENAI_API_KEY), a health endpoint, the ActiveCalls metric the
- * service scales on, and scale-in protection while it holds calls.
+ * API key (Secrets Manager, or OPENAI_API_KEY), HTTP tools (the tool signing secret and the tool
+ * secrets, Secrets Manager), a health endpoint, the ActiveCalls metric the service scales on, and
+ * scale-in protection while it holds calls.
  */
 export async function startWorkerService(env: NodeJS.ProcessEnv = process.env): Promise<WorkerService> {
   const settings = deployedSettings(env);
@@ -34,19 +36,26 @@ export async function startWorkerService(env: NodeJS.ProcessEnv = process.env): 
   const base = jsonLog(METRICS.workerService, { level });
   const log = new CountingLog(base, counts);
   if (env.LOG_LEVEL && !level) log.warn('LOG_LEVEL is not a level (DEBUG, INFO, WARN, ERROR, SILENT); logging at INFO', { LOG_LEVEL: env.LOG_LEVEL });
-  const apiKeySecret = env.OPENAI_API_KEY ? undefined : secretsManagerSecret(new SecretsManagerClient({}), settings.openAiApiKeySecretArn, { maxAgeMs: API_KEY_MAX_AGE_MS });
+  const secretsManager = new SecretsManagerClient({});
+  const apiKeySecret = env.OPENAI_API_KEY ? undefined : secretsManagerSecret(secretsManager, settings.openAiApiKeySecretArn, { maxAgeMs: API_KEY_MAX_AGE_MS });
   const apiKey = async () => env.OPENAI_API_KEY ?? apiKeySecret!.get();
   const openai = callControlClient({ apiKey, timeoutMs: WORKER_CALL_CONTROL_TIMEOUT_MS });
   const db = createDocumentClient();
   const holdSeconds = positiveIntEnv(ENV.workerHoldSeconds, CALL_VISIBILITY_SECONDS, env);
   const protection = taskProtection(env.ECS_AGENT_URI, log);
   const capacity = positiveIntEnv(ENV.workerCapacity, 200, env);
+  // The call stack always sets both; without them (a worker run by hand) tool calls are answered
+  // that the tool is not available.
+  const signingSecretArn = env[ENV.toolSigningSecretArn];
+  const secretsPrefix = env[ENV.toolSecretsPrefix];
+  const runTool = signingSecretArn && secretsPrefix ? deployedToolRunner({ client: secretsManager, signingSecretArn, secretsPrefix, log }) : undefined;
   const worker = new CallWorker({
     id: `${env.ECS_CONTAINER_METADATA_URI_V4?.split('/').pop() ?? 'worker'}-${process.pid}`,
     source: new SqsCallSource(new SQSClient({}), settings.queueUrl, positiveIntEnv(ENV.workerPollSeconds, MAX_POLL_SECONDS, env)),
     store: new LiveCallStore(db, settings.tables),
     numbers: new NumbersStore(db, settings.tables.numbers),
     openai,
+    runTool,
     connect: (callId) => openSideband(callId, openai.baseURL, apiKey, { retryForMs: 30_000, refreshApiKey: apiKeySecret && (() => apiKeySecret.refresh()) }),
     capacity,
     log,
@@ -62,7 +71,7 @@ export async function startWorkerService(env: NodeJS.ProcessEnv = process.env): 
   }, 60_000);
   emitMetrics(worker, counts);
   worker.start();
-  log.info('worker started', { capacity, healthPort: (health.address() as AddressInfo).port });
+  log.info('worker started', { capacity, healthPort: (health.address() as AddressInfo).port, httpTools: runTool !== undefined });
 
   const drainMs = positiveIntEnv(ENV.workerDrainSeconds, DEFAULT_DRAIN_SECONDS, env) * 1000;
   return {

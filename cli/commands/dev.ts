@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { jsonLog, logLevelFrom } from '../../core/runtime/log';
 import { checkWebhookSecretFormat } from '../../core/webhook/signature';
-import { startDevStack } from '../../local/dev-stack';
+import { startDevStack, type DevTools, type DevToolSigning } from '../../local/dev-stack';
 import { CliError, EXIT } from '../errors';
 import type { Output } from '../output';
 
@@ -11,10 +11,60 @@ function port(value: string): number {
   return n;
 }
 
+/** Environment variable of the tool signing secret `switchboard dev` signs HTTP tool calls with. */
+export const TOOL_SIGNING_SECRET_ENV = 'SWITCHBOARD_TOOL_SIGNING_SECRET';
+
+/** Environment variable `switchboard dev` reads `{{secret:NAME}}` from: NAME upper-cased, `-` as `_` (orders-api: SWITCHBOARD_TOOL_SECRET_ORDERS_API). */
+export function toolSecretEnvName(name: string): string {
+  return `SWITCHBOARD_TOOL_SECRET_${name.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** The tool signing secret from the environment, checked now: a malformed one would fail every tool call. */
+function toolSigningSecretFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const value = env[TOOL_SIGNING_SECRET_ENV]?.trim();
+  if (!value) return undefined;
+  const unset = `or unset it and \`switchboard dev\` uses the stored one or generates one`;
+  try {
+    checkWebhookSecretFormat(value);
+  } catch {
+    throw new CliError(`${TOOL_SIGNING_SECRET_ENV} must be "whsec_" followed by base64, as \`switchboard secrets get tool-signing-secret\` prints it; ${unset}`, EXIT.usage);
+  }
+  // A third party's endpoint that verifies tool calls must not be able to forge OpenAI's webhooks.
+  if (value === env.OPENAI_WEBHOOK_SECRET?.trim()) {
+    throw new CliError(`${TOOL_SIGNING_SECRET_ENV} is OPENAI_WEBHOOK_SECRET: tool calls need a signing secret of their own (an endpoint that verifies them could otherwise forge OpenAI's webhooks); set another, ${unset}`, EXIT.usage);
+  }
+  return value;
+}
+
+/**
+ * HTTP tools of `switchboard dev` from its environment: the signing secret (else the stored or a
+ * generated one) and `{{secret:NAME}}` from SWITCHBOARD_TOOL_SECRET_<NAME>, read at call time;
+ * what `switchboard secrets set ... --endpoint` stored answers the names the environment does not.
+ */
+export function devTools(env: NodeJS.ProcessEnv): DevTools {
+  const signingSecret = toolSigningSecretFromEnv(env);
+  return { ...(signingSecret && { signingSecret }), secret: async (name) => env[toolSecretEnvName(name)] };
+}
+
+function describeToolSigning(tools: DevToolSigning, endpoint: string, dataDir: string): string {
+  switch (tools.source) {
+    case 'given':
+      return `tools: signed with ${TOOL_SIGNING_SECRET_ENV}`;
+    case 'stored':
+      return `tools: signed with the tool signing secret stored in ${dataDir} (print it: npx switchboard secrets get tool-signing-secret --endpoint ${endpoint})`;
+    case 'generated':
+      // Printed this once: the user's local endpoint verifies tool calls with it. Kept for the next start.
+      return `tools: generated a tool signing secret, stored in ${dataDir}; verify tool calls with it (or set ${TOOL_SIGNING_SECRET_ENV}): ${tools.signingSecret}`;
+  }
+}
+
 export function registerDevCommand(program: Command, out: Output): void {
   program
     .command('dev')
-    .description('run Switchboard locally: webhook server, call worker, embedded DynamoDB (reads OPENAI_API_KEY, OPENAI_WEBHOOK_SECRET, OPENAI_BASE_URL)')
+    .description(
+      'run Switchboard locally: webhook server, call worker, embedded DynamoDB (reads OPENAI_API_KEY, OPENAI_WEBHOOK_SECRET, OPENAI_BASE_URL; ' +
+        `for HTTP tools ${TOOL_SIGNING_SECRET_ENV} and SWITCHBOARD_TOOL_SECRET_<NAME>, or what \`switchboard secrets set ... --endpoint\` stored)`,
+    )
     .option('--port <port>', 'webhook server port', port, 8787)
     .option('--data-dir <dir>', 'where the embedded DynamoDB keeps its data', '.switchboard')
     .option('--dynamodb-port <port>', 'embedded DynamoDB port', port, 8000)
@@ -33,6 +83,7 @@ export function registerDevCommand(program: Command, out: Output): void {
       } catch (err) {
         throw new CliError(`OPENAI_WEBHOOK_SECRET: ${(err as Error).message}`, EXIT.usage);
       }
+      const tools = devTools(process.env);
       const stack = await startDevStack({
         port: opts.port,
         dynamodbPort: opts.dynamodbPort,
@@ -41,19 +92,23 @@ export function registerDevCommand(program: Command, out: Output): void {
         webhookSecret: process.env.OPENAI_WEBHOOK_SECRET!,
         log: jsonLog('switchboard-dev', { level: logLevelFrom(process.env.LOG_LEVEL) }),
         worker: {},
+        tools,
       }).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE') {
           throw new CliError(`port ${(err as { port?: number }).port ?? ''} is already in use: stop what holds it or pass --port / --dynamodb-port`, EXIT.failure);
         }
         throw err;
       });
-      out.note(`switchboard dev: webhook ${stack.webhookUrl}, DynamoDB ${stack.dynamodb.endpoint}, data in ${opts.dataDir}`);
-      out.note(`configure a number: npx switchboard numbers put <number> --file <config.json> --endpoint ${stack.dynamodb.endpoint}`);
-      await new Promise<void>((resolve) => {
+      // Listening before saying it is ready: a Ctrl-C right after the notes must stop it cleanly.
+      const stopped = new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+      out.note(`switchboard dev: webhook ${stack.webhookUrl}, DynamoDB ${stack.dynamodb.endpoint}, data in ${opts.dataDir}`);
+      out.note(`configure a number: npx switchboard numbers put <number> --file <config.json> --endpoint ${stack.dynamodb.endpoint}`);
+      out.note(describeToolSigning(stack.tools!, stack.dynamodb.endpoint, opts.dataDir));
+      await stopped;
       out.note('switchboard dev: stopping');
       await stack.close();
     });

@@ -11,6 +11,10 @@ export const ENV = {
   callQueueUrl: 'CALL_QUEUE_URL',
   openAiApiKeySecretArn: 'OPENAI_API_KEY_SECRET_ARN',
   webhookSecretArn: 'OPENAI_WEBHOOK_SECRET_ARN',
+  /** The call worker's: the secret HTTP tool calls are signed with (its own, never OpenAI's webhook secret). */
+  toolSigningSecretArn: 'TOOL_SIGNING_SECRET_ARN',
+  /** The call worker's: `{{secret:NAME}}` in a tool's headers is the Secrets Manager secret `<prefix>NAME`. */
+  toolSecretsPrefix: 'TOOL_SECRETS_PREFIX',
   callRetentionDays: 'CALL_RETENTION_DAYS',
   workerCapacity: 'WORKER_CAPACITY',
   workerDrainSeconds: 'WORKER_DRAIN_SECONDS',
@@ -52,6 +56,10 @@ export const OUTPUTS = {
   callQueueUrl: 'CallQueueUrl',
   openAiApiKeySecretArn: 'OpenAiApiKeySecretArn',
   webhookSecretArn: 'WebhookSecretArn',
+  /** The secret tool calls are signed with: `switchboard secrets get tool-signing-secret` prints it for the user's endpoint. */
+  toolSigningSecretArn: 'ToolSigningSecretArn',
+  /** Where `switchboard secrets set tool:NAME` stores a tool secret: the secret named `<prefix>NAME`. */
+  toolSecretsPrefix: 'ToolSecretsPrefix',
   clusterName: 'WorkerClusterName',
   serviceName: 'WorkerServiceName',
   /** How long call records are kept: how far back the CLI's history reads look. */

@@ -151,3 +151,18 @@ export interface TableNames {
   calls: string;
   entries: string;
 }
+
+/**
+ * Secrets of a local Switchboard (`switchboard dev`): the tool signing secret and the tool
+ * secrets, stored by `switchboard secrets set ... --endpoint` (item `name`: `tool-signing-secret`
+ * or `tool:<NAME>`, attribute `value`). Local only, never deployed: in AWS they live in Secrets
+ * Manager. Kept apart from TABLES, which are the deployed tables.
+ */
+export const LOCAL_SECRETS_TABLE = {
+  partitionKey: 'name',
+  keyTypes: { name: 'S' },
+  indexes: [],
+  billingMode: 'PAY_PER_REQUEST',
+} as const satisfies TableShape;
+
+export const LOCAL_SECRETS_TABLE_NAME = 'switchboard-secrets';

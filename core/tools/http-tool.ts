@@ -55,8 +55,12 @@ export interface ResolvedAddress {
 
 /** What the host provides; built once per worker. */
 export interface HttpToolHost {
-  /** The tool signing secret, `whsec_` + base64: its own secret, never OpenAI's webhook secret. */
-  signingSecret: string;
+  /**
+   * The tool signing secret, `whsec_` + base64: its own secret, never OpenAI's webhook secret. A
+   * function is asked on every tool call (the host caches it, so a rotated secret is picked up);
+   * reading it counts in the tool's timeout, and a failed read stops the call.
+   */
+  signingSecret: string | (() => Promise<string>);
   /** Fills `{{secret:NAME}}` in headers. */
   secret: ReadSecret;
   /** Whether tools may reach this machine without `allowPrivateNetwork`: true for `switchboard dev`, false in AWS. */
@@ -181,10 +185,13 @@ export async function runHttpTool(request: HttpToolCall, host: HttpToolHost): Pr
     arguments: args,
     toolCallId: request.toolCallId,
   });
+  const signingSecret = await beforeDeadline(readSigningSecret(host.signingSecret), deadline);
+  if (!signingSecret) return fail('timeout', `the tool signing secret was not read within ${timeoutMs} ms; nothing was sent`);
+  if (!signingSecret.ok) return fail('bad-signing-secret', `the tool signing secret could not be read (${signingSecret.problem}); nothing was sent`);
   const timestamp = Math.floor(Date.now() / 1000);
   let signature: string;
   try {
-    signature = signStandardWebhook(host.signingSecret, request.toolCallId, timestamp, body);
+    signature = signStandardWebhook(signingSecret.value, request.toolCallId, timestamp, body);
   } catch (error) {
     if (!(error instanceof WebhookSecretFormatError)) throw error;
     return fail('bad-signing-secret', 'the tool signing secret must be "whsec_" followed by base64; nothing was sent');
@@ -246,6 +253,16 @@ function invalidHeader(headers: Record<string, string>): string | undefined {
       return true;
     }
   })?.[0];
+}
+
+/** The host's signing secret, or why it could not be read (its error's message, which never holds the value). */
+async function readSigningSecret(secret: HttpToolHost['signingSecret']): Promise<{ ok: true; value: string } | { ok: false; problem: string }> {
+  if (typeof secret === 'string') return { ok: true, value: secret };
+  try {
+    return { ok: true, value: await secret() };
+  } catch (error) {
+    return { ok: false, problem: (error as Error).message ?? String(error) };
+  }
 }
 
 /** The promise's value, or undefined when the deadline comes first. */

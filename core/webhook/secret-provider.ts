@@ -89,3 +89,16 @@ export function secretsManagerSecret(client: SecretsManagerClient, secretId: str
 
 /** How stale a cached OpenAI API key may get before hosts re-read it. */
 export const API_KEY_MAX_AGE_MS = 5 * 60_000;
+
+/** How stale the call worker's cached tool signing secret and tool secrets may get before it re-reads them. */
+export const TOOL_SECRET_MAX_AGE_MS = 5 * 60_000;
+
+/**
+ * The tool signing secret as Standard Webhooks libraries take it, `whsec_<base64>`, from what its
+ * Secrets Manager secret holds: CloudFormation generates the base64 key alone (a generated string
+ * cannot carry a prefix), while a value stored by hand (a rotation) may already start with `whsec_`.
+ */
+export function standardWebhooksSecret(stored: string): string {
+  const value = stored.trim();
+  return value.startsWith('whsec_') ? value : `whsec_${value}`;
+}

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import {
   FlowLogDestination,
@@ -56,6 +56,10 @@ export interface CallWorkersProps {
   readonly entries: ITableV2;
   readonly queue: IQueue;
   readonly openAiApiKey: ISecret;
+  /** The secret HTTP tool calls are signed with (its base64 key; the worker makes it `whsec_<key>`). */
+  readonly toolSigningSecret: ISecret;
+  /** `{{secret:NAME}}` in a tool's headers is the Secrets Manager secret named `<prefix>NAME`. */
+  readonly toolSecretsPrefix: string;
   readonly networking: NetworkingMode;
   readonly minTasks: number;
   readonly maxTasks: number;
@@ -159,6 +163,8 @@ export class CallWorkers extends Construct {
         [ENV.callEntriesTable]: props.entries.tableName,
         [ENV.callQueueUrl]: props.queue.queueUrl,
         [ENV.openAiApiKeySecretArn]: props.openAiApiKey.secretArn,
+        [ENV.toolSigningSecretArn]: props.toolSigningSecret.secretArn,
+        [ENV.toolSecretsPrefix]: props.toolSecretsPrefix,
         [ENV.callRetentionDays]: String(props.callRetentionDays),
         [ENV.workerCapacity]: String(props.callsPerTask),
         [ENV.workerDrainSeconds]: String(DEFAULT_DRAIN_SECONDS),
@@ -206,6 +212,21 @@ export class CallWorkers extends Construct {
     props.entries.grant(taskRole, 'dynamodb:BatchWriteItem', 'dynamodb:Query');
     props.queue.grantConsumeMessages(taskRole);
     props.openAiApiKey.grantRead(taskRole);
+    // HTTP tools: only the workers run them, so only their task role reads the tool signing secret
+    // and the tool secrets (the webhook Lambda gets neither).
+    props.toolSigningSecret.grantRead(taskRole);
+    // The tool secrets are created after deploy, one per name, by `switchboard secrets set
+    // tool:NAME`: there is no secret construct to call grantRead on, so the grant names them by
+    // pattern, every secret under this stage's prefix and no other, and allows reading the value
+    // only (no list, describe or write). Secrets Manager appends `-<6 random characters>` to a
+    // secret's ARN, which the `*` covers.
+    const toolSecretsArn = Stack.of(this).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${props.toolSecretsPrefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    Grant.addToPrincipal({ grantee: taskRole, actions: ['secretsmanager:GetSecretValue'], resourceArns: [toolSecretsArn] });
     // Scale-in protection while a task holds calls: ecs:UpdateTaskProtection through the grant,
     // plus reading it back, both on this cluster's tasks only.
     this.cluster.grantTaskProtection(taskRole);
@@ -231,6 +252,10 @@ export class CallWorkers extends Construct {
         reason: 'The table grant covers the calls table\'s own secondary indexes (`<calls table ARN>/index/*`), no other table.',
       },
       {
+        id: wildcardResourceFinding(this, toolSecretsArn),
+        reason: `HTTP tool secrets: the secrets named \`${props.toolSecretsPrefix}<NAME>\` that \`switchboard secrets set tool:NAME\` creates after deploy, one per name a tool header refers to ({{secret:NAME}}); read (GetSecretValue) only, and only under this stage's prefix.`,
+      },
+      {
         id: wildcardResourceFinding(this, this.cluster.arnForTasks('*')),
         reason: 'Task scale-in protection: a task protects itself, and its task id is only known at run time, so the grant is scoped to the tasks of this cluster (`task/<cluster>/*`), the narrowest ARN ECS allows.',
       },
@@ -242,7 +267,7 @@ export class CallWorkers extends Construct {
     });
     Validations.of(this.taskDefinition.node.defaultChild!).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: 'The environment holds configuration only (table names, queue URL, capacity, ports, and the ARN, not the value, of the API key secret); the secret value is read from Secrets Manager at run time and cached, so a rotated key needs no new task definition.',
+      reason: 'The environment holds configuration only (table names, queue URL, capacity, ports, the ARNs of the API key and tool signing secrets and the name prefix of the tool secrets, never a value); the secret values are read from Secrets Manager at run time and cached, so a rotated secret needs no new task definition.',
     });
   }
 

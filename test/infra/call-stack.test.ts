@@ -17,6 +17,9 @@ const importOf = (name: string) => ({ 'Fn::ImportValue': `Switchboard-dev-Data:$
 const tableArnOf = (name: string) => ({
   'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':table/', importOf(name)]],
 });
+const toolSecretsArn = (stage: string) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:secret:switchboard/${stage}/tool/*`]],
+});
 const indexesOf = (name: string) => ({
   'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':table/', importOf(name), '/index/*']],
 });
@@ -116,6 +119,15 @@ describe('call stack', () => {
       for (const statement of statements) expect(resourcesOf(statement)).not.toContain('*');
     });
 
+    it('gets nothing of HTTP tools: neither the tool signing secret nor the tool secrets, nor where they are', () => {
+      const statements = JSON.stringify(statementsOfRole(template, 'WebhookReceiverHandlerRole'));
+      expect(statements).not.toContain('ToolSigningSecret');
+      expect(statements).not.toContain('/tool/');
+      const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Handler === 'index.handler')!;
+      expect(fn.Properties.Environment.Variables).not.toHaveProperty(ENV.toolSigningSecretArn);
+      expect(fn.Properties.Environment.Variables).not.toHaveProperty(ENV.toolSecretsPrefix);
+    });
+
     it('uses no AWS managed policy', () => {
       const role = template.toJSON().Resources[logicalIds(template, 'AWS::IAM::Role', 'WebhookReceiverHandlerRole')[0]!];
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
@@ -176,6 +188,8 @@ describe('call stack', () => {
         [ENV.callEntriesTable]: importOf('CallEntriesTableName'),
         [ENV.callQueueUrl]: { Ref: expect.stringMatching(/^CallQueue/) },
         [ENV.openAiApiKeySecretArn]: importOf('OpenAiApiKeyArn'),
+        [ENV.toolSigningSecretArn]: importOf('ToolSigningSecretArn'),
+        [ENV.toolSecretsPrefix]: 'switchboard/dev/tool/',
         [ENV.callRetentionDays]: '90',
         [ENV.workerCapacity]: '200',
         [ENV.workerDrainSeconds]: String(DEFAULT_DRAIN_SECONDS),
@@ -264,8 +278,28 @@ describe('call stack', () => {
       const entriesResources = statements.flatMap(resourcesOf).map((r) => JSON.stringify(r)).filter((r) => r.includes('CallEntriesTableName'));
       expect(new Set(entriesResources)).toEqual(new Set([entriesArn]));
       const secrets = statements.filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue')).flatMap(resourcesOf);
-      expect(secrets).toEqual([importOf('OpenAiApiKeyArn')]);
+      expect(secrets).toEqual([importOf('OpenAiApiKeyArn'), importOf('ToolSigningSecretArn'), toolSecretsArn('dev')]);
       for (const statement of statements) expect(resourcesOf(statement)).not.toContain('*');
+    });
+
+    it('reads the tool secrets of its own stage by name pattern, the value only', () => {
+      const statements = statementsOfRole(template, 'CallWorkersTaskDefinitionTaskRole');
+      const onToolSecrets = statements.filter((s) => resourcesOf(s).some((r) => JSON.stringify(r) === JSON.stringify(toolSecretsArn('dev'))));
+      expect(onToolSecrets).toEqual([{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: toolSecretsArn('dev') }]);
+      const onSigningSecret = statements.filter((s) => resourcesOf(s).some((r) => JSON.stringify(r) === JSON.stringify(importOf('ToolSigningSecretArn'))));
+      expect(onSigningSecret.flatMap(actionsOf)).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      // Another stage's workers read that stage's tool secrets, not these.
+      const prod = buildApp({ stage: 'prod' }).callsTemplate();
+      const prodSecrets = statementsOfRole(prod, 'CallWorkersTaskDefinitionTaskRole').flatMap(resourcesOf).map((r) => JSON.stringify(r));
+      expect(prodSecrets).toContain(JSON.stringify(toolSecretsArn('prod')));
+      expect(prodSecrets).not.toContain(JSON.stringify(toolSecretsArn('dev')));
+    });
+
+    it('is the only role that reads the tool signing secret or the tool secrets', () => {
+      const readers = Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((policy) => /ToolSigningSecret|\/tool\//.test(JSON.stringify(policy.Properties.PolicyDocument)))
+        .flatMap((policy) => (policy.Properties.Roles as { Ref: string }[]).map((role) => role.Ref));
+      expect(readers).toEqual([expect.stringMatching(/^CallWorkersTaskDefinitionTaskRole/)]);
     });
 
     it('allows "*" only for ecr:GetAuthorizationToken (it has no resource-level permissions)', () => {
@@ -356,6 +390,8 @@ describe('call stack', () => {
       template.hasOutput(OUTPUTS.callQueueUrl, { Value: { Ref: Match.stringLikeRegexp('^CallQueue') } });
       template.hasOutput(OUTPUTS.openAiApiKeySecretArn, { Value: importOf('OpenAiApiKeyArn') });
       template.hasOutput(OUTPUTS.webhookSecretArn, { Value: importOf('WebhookSecretArn') });
+      template.hasOutput(OUTPUTS.toolSigningSecretArn, { Value: importOf('ToolSigningSecretArn') });
+      template.hasOutput(OUTPUTS.toolSecretsPrefix, { Value: 'switchboard/dev/tool/' });
       template.hasOutput(OUTPUTS.clusterName, { Value: { Ref: Match.stringLikeRegexp('^CallWorkersCluster') } });
       template.hasOutput(OUTPUTS.serviceName, { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CallWorkersService'), 'Name'] } });
       template.hasOutput(OUTPUTS.callRetentionDays, { Value: '90' });

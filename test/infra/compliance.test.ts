@@ -89,6 +89,7 @@ describe.each([
       `AwsSolutions-IAM5[Resource::*]`,
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/${built.data.stackName}:CallsTableName/index/*]`,
       expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task\/<CallWorkersCluster[0-9A-F]+>\/\*\]$/),
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:switchboard/${built.settings.stage}/tool/*]`,
     ]);
     expect([...ids].filter((id) => id.startsWith('AwsSolutions-IAM4'))).toEqual([
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',

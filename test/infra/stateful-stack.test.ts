@@ -1,6 +1,10 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { CALL_ENTRIES_TABLE, CALL_SUMMARY_ATTRIBUTES, CALLS_TABLE, type IndexShape, NUMBERS_TABLE } from '../../core/store/tables';
-import { STATEFUL_LOGICAL_IDS } from '../../lib/stateful-stack';
+import { randomInt } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import { signStandardWebhook } from '../../core/webhook/signature';
+import { standardWebhooksSecret } from '../../core/webhook/secret-provider';
+import { STATEFUL_LOGICAL_IDS, TOOL_SIGNING_KEY_LENGTH } from '../../lib/stateful-stack';
 import { buildApp } from './app';
 
 describe('stateful stack', () => {
@@ -24,6 +28,7 @@ describe('stateful stack', () => {
       CallEntriesTable: 'AWS::DynamoDB::GlobalTable',
       OpenAiApiKeySecret: 'AWS::SecretsManager::Secret',
       WebhookSigningSecret: 'AWS::SecretsManager::Secret',
+      ToolSigningSecret: 'AWS::SecretsManager::Secret',
     });
     expect(Object.values(STATEFUL_LOGICAL_IDS).sort()).toEqual(Object.keys(stateful).sort());
   });
@@ -110,15 +115,38 @@ describe('stateful stack', () => {
     }
   });
 
-  it('creates both secrets empty (the user puts the values in)', () => {
+  it('creates the two OpenAI secrets empty (the user puts the values in)', () => {
     const secrets = dev.dataTemplate().findResources('AWS::SecretsManager::Secret');
-    expect(Object.keys(secrets)).toHaveLength(2);
-    for (const secret of Object.values(secrets)) {
+    expect(Object.keys(secrets).sort()).toEqual([STATEFUL_LOGICAL_IDS.openAiApiKey, STATEFUL_LOGICAL_IDS.toolSigningSecret, STATEFUL_LOGICAL_IDS.webhookSecret]);
+    for (const [id, secret] of Object.entries(secrets)) {
+      if (id === STATEFUL_LOGICAL_IDS.toolSigningSecret) continue;
       expect(secret.Properties).not.toHaveProperty('GenerateSecretString');
       expect(secret.Properties).not.toHaveProperty('SecretString');
       expect(secret.Properties).not.toHaveProperty('Name');
       expect(secret.Properties.Description).toMatch(/put-secret-value/);
     }
+  });
+
+  it('generates the tool signing secret at deploy: a base64 key that makes a Standard Webhooks secret (whsec_<key>)', () => {
+    const secret = dev.dataTemplate().toJSON().Resources[STATEFUL_LOGICAL_IDS.toolSigningSecret];
+    expect(secret.Properties).toEqual({
+      Description: expect.stringMatching(/whsec_.*switchboard secrets get tool-signing-secret/),
+      // Letters and digits only (ExcludePunctuation, no space): every character is in the base64 alphabet.
+      GenerateSecretString: { PasswordLength: TOOL_SIGNING_KEY_LENGTH, ExcludePunctuation: true, IncludeSpace: false },
+    });
+    expect(secret.Properties).not.toHaveProperty('Name');
+    // A multiple of 4: base64 without padding, 36 bytes of key.
+    expect(TOOL_SIGNING_KEY_LENGTH % 4).toBe(0);
+    // What CloudFormation may generate, as the workers sign with it, verified by the Standard Webhooks library.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+    const generated = Array.from({ length: TOOL_SIGNING_KEY_LENGTH }, () => alphabet[randomInt(alphabet.length)]).join('');
+    const whsec = standardWebhooksSecret(generated);
+    expect(Buffer.from(generated, 'base64')).toHaveLength((TOOL_SIGNING_KEY_LENGTH / 4) * 3);
+    const timestamp = Math.floor(Date.now() / 1000);
+    const headers = { 'webhook-id': 'call_1', 'webhook-timestamp': String(timestamp), 'webhook-signature': signStandardWebhook(whsec, 'call_1', timestamp, '{"tool":"lookup_order"}') };
+    expect(new Webhook(whsec).verify('{"tool":"lookup_order"}', headers)).toEqual({ tool: 'lookup_order' });
+    // A value stored by hand with its prefix is used as it is.
+    expect(standardWebhooksSecret(`${whsec}\n`)).toBe(whsec);
   });
 
   it('uses generated names only', () => {
@@ -134,6 +162,7 @@ describe('stateful stack', () => {
       'Switchboard-dev-Data:CallsTableName',
       'Switchboard-dev-Data:NumbersTableName',
       'Switchboard-dev-Data:OpenAiApiKeyArn',
+      'Switchboard-dev-Data:ToolSigningSecretArn',
       'Switchboard-dev-Data:WebhookSecretArn',
     ]);
   });

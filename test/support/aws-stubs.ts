@@ -16,7 +16,7 @@ export interface AwsStubs {
   /** Variables that point the AWS SDK at the stubs (with dummy credentials and a region). */
   env: NodeJS.ProcessEnv;
   stacks: StubStack[];
-  /** Secret values by ARN (undefined = created without a value). */
+  /** Secret values by ARN, or by name for those CreateSecret made (undefined = created without a value). */
   secrets: Map<string, string | undefined>;
   services: Map<string, { runningCount: number; desiredCount: number }>;
   /** Every request: the API action and its parsed parameters. */
@@ -108,7 +108,13 @@ function jsonAction(state: State, action: string, params: Record<string, unknown
     case 'PutSecretValue':
       if (!state.secrets.has(id)) return jsonError(res, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
       state.secrets.set(id, String(params.SecretString));
-      return jsonOk(res, { ARN: id, Name: id, VersionId: 'v-stub', VersionStages: ['AWSCURRENT'] });
+      return jsonOk(res, { ARN: arnOf(id), Name: id, VersionId: 'v-stub', VersionStages: ['AWSCURRENT'] });
+    case 'CreateSecret': {
+      const name = String(params.Name ?? '');
+      if (state.secrets.has(name)) return jsonError(res, 'ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+      state.secrets.set(name, params.SecretString === undefined ? undefined : String(params.SecretString));
+      return jsonOk(res, { ARN: arnOf(name), Name: name, ...(params.SecretString !== undefined && { VersionId: 'v-stub' }) });
+    }
     case 'DescribeSecret':
       if (!state.secrets.has(id)) return jsonError(res, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
       return jsonOk(res, { ARN: id, Name: id, ...(state.secrets.get(id) !== undefined && { VersionIdsToStages: { 'v-stub': ['AWSCURRENT'] } }) });
@@ -124,6 +130,11 @@ function jsonAction(state: State, action: string, params: Record<string, unknown
     default:
       return jsonError(res, 'UnknownOperationException', `stub does not implement ${action}`);
   }
+}
+
+/** A secret's ARN as Secrets Manager forms it: the name and six random characters. */
+function arnOf(id: string): string {
+  return id.startsWith('arn:') ? id : `arn:aws:secretsmanager:us-east-1:123456789012:secret:${id}-AbCdEf`;
 }
 
 function jsonOk(res: ServerResponse, body: unknown): void {
