@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -17,6 +19,7 @@ import { staticSecret } from '../../core/webhook/secret-provider';
 import { ensureTables, startLocalDynamoDB, type LocalDynamoDB } from '../../local/dynamodb';
 import { startOpenAIEmulator, type ConversationScript, type OpenAIEmulator } from '../../local/openai-emulator';
 import { startWebhookHost, type WebhookHost } from '../../local/webhook-host';
+import { startAwsStubs } from '../support/aws-stubs';
 import { startFauxqs, type LocalSqs } from '../support/fauxqs';
 import { API_KEY, eventually, freePort, WEBHOOK_SECRET } from '../support/local-stack';
 
@@ -203,5 +206,57 @@ describe('the worker process (SQS, dynalite, emulator)', () => {
     emulator.endCall(first);
     emulator.endCall(second);
     expect(await draining.exited).toBe(0);
+  }, 60_000);
+  it('never sends a tool call twice when the worker dies during it: the next worker answers it as interrupted', async () => {
+    const aws = await startAwsStubs();
+    const signingSecretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:tool-signing-AbCdEf';
+    aws.secrets.set(signingSecretArn, Buffer.from('a-tool-signing-key-of-36-bytes-long!').toString('base64'));
+    let requests = 0;
+    // The order system answers only after the first worker is gone.
+    const endpoint = createServer((req, res) => {
+      requests++;
+      req.resume();
+      setTimeout(() => res.writeHead(200).end('{"status":"shipped"}'), 3000).unref();
+    });
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+    const db = createDocumentClient({ endpoint: dynamodb.endpoint });
+    await new NumbersStore(db, LOCAL_TABLE_NAMES.numbers).put(
+      parseNumberConfig({
+        ...example,
+        number: '+17134810112',
+        tools: [{
+          name: 'lookup_order',
+          description: 'Look up an order',
+          parameters: { type: 'object', properties: { order: { type: 'string' } } },
+          url: `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/orders`,
+          timeoutMs: 5000,
+          // The endpoint is on this machine; in AWS that takes the flag.
+          allowPrivateNetwork: true,
+        }],
+      }),
+    );
+    const toolEnv = { ...aws.env, [ENV.toolSigningSecretArn]: signingSecretArn, [ENV.toolSecretsPrefix]: 'switchboard/test/tool/' };
+    try {
+      const first = await startWorker(toolEnv);
+      const { callId } = await emulator.placeCall({
+        dialed: '17134810112',
+        caller: '+14067704205',
+        script: [{ pause: 300 }, { caller: 'Where is order 12?' }, { tool: 'lookup_order', args: { order: '12' } }, { agent: 'Let me check again.' }, { caller: 'Bye.' }, { hangup: true }],
+      });
+      await eventually(() => requests === 1 || undefined, 15_000);
+      first.child.kill('SIGKILL');
+      await startWorker(toolEnv);
+      const record = await eventually(async () => {
+        const r = await calls.get(callId);
+        return r?.outcome === 'completed' ? r : undefined;
+      }, 20_000);
+      expect(requests).toBe(1);
+      expect(record.actions.filter((a) => a.type === 'tool-call')).toHaveLength(1);
+      expect(record.actions).toContainEqual(expect.objectContaining({ type: 'tool-result', name: 'lookup_order', outcome: 'interrupted' }));
+      expect(record.transcript.map((t) => t.text)).toContain('Bye.');
+    } finally {
+      await new Promise<void>((resolve) => endpoint.close(() => resolve()));
+      await aws.close();
+    }
   }, 60_000);
 });
