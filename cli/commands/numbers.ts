@@ -77,6 +77,9 @@ function describeNumber(stored: StoredNumber, out: Output): string {
   }
   lines.push(`  transfers   ${c.transfers.map((t) => `${t.name} -> ${t.target}`).join(', ') || '(none)'}`);
   lines.push(`  end call    ${c.endCall.enabled ? 'agent may hang up' : 'off'}`);
+  // Configs stored before tools existed are read back without the field.
+  const tools = c.tools ?? [];
+  if (tools.length > 0) lines.push(`  tools       ${tools.map((t) => `${t.name} -> ${t.url}`).join(', ')}`);
   lines.push(`  limits      ${c.limits.maxCallSeconds} s per call, ${c.limits.maxConcurrentCalls ?? 'no'} concurrent cap`);
   if (c.callers.block.length > 0) lines.push(`  blocked     ${c.callers.block.join(', ')}`);
   return lines.join('\n');

@@ -140,6 +140,8 @@ describe('switchboard numbers validate / put with config files', () => {
       expect(put).toMatchObject({ code: 0, stdout: 'stored +17134810136 (Order line), version 1\n' });
       const got = JSON.parse((await cli('numbers', 'get', '+17134810136', '--json', ...data())).stdout);
       expect(got.tools).toEqual(JSON.parse(await readFile(ORDER_LINE, 'utf8')).tools);
+      const human = await cli('numbers', 'get', '+17134810136', ...data());
+      expect(human.stdout).toMatch(/^  tools {7}lookup_order -> https:\/\/\S+$/m);
     });
   });
 
