@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { benchColdStart, type ColdStartResult } from './cold-start';
 import { benchGreeting, GREETING_TURN, type GreetingPart, type GreetingPathResult } from './greeting';
 import { round } from './stats';
+import { benchToolCall, TOOL_CALL_TURN, type ToolCallPart, type ToolCallResult } from './tool-call';
 import { benchWebhookPath, type WebhookPathResult } from './webhook-path';
 import { benchWorkerCapacity, RUNS_PER_LOAD, type CapacityResult } from './worker-capacity';
 
 /** The benchmarks by the name they are asked for with, and the key their figures have in docs/benchmarks.json. */
-const BENCHMARKS = { webhook: 'webhook', greeting: 'greeting', 'cold-start': 'coldStart', capacity: 'capacity' } as const;
+const BENCHMARKS = { webhook: 'webhook', greeting: 'greeting', 'cold-start': 'coldStart', capacity: 'capacity', 'tool-call': 'toolCall' } as const;
 type BenchmarkName = keyof typeof BENCHMARKS;
 type FiguresKey = (typeof BENCHMARKS)[BenchmarkName];
 
@@ -28,6 +29,7 @@ interface Figures {
   greeting?: GreetingPathResult;
   coldStart?: ColdStartResult[];
   capacity?: CapacityResult;
+  toolCall?: ToolCallResult;
   /** Per benchmark; a file from before it was kept has all its figures from `machine` and `date`. */
   ranOn?: Partial<Record<FiguresKey, RanOn>>;
 }
@@ -77,6 +79,13 @@ async function main(): Promise<void> {
     figures.capacity = await benchWorkerCapacity(steps);
     log(JSON.stringify(figures.capacity, null, 2));
     took('capacity');
+  }
+  if (selected.has('tool-call')) {
+    const toolCalls = Number(process.env.BENCH_TOOL_CALLS ?? 400);
+    log(`tool call to endpoint: ${toolCalls} tool calls per subject, one at a time, in rotating turns of ${TOOL_CALL_TURN}`);
+    figures.toolCall = await benchToolCall({ toolCalls });
+    log(JSON.stringify(figures.toolCall, null, 2));
+    took('tool-call');
   }
   writeFileSync(join(DOCS, 'benchmarks.json'), JSON.stringify(figures, null, 2) + '\n');
   writeFileSync(join(DOCS, 'benchmarks.md'), report(figures));
@@ -128,13 +137,14 @@ interface Section {
 }
 
 function report(figures: Figures): string {
-  const { webhook, greeting, coldStart, capacity } = figures;
+  const { webhook, greeting, coldStart, capacity, toolCall } = figures;
   const sections: Section[] = [
     { title: 'Webhook to accept', from: 'webhook', body: webhook && webhookSection(webhook) },
     { title: 'Webhook to greeting', from: 'greeting', body: greeting && greetingSection(greeting) },
     { title: 'Cold start of the webhook Lambda', from: 'cold-start', body: coldStart && coldStartSection(coldStart) },
     { title: 'Worker capacity', from: 'capacity', body: capacity && capacitySection(capacity) },
     { title: 'Next to the official path', from: 'capacity', body: capacity && officialSection(capacity) },
+    { title: "Tool call to the user's endpoint", from: 'tool-call', body: toolCall && toolCallSection(toolCall) },
   ];
   const ranOn = (section: Section) => figures.ranOn?.[BENCHMARKS[section.from]];
   const runs = new Set(sections.flatMap((s) => (s.body && ranOn(s) ? [JSON.stringify(ranOn(s))] : [])));
@@ -157,7 +167,7 @@ dynalite (and fauxqs, as SQS) each in its own process, and the hosts being measu
 own process, bundled with esbuild as the worker image bundles them. Figures from another run, or
 a loaded machine, differ; the ratios, taken in the same run, are what to compare.
 \`npm run bench -- greeting\` (or \`BENCH_ONLY=greeting,webhook\`) runs only the benchmarks named
-(\`webhook\`, \`greeting\`, \`cold-start\`, \`capacity\`) and keeps the other sections' figures from
+(\`webhook\`, \`greeting\`, \`cold-start\`, \`capacity\`, \`tool-call\`) and keeps the other sections' figures from
 docs/benchmarks.json; \`BENCH_RENDER=1 npm run bench\` rewrites this file from it.
 
 ${sections.map(heading).join('\n\n')}
@@ -363,6 +373,77 @@ memory. Switchboard's worker is measured on the store that keeps nothing, so bot
 - Measured as shipped: the hosts run as esbuild bundles. Run through a TypeScript loader that keeps
   function names (tsx), every closure of ours carries a name property, about 1.5 KiB per call
   that production does not have; the SDK, plain JavaScript, does not pay it.`;
+}
+
+function toolCallSection(t: ToolCallResult): string {
+  const of = (subject: ToolCallResult['subjects'][number]['subject']) => t.subjects.find((s) => s.subject === subject)!;
+  const [ours, fresh] = [of('switchboard'), of('http-fresh')];
+  const met = t.p99DifferenceMs <= 1;
+  const part = (subject: string, starts: string) => t.parts.find((p) => p.subject === subject && p.part.startsWith(starts));
+  const ms = (p: ToolCallPart | undefined, q: 'p50Ms' | 'p99Ms' = 'p50Ms') => (p ? p[q] : '?');
+  const [handling, runner, connect, send] = ['read off', 'runner called', 'request made', 'connected'].map((s) => part('switchboard', s));
+  const [floorStart, floorConnect, floorSend] = ['start', 'request made', 'connected'].map((s) => part('http-fresh', s));
+  return `What the caller waits through when the agent uses one of the number's HTTP tools: from the
+moment the call worker reads the model's function call (\`response.function_call_arguments.done\`)
+off the call's sideband until the signed request is at the user's endpoint. The answer's way back
+is the endpoint's own time and not measured here.
+
+- Switchboard: the real \`CallWorker\` and \`CallSession\` in a process of their own (bundled as the
+  worker image is), on the OpenAI emulator's sideband, leasing and writing in dynalite (its own
+  process), the number configured with one HTTP tool (the order line's \`lookup_order\`, without
+  its secret header) on an endpoint on 127.0.0.1 in the bench process. The runner is
+  \`runHttpTool\` as \`switchboard dev\` builds it with a given signing secret
+  (\`SWITCHBOARD_TOOL_SIGNING_SECRET\`): loopback allowed, no secret to look up. Timed from ws
+  emitting the frame in the worker (ahead of the session's listener) until the endpoint's
+  \`request\` event (headers parsed): the worker's and the bench process's wall clocks, on one
+  machine; the floors are timed across the same two clocks, so an offset between them cancels in
+  the differences.
+- The floor: from the worker's process, the same request (the runner's body, headers and a
+  Standard Webhooks signature, made before the clock starts; ${t.bodyBytes.switchboard} and ${t.bodyBytes.floor} bytes of body) to the same
+  endpoint, timed from just before it is sent until it arrives: with node:http on a new connection
+  per request (\`agent: false\`, as the runner: the fair comparison, since the runner opens a new
+  connection per call on purpose, so that a pooled socket cannot skip the address check), with
+  node:http keep-alive, and with a bare \`fetch\` (undici's pool, keep-alive).
+- ${t.toolCalls} tool calls per subject, one at a time, in turns of ${TOOL_CALL_TURN} (for Switchboard, one call of ${TOOL_CALL_TURN} tool
+  calls), the four subjects in rotating order, after a turn of each to warm up. The emulator waits
+  ${'40'} ms before each scripted step, and the floor idles as long before each request: an idle process
+  starts slower than a busy one (run back to back, the runner alone took 0.2 ms from its call to
+  its request at p50; 40 ms apart, 0.6 ms). The whole benchmark took ${t.durationSeconds} s.
+
+${row(['path', 'p50 ms', 'p99 ms', 'max ms'])}
+${row(['---', '---', '---', '---'])}
+${t.subjects.map((s) => row([s.path, s.p50Ms, s.p99Ms, s.maxMs])).join('\n')}
+
+- Switchboard against the fresh-connection floor: p99 **+${t.p99DifferenceMs} ms** (${ours.p99Ms} - ${fresh.p99Ms}), p50 +${t.p50DifferenceMs} ms;
+  target within 1 ms at p99: ${met ? '**met**' : '**not met**'}. Against keep-alive \`fetch\`: p99 ${t.p99DifferenceFromKeepAliveMs >= 0 ? '+' : ''}${t.p99DifferenceFromKeepAliveMs} ms.
+- Where it goes, stage by stage (each stage's own percentiles, so they add up only roughly):
+
+${row(['path', 'stage', 'p50 ms', 'p99 ms'])}
+${row(['---', '---', '---', '---'])}
+${t.parts.map((p) => row([p.subject === 'switchboard' ? 'Switchboard' : p.subject, p.part, p.p50Ms, p.p99Ms])).join('\n')}
+
+- The worker's handling before the runner (${ms(handling)} ms at p50, ${ms(handling, 'p99Ms')} at p99): ws hands over the frames of
+  one read together, so the session also handles the \`response.done\` that follows the function
+  call (its token count queued for writing) before the runner starts; the lease check makes no
+  request while more than half the lease is left; the \`tool-call\` entry is queued, and written
+  10 ms later, after the request.
+- The runner's own work before the request (${ms(runner)} ms at p50, against ${ms(floorStart)} ms for the floor to
+  make its request): checking the url and the address (a literal, so no DNS lookup), reading the
+  signing secret (a string here; a deployed worker's is cached, one more await), the body, the
+  HMAC (${t.signingMicros} µs per signature, measured on its own), the headers and their check, a timeout, and
+  node's \`http.request\` with its own agent. Each of these is microseconds on its own (measured one
+  by one, warm: the url check about 3 µs, \`http.request\` with \`agent: false\` about 36 µs); the
+  rest is the first run of that code after 40 ms idle (cold caches), which the floor pays too
+  for its own, shorter code.
+- The new connection (${ms(connect)} ms at p50 for Switchboard, ${ms(floorConnect)} ms for the floor) and writing the request
+  (${ms(send)} and ${ms(floorSend)} ms): the same node:http work for both, split differently: in the worker the
+  event loop also has the session's other work (the events after the function call, the tool's
+  filler timer) to do before it sees the connection up. Keep-alive takes the connection off the
+  floor (${of('http-keep-alive').p50Ms} ms at p50 with node:http), which the runner gives up on purpose.
+- On the way to the worker, outside the span: the function call took ${t.sidebandHop.p50Ms} ms at p50 (${t.sidebandHop.p99Ms} at p99)
+  from the emulator sending it to the worker reading it.
+- The p99s are the 5th-slowest of ${t.toolCalls}, on a machine that may be shared: a single stall of the
+  worker's process moves them by a millisecond or more.`;
 }
 
 function greetingSection(g: GreetingPathResult): string {
