@@ -13,6 +13,8 @@ export interface DeployedToolsOptions {
   log: Log;
   /** Re-read a cached secret in the background after this long. @default TOOL_SECRET_MAX_AGE_MS */
   maxAgeMs?: number;
+  /** The tool secrets' reader, when the worker shares it (MCP headers): one cache for both. */
+  secret?: ReadSecret;
 }
 
 /**
@@ -26,7 +28,7 @@ export function deployedToolRunner(opts: DeployedToolsOptions): (call: HttpToolC
   const maxAgeMs = opts.maxAgeMs ?? TOOL_SECRET_MAX_AGE_MS;
   const signing = secretsManagerSecret(opts.client, opts.signingSecretArn, { maxAgeMs });
   const signingSecret = async () => standardWebhooksSecret(await signing.get());
-  const secret = toolSecrets(opts.client, opts.secretsPrefix, maxAgeMs);
+  const secret = opts.secret ?? toolSecrets(opts.client, opts.secretsPrefix, maxAgeMs);
   return (call) => runHttpTool(call, { signingSecret, secret, allowLoopback: false, log: opts.log });
 }
 

@@ -14,7 +14,7 @@ import { API_KEY_MAX_AGE_MS, secretsManagerSecret } from '../core/webhook/secret
 import { CallWorker } from '../core/worker/call-worker';
 import { openSideband } from '../core/worker/sideband';
 import { taskProtection } from './task-protection';
-import { deployedToolRunner } from './tool-runner';
+import { deployedToolRunner, toolSecrets } from './tool-runner';
 
 export interface WorkerService {
   worker: CallWorker;
@@ -48,7 +48,8 @@ export async function startWorkerService(env: NodeJS.ProcessEnv = process.env): 
   // that the tool is not available.
   const signingSecretArn = env[ENV.toolSigningSecretArn];
   const secretsPrefix = env[ENV.toolSecretsPrefix];
-  const runTool = signingSecretArn && secretsPrefix ? deployedToolRunner({ client: secretsManager, signingSecretArn, secretsPrefix, log }) : undefined;
+  const readSecret = secretsPrefix ? toolSecrets(secretsManager, secretsPrefix) : undefined;
+  const runTool = signingSecretArn && secretsPrefix ? deployedToolRunner({ client: secretsManager, signingSecretArn, secretsPrefix, log, secret: readSecret }) : undefined;
   const worker = new CallWorker({
     id: `${env.ECS_CONTAINER_METADATA_URI_V4?.split('/').pop() ?? 'worker'}-${process.pid}`,
     source: new SqsCallSource(new SQSClient({}), settings.queueUrl, positiveIntEnv(ENV.workerPollSeconds, MAX_POLL_SECONDS, env)),
@@ -56,6 +57,7 @@ export async function startWorkerService(env: NodeJS.ProcessEnv = process.env): 
     numbers: new NumbersStore(db, settings.tables.numbers),
     openai,
     runTool,
+    readSecret,
     connect: (callId) => openSideband(callId, openai.baseURL, apiKey, { retryForMs: 30_000, refreshApiKey: apiKeySecret && (() => apiKeySecret.refresh()) }),
     capacity,
     log,

@@ -1,6 +1,6 @@
 import type { CallAcceptParams } from 'openai/resources/realtime/calls';
-import type { AudioTranscription, RealtimeAudioInputTurnDetection } from 'openai/resources/realtime/realtime';
-import type { AgentConfig, NumberConfig } from '../numbers/config';
+import type { AudioTranscription, RealtimeAudioInputTurnDetection, RealtimeToolsConfigUnion } from 'openai/resources/realtime/realtime';
+import type { AgentConfig, NumberConfig, NumberMcpServer } from '../numbers/config';
 import { languageHintOf, modelServing, type Day } from '../openai/models';
 
 export const TRANSFER_TOOL = 'transfer_call';
@@ -76,9 +76,35 @@ export function toolsFor(config: NumberConfig): NonNullable<CallAcceptParams['to
   return tools;
 }
 
+/** An MCP tool of a Realtime session (`type: "mcp"`). */
+export type McpTool = RealtimeToolsConfigUnion.Mcp;
+
+/**
+ * A number's MCP server as a Realtime session's `mcp` tool, its headers as configured (with their
+ * `{{secret:NAME}}` references: the worker fills them before it sends the tool, see
+ * core/worker/mcp-session.ts). The shape is the "Realtime with tools" guide's
+ * (https://developers.openai.com/api/docs/guides/realtime-mcp): type, server_label, server_url,
+ * optional headers, allowed_tools, require_approval and server_description. Approval is
+ * `never`: during a call nobody is there to approve a tool call, and a request for approval
+ * would leave the caller in silence.
+ */
+export function mcpToolFor(server: NumberMcpServer): McpTool {
+  return {
+    type: 'mcp',
+    server_label: server.label,
+    server_url: server.url,
+    ...(server.allowedTools && { allowed_tools: server.allowedTools }),
+    ...(server.headers && Object.keys(server.headers).length > 0 && { headers: server.headers }),
+    require_approval: 'never',
+    ...(server.description !== undefined && { server_description: server.description }),
+  };
+}
+
 /**
  * The accept body for a call to this number on day `on`: everything OpenAI needs, nothing SIP
- * refuses, and no model OpenAI has shut down (see modelServing).
+ * refuses, and no model OpenAI has shut down (see modelServing). The number's MCP servers are
+ * not in it: their headers may need secrets, which the webhook does not hold; the worker adds
+ * them with `session.update` as it attaches (core/worker/mcp-session.ts).
  */
 export function buildSessionConfig(config: NumberConfig & { agent: AgentConfig }, call: CallParticipants, on: Day): CallAcceptParams {
   const { agent } = config;

@@ -7,6 +7,7 @@ import { DEFAULT_TOOL_TIMEOUT_MS, MAX_TOOL_TIMEOUT_MS } from '../tools/limits';
 import { checkToolUrl } from '../tools/outbound-address';
 import { secretNames } from '../tools/secret-headers';
 import { toE164 } from './e164';
+import { checkMcpUrl } from './mcp-url';
 import { toolParametersProblem } from './tool-parameters';
 
 /**
@@ -176,26 +177,34 @@ function headerValueProblem(name: string, value: string): string | undefined {
   return undefined;
 }
 
-const toolHeaders = z.record(z.string(), text('the header value is', MAX_HEADER_VALUE, 'put long credentials in a secret, {{secret:NAME}}')).superRefine((headers, ctx) => {
-  const names = Object.keys(headers);
-  if (names.length > MAX_TOOL_HEADERS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_TOOL_HEADERS} headers` });
-  const seen = new Set<string>();
-  for (const name of names) {
-    const lower = name.toLowerCase();
-    const problem =
-      name.length > MAX_HEADER_NAME
-        ? `the header name is ${count(name.length)} characters long; at most ${MAX_HEADER_NAME} are allowed`
-        : !HEADER_NAME.test(name)
-          ? `header name "${name}" is not an HTTP header name: use letters, digits and ! # $ % & ' * + - . ^ _ \` | ~ (no spaces or colons)`
-          : SWITCHBOARD_HEADERS[lower]
-            ? `header "${name}" is set by Switchboard: ${SWITCHBOARD_HEADERS[lower]}; remove it`
-            : seen.has(lower)
-              ? `header "${name}" is given twice (header names ignore case)`
-              : headerValueProblem(name, headers[name]);
-    seen.add(lower);
-    if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
-  }
-});
+/**
+ * Headers a user gives with `{{secret:NAME}}` references, for an HTTP tool (Switchboard sends
+ * them) or an MCP server (OpenAI's MCP client sends them). `reserved` names the headers whoever
+ * sends the request writes itself, each with why; `setBy` names who that is.
+ */
+const headerRecord = (setBy: string, reserved: Record<string, string>) =>
+  z.record(z.string(), text('the header value is', MAX_HEADER_VALUE, 'put long credentials in a secret, {{secret:NAME}}')).superRefine((headers, ctx) => {
+    const names = Object.keys(headers);
+    if (names.length > MAX_TOOL_HEADERS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_TOOL_HEADERS} headers` });
+    const seen = new Set<string>();
+    for (const name of names) {
+      const lower = name.toLowerCase();
+      const problem =
+        name.length > MAX_HEADER_NAME
+          ? `the header name is ${count(name.length)} characters long; at most ${MAX_HEADER_NAME} are allowed`
+          : !HEADER_NAME.test(name)
+            ? `header name "${name}" is not an HTTP header name: use letters, digits and ! # $ % & ' * + - . ^ _ \` | ~ (no spaces or colons)`
+            : Object.hasOwn(reserved, lower)
+              ? `header "${name}" is set by ${setBy}: ${reserved[lower]}; remove it`
+              : seen.has(lower)
+                ? `header "${name}" is given twice (header names ignore case)`
+                : headerValueProblem(name, headers[name]);
+      seen.add(lower);
+      if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+    }
+  });
+
+const toolHeaders = headerRecord('Switchboard', SWITCHBOARD_HEADERS);
 
 /** A whole number of milliseconds in a range; `why` says what it is for. */
 const millis = (field: string, min: number, max: number, why: string) => {
@@ -208,6 +217,11 @@ const toolName = z
   .regex(/^[a-zA-Z0-9_-]{1,64}$/, { error: (issue) => `tool name "${issue.input}" must be 1 to 64 letters, digits, "_" or "-" (OpenAI's rule for function names)` })
   .refine((name) => name !== TRANSFER_TOOL, { error: `tool name "${TRANSFER_TOOL}" is Switchboard's own tool for transfers (see "transfers"): choose another name` })
   .refine((name) => name !== END_CALL_TOOL, { error: `tool name "${END_CALL_TOOL}" is Switchboard's own tool for hanging up (see "endCall"): choose another name` });
+
+/** Fields of a call's arguments (or answer) that its record shows as "[redacted]" (core/tools/redact.ts). */
+const redactedFields = z
+  .array(text('the redacted field is', 100, 'name the field as the arguments or the answer name it').min(1, 'a redacted field must be named'))
+  .max(MAX_REDACTED_FIELDS, `at most ${MAX_REDACTED_FIELDS} redacted fields`);
 
 /** A function the agent may call: Switchboard POSTs the model's arguments to `url` (core/tools/http-tool.ts). */
 const tool = z
@@ -231,10 +245,7 @@ const tool = z
     timeoutMs: millis('timeoutMs', 100, MAX_TOOL_TIMEOUT_MS, 'the caller waits meanwhile').default(DEFAULT_TOOL_TIMEOUT_MS),
     whileWaiting: text('whileWaiting is', 300, 'it is said word for word while the tool runs, so keep it to a sentence').min(1, 'whileWaiting must not be empty: leave it out to say nothing').optional(),
     whileWaitingAfterMs: millis('whileWaitingAfterMs', 0, MAX_TOOL_TIMEOUT_MS, 'how long the caller waits in silence before whileWaiting is said').default(1000),
-    redact: z
-      .array(text('the redacted field is', 100, 'name the field as the arguments or the answer name it').min(1, 'a redacted field must be named'))
-      .max(MAX_REDACTED_FIELDS, `at most ${MAX_REDACTED_FIELDS} redacted fields`)
-      .default(() => []),
+    redact: redactedFields.default(() => []),
     record: z.literal('full', { error: 'record must be "full" (the answer\'s text goes in the call\'s record) or left out (only its size and status do)' }).optional(),
     allowPrivateNetwork: z.boolean().default(false),
   })
@@ -266,6 +277,96 @@ const tools = z
   })
   .default(() => []);
 
+/** The most MCP servers a number may have: the Realtime engine lists each one's tools as the call starts. */
+export const MAX_MCP_SERVERS = 10;
+/** The most tool names one server's `allowedTools` may hold. */
+export const MAX_MCP_ALLOWED_TOOLS = 50;
+/**
+ * The most a number's MCP servers may be together, in UTF-8 bytes of JSON: each field has its own
+ * bound, but ten servers with twenty 1,000-character headers each would not fit in one DynamoDB
+ * item with the largest tools; 16 KiB does, beside them.
+ */
+export const MAX_MCP_JSON_BYTES = 16 * 1024;
+
+/**
+ * Headers OpenAI's MCP client writes itself (the MCP Streamable HTTP transport,
+ * https://modelcontextprotocol.io/specification/2025-06-18/basic/transports): a user's value
+ * would clash with the client's, or break the session. `Authorization` is the user's to give.
+ */
+const MCP_CLIENT_HEADERS: Record<string, string> = {
+  'content-type': 'the MCP requests are JSON-RPC, and say so',
+  'content-length': "it is the length of the request's body",
+  'transfer-encoding': 'the client frames its requests itself',
+  accept: 'the MCP transport says which answers the client takes (JSON or an event stream)',
+  'mcp-session-id': 'it is the MCP session the server gave the client',
+  'mcp-protocol-version': 'it is the MCP version the client and the server agreed',
+  'last-event-id': 'the client resumes an event stream with it',
+  host: 'it comes from the url',
+  connection: 'the client manages its connections',
+};
+
+/**
+ * `server_label`. OpenAI's reference says only "a label for this MCP server, used to identify it
+ * in tool calls" and does not give its rules (unconfirmed); its examples are `openai_docs`,
+ * `google_calendar`. The rule here is narrower than any plausible one: a letter, then letters,
+ * digits, "_" or "-", at most 64, so a label that passes here is one OpenAI takes.
+ */
+const mcpLabel = z
+  .string({ error: (issue) => (issue.input === undefined ? 'an MCP server needs a "label": the name the agent knows it by, e.g. "orders"' : undefined) })
+  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, {
+    error: (issue) => `MCP server label "${issue.input}" must start with a letter and be at most 64 letters, digits, "_" or "-" (OpenAI names the server by it in every MCP call)`,
+  });
+
+/** An MCP tool's name as the MCP specification advises (1 to 128 of A-Z a-z 0-9 _ - .). */
+const mcpToolName = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, {
+  error: (issue) => `MCP tool name "${issue.input}" must be 1 to 128 letters, digits, "_", "-" or "." (the MCP specification's rule for tool names)`,
+});
+
+/**
+ * A remote MCP server the Realtime engine calls itself during the call (not Switchboard): the
+ * worker adds it to the session with `session.update` once it attaches, with its headers'
+ * `{{secret:NAME}}` filled (core/worker/mcp-session.ts), so no secret is in the accept.
+ */
+const mcpServer = z.strictObject({
+  label: mcpLabel,
+  url: text('the url is', 2_048, 'use a shorter address', 'an MCP server needs a "url": its Streamable HTTP endpoint, e.g. https://mcp.example.com/mcp').transform((url, ctx) => {
+    const checked = checkMcpUrl(url);
+    if (!checked.ok) ctx.addIssue({ code: 'custom', message: checked.problem });
+    return url;
+  }),
+  description: text('the description is', MAX_TOOL_DESCRIPTION, 'the model reads it to choose the server, so keep it to a few sentences').min(1, 'the description must not be empty: leave it out to give none').optional(),
+  allowedTools: z
+    .array(mcpToolName)
+    .min(1, 'allowedTools must name at least one tool: leave it out to allow all the server\'s tools')
+    .max(MAX_MCP_ALLOWED_TOOLS, `at most ${MAX_MCP_ALLOWED_TOOLS} allowed tools`)
+    .superRefine((names, ctx) => {
+      names.forEach((name, i) => {
+        if (names.indexOf(name) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `MCP tool name "${name}" is listed twice` });
+      });
+    })
+    .optional(),
+  headers: headerRecord("OpenAI's MCP client", MCP_CLIENT_HEADERS).optional(),
+  redact: redactedFields.optional(),
+});
+
+const mcpServers = z
+  .array(mcpServer)
+  .max(MAX_MCP_SERVERS, `at most ${MAX_MCP_SERVERS} MCP servers: each one's tools are listed as the call starts, and the model reads them on every turn`)
+  .superRefine((list, ctx) => {
+    const labels = list.map((s) => s.label.toLowerCase());
+    labels.forEach((label, i) => {
+      if (labels.indexOf(label) !== i) ctx.addIssue({ code: 'custom', path: [i, 'label'], message: `MCP server label "${list[i].label}" is used twice (labels ignore case)` });
+    });
+    const size = Buffer.byteLength(JSON.stringify(list));
+    if (size > MAX_MCP_JSON_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `the MCP servers are ${count(size)} bytes as JSON together; at most ${count(MAX_MCP_JSON_BYTES)} (${MAX_MCP_JSON_BYTES / 1024} KiB) are allowed: shorten their descriptions and headers (the whole config is stored as one DynamoDB item)`,
+      });
+    }
+  })
+  .default(() => []);
+
 export const numberConfigSchema = z
   .strictObject({
       number: e164('number'),
@@ -274,6 +375,7 @@ export const numberConfigSchema = z
       agent: agent.optional(),
       transfers: z.array(transfer).max(20, 'at most 20 transfer targets: the agent chooses among them by name').default([]),
       tools,
+      mcp: mcpServers,
       endCall: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
       limits: z
         .strictObject({
@@ -307,6 +409,8 @@ export type TransferConfig = NumberConfig['transfers'][number];
  * whileWaiting).
  */
 export type NumberTool = NumberConfig['tools'][number];
+/** One of a number's MCP servers, as configured (headers with their `{{secret:NAME}}` references). */
+export type NumberMcpServer = NumberConfig['mcp'][number];
 
 export interface ConfigProblem {
   /** Where in the document, e.g. `agent.turnDetection.threshold` or `transfers[1].target`. */

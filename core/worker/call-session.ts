@@ -7,6 +7,9 @@ import { SESSION_CAP_MS } from '../openai/limits';
 import type { NumberConfig, NumberTool } from '../numbers/config';
 import type { HttpToolCall, HttpToolResult } from '../tools/http-tool';
 import { redactArguments } from '../tools/redact';
+import type { ReadSecret } from '../tools/secret-headers';
+import { MCP_SETUP_EVENT_ID, mcpSessionUpdate } from './mcp-session';
+import { McpTimeline } from './mcp-timeline';
 import type { Log } from '../runtime/log';
 import type { StoredCall } from '../store/stored-call';
 import { actionItem, transcriptItem, usageItem } from '../store/call-entries-store';
@@ -51,6 +54,8 @@ export interface SessionServices {
   ownsCall: (callId: string) => Promise<boolean>;
   /** Runs one of a number's HTTP tools (signed, bounded, address-checked); absent where tools are not set up. */
   runTool?: (call: HttpToolCall) => Promise<HttpToolResult>;
+  /** Reads a tool secret by name (the tool runner's reader): fills MCP servers' {{secret:NAME}} headers. Absent where tools are not set up. */
+  readSecret?: ReadSecret;
   timings: SessionTimings;
   now?: () => number;
 }
@@ -111,6 +116,9 @@ export class CallSession {
   private readonly label: string | undefined;
   private readonly number: string;
   private readonly caller: string;
+  private mcp: McpTimeline | undefined;
+  /** The MCP servers were added to the session (by this worker, or one before it: the session keeps them). */
+  private mcpSetUp: boolean;
 
   constructor({ call, config, log, acceptUnconfirmed }: CallSessionInit, deps: SessionServices) {
     // Only what the session needs of the record is kept: a re-attached call's record can be long.
@@ -130,6 +138,7 @@ export class CallSession {
     this.label = call.label;
     this.number = call.number;
     this.caller = call.caller;
+    this.mcpSetUp = call.actions.some((a) => a.type === 'mcp-set-up');
     this.expiresAt = call.expiresAt;
     this.ended = new Promise((resolve) => (this.resolveEnd = resolve));
   }
@@ -221,6 +230,26 @@ export class CallSession {
     socket.on('close', (code, reason) => this.onClose(socket, code, reason.toString()));
     socket.on('error', (err) => this.log.warn('sideband socket error', { error: err }));
     listen(sideband, (text) => this.onMessage(text));
+    void this.setUpMcp();
+  }
+
+  /**
+   * The number's MCP servers, added once the call is attached, their headers' secrets filled here:
+   * the accept (sent by the webhook, which holds no tool secrets) has none. Once per call; if the
+   * socket dropped meanwhile, the next attach sends it.
+   */
+  private async setUpMcp(): Promise<void> {
+    if (!this.config?.mcp?.length || this.mcpSetUp) return;
+    this.mcpSetUp = true;
+    const setup = await mcpSessionUpdate(this.config, this.deps.readSecret);
+    if (isLetGo(this.phase)) return;
+    if (setup.event && this.socket?.readyState !== 1) {
+      this.mcpSetUp = false;
+      return;
+    }
+    this.mcp = new McpTimeline(this.config, setup.secretValues);
+    if (setup.event) this.send({ ...setup.event });
+    this.action('mcp-set-up', { servers: setup.servers, ...(setup.skipped.length > 0 && { skipped: setup.skipped }) });
   }
 
   private send(event: Record<string, unknown>): void {
@@ -356,7 +385,15 @@ export class CallSession {
       case 'dtmf':
         return this.action('dtmf', { key: event.key });
       case 'error':
-        return this.action('error', { code: event.code, message: event.message });
+        return this.action(event.clientEventId === MCP_SETUP_EVENT_ID ? 'mcp-set-up-failed' : 'error', { code: event.code, message: event.message });
+      case 'mcp-started':
+      case 'mcp-listed':
+      case 'mcp-status':
+      case 'mcp-call': {
+        const line = (this.mcp ??= new McpTimeline(this.config)).read(event);
+        if (line) this.action(line.type, line.details);
+        return;
+      }
       case 'function-call':
         return void this.onFunctionCall(event.toolCallId, event.name, event.arguments);
     }

@@ -3,6 +3,7 @@ import type { CallDelivery, CallSource } from '../queue/call-queue';
 import { CALL_VISIBILITY_SECONDS, HEARTBEAT_SECONDS } from '../runtime/contract';
 import type { Log } from '../runtime/log';
 import type { HttpToolCall, HttpToolResult } from '../tools/http-tool';
+import type { ReadSecret } from '../tools/secret-headers';
 import type { CallEnding, LiveCalls } from '../store/live-call-store';
 import type { NumbersStore } from '../store/numbers-store';
 import { CallSession, DEFAULT_SESSION_TIMINGS, type SessionEnd, type SessionServices, type SessionTimings } from './call-session';
@@ -34,6 +35,8 @@ export interface CallWorkerOptions {
   openai: Pick<OpenAI, 'realtime'>;
   /** Runs one of a number's HTTP tools; without it, a tool call is answered that the tool is not available. */
   runTool?: (call: HttpToolCall) => Promise<HttpToolResult>;
+  /** Reads a tool secret by name, for MCP servers' headers (the tool runner's reader). */
+  readSecret?: ReadSecret;
   /** Opens a call's sideband (see `openSideband`). */
   connect: (callId: string) => Promise<Sideband>;
   /** Most calls held at once. */
@@ -86,6 +89,7 @@ export class CallWorker {
       openai: opts.openai,
       connect: opts.connect,
       runTool: opts.runTool,
+      readSecret: opts.readSecret,
       ownsCall: (callId) => this.ownsCall(callId),
       timings: this.timings,
       now: this.now,

@@ -19,6 +19,14 @@ const TURN_DETECTION_KEYS = ['type', 'eagerness', 'create_response', 'interrupt_
 /** Server VAD tuning: the real API refuses these on SIP calls. */
 const REFUSED_FOR_SIP = ['threshold', 'prefix_padding_ms', 'silence_duration_ms'];
 const TOOL_KEYS = ['type', 'name', 'description', 'parameters'];
+/**
+ * An `mcp` tool's fields as the "Realtime with tools" guide lists them
+ * (https://developers.openai.com/api/docs/guides/realtime-mcp): server_label, one of server_url
+ * or connector_id, optional authorization, headers, allowed_tools, require_approval and
+ * server_description. The SDK types a few more (allowed_callers, defer_loading, tunnel_id) that
+ * the guide does not mention for Realtime; they are refused here as unknown.
+ */
+const MCP_TOOL_KEYS = ['type', 'server_label', 'server_url', 'connector_id', 'authorization', 'headers', 'allowed_tools', 'require_approval', 'server_description'];
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -111,17 +119,46 @@ function turnDetectionError(turnDetection: unknown): ParamError | undefined {
   return undefined;
 }
 
-function toolsError(tools: unknown): ParamError | undefined {
-  if (!Array.isArray(tools)) return invalidType('tools', 'an array', tools);
+/** Why the real API would refuse a session's `tools` (in accept, or `session.tools` in `session.update`). */
+export function toolsError(tools: unknown, at = 'tools'): ParamError | undefined {
+  if (!Array.isArray(tools)) return invalidType(at, 'an array', tools);
   for (const [i, tool] of tools.entries()) {
-    const param = `tools[${i}]`;
+    const param = `${at}[${i}]`;
     if (!isObject(tool)) return invalidType(param, 'an object', tool);
+    if (tool.type === 'mcp') {
+      const error = mcpToolError(tool, param);
+      if (error) return error;
+      continue;
+    }
     const unknown = firstUnknown(tool, TOOL_KEYS, `${param}.`);
     if (unknown) return unknown;
-    if (tool.type !== 'function') return invalidValue(`${param}.type`, tool.type, ['function']);
+    if (tool.type !== 'function') return invalidValue(`${param}.type`, tool.type, ['function', 'mcp']);
     if (typeof tool.name !== 'string' || tool.name === '') return missing(`${param}.name`);
     if (tool.description !== undefined && typeof tool.description !== 'string') return invalidType(`${param}.description`, 'a string', tool.description);
     if (tool.parameters !== undefined && !isObject(tool.parameters)) return invalidType(`${param}.parameters`, 'an object', tool.parameters);
+  }
+  return undefined;
+}
+
+const isStringList = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
+
+function mcpToolError(tool: Json, param: string): ParamError | undefined {
+  const unknown = firstUnknown(tool, MCP_TOOL_KEYS, `${param}.`);
+  if (unknown) return unknown;
+  if (typeof tool.server_label !== 'string' || tool.server_label === '') return missing(`${param}.server_label`);
+  if (tool.server_url === undefined && tool.connector_id === undefined) return missing(`${param}.server_url`);
+  for (const key of ['server_url', 'connector_id', 'authorization', 'server_description'] as const) {
+    if (tool[key] !== undefined && typeof tool[key] !== 'string') return invalidType(`${param}.${key}`, 'a string', tool[key]);
+  }
+  const { headers, allowed_tools: allowed, require_approval: approval } = tool;
+  if (headers !== undefined && headers !== null) {
+    if (!isObject(headers)) return invalidType(`${param}.headers`, 'an object', headers);
+    const name = Object.keys(headers).find((h) => typeof headers[h] !== 'string');
+    if (name !== undefined) return invalidType(`${param}.headers.${name}`, 'a string', headers[name]);
+  }
+  if (allowed !== undefined && allowed !== null && !isStringList(allowed) && !isObject(allowed)) return invalidType(`${param}.allowed_tools`, 'an array of strings or an object', allowed);
+  if (approval !== undefined && approval !== null && !isObject(approval) && approval !== 'always' && approval !== 'never') {
+    return invalidValue(`${param}.require_approval`, approval, ['always', 'never']);
   }
   return undefined;
 }

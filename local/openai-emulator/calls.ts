@@ -5,7 +5,7 @@
 import type { CallAcceptParams } from 'openai/resources/realtime/calls';
 import type { WebSocket } from 'ws';
 import type { SipHeader } from '../../core/calls/sip-headers';
-import { serialize, sessionFor, type ServerEvent } from './events';
+import { mcpToolsOf, serialize, sessionFor, type ServerEvent } from './events';
 import { ScriptRunner } from './script-runner';
 import type { ConversationScript, Timing } from './scripts';
 import type { Timers } from './timers';
@@ -68,6 +68,7 @@ export class Call {
       send: (event) => this.send(event),
       drop: () => this.closeSockets('abrupt'),
       hangUp: () => this.callerHangsUp(),
+      mcpTools: () => mcpToolsOf(this.session),
     });
   }
 
@@ -75,6 +76,14 @@ export class Call {
     this.state = 'accepted';
     this.acceptedWith = params;
     this.session = sessionFor(params);
+    this.script.listMcpTools(mcpToolsOf(this.session));
+  }
+
+  /** The session after a `session.update`: `session.updated`, then the MCP servers it adds are listed. */
+  updateSession(session: Record<string, unknown>): void {
+    this.session = session;
+    this.send({ type: 'session.updated', session });
+    this.script.listMcpTools(mcpToolsOf(session));
   }
 
   reject(statusCode: number): void {

@@ -143,7 +143,8 @@ export function dtmf(keys: string): Action[] {
   return [...keys].map((event) => send({ type: 'input_audio_buffer.dtmf_event_received', event, received_at: Math.floor(Date.now() / 1000) }));
 }
 
-export function errorEvent(error: { type: string; code: string | null; message: string; param?: string | null }): ServerEvent {
+/** `event_id`: the client event's, when the error answers one that had an id. */
+export function errorEvent(error: { type: string; code: string | null; message: string; param?: string | null; event_id?: string | null }): ServerEvent {
   return { type: 'error', error: { param: null, event_id: null, ...error } };
 }
 
@@ -154,4 +155,96 @@ export function requestedSpeech(instructions: unknown): string {
     if (quoted) return quoted[1];
   }
   return 'Sure, I can help you with that.';
+}
+
+/**
+ * An `mcp` tool of the session, as the emulator reads it (the shape `acceptParamsError` checks).
+ * https://developers.openai.com/api/docs/guides/realtime-mcp
+ */
+export interface SessionMcpTool {
+  server_label: string;
+  server_url?: string;
+  allowed_tools?: unknown;
+}
+
+/** The session's `mcp` tools. */
+export function mcpToolsOf(session: Record<string, unknown>): SessionMcpTool[] {
+  const tools = Array.isArray(session.tools) ? session.tools : [];
+  return tools.filter((t): t is SessionMcpTool => typeof t === 'object' && t !== null && t.type === 'mcp' && typeof t.server_label === 'string');
+}
+
+/**
+ * A server that cannot be listed: one at a `.invalid` host (RFC 2606: such a name never
+ * resolves), as a server OpenAI cannot reach would be. Tests fail a listing by naming one.
+ */
+export function unreachable(tool: SessionMcpTool): boolean {
+  try {
+    return new URL(tool.server_url ?? '').hostname.toLowerCase().replace(/\.$/, '').endsWith('.invalid');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The Realtime engine importing a server's tools once the session has it: an `mcp_list_tools`
+ * item, `mcp_list_tools.in_progress`, then `.completed` and the item with its tools, or
+ * `.failed`. The item comes as `conversation.item.added`/`done`; the event names and fields are
+ * the `openai` SDK's (7.59: McpListTools*, RealtimeMcpListTools). The order and whether a failed
+ * listing's item is done are not documented (unconfirmed): the worker reads either.
+ * `tools` are the names the server lists (the emulator has no server: the caller says).
+ */
+export function mcpListing(tool: SessionMcpTool, tools: readonly string[]): Action[] {
+  const item_id = newId('mcpl', 12);
+  const item = { id: item_id, type: 'mcp_list_tools', server_label: tool.server_label, tools: [] as unknown[] };
+  const failed = unreachable(tool);
+  return [
+    send({ type: 'conversation.item.added', previous_item_id: null, item }),
+    send({ type: 'mcp_list_tools.in_progress', item_id }),
+    failed
+      ? send({ type: 'mcp_list_tools.failed', item_id })
+      : send({ type: 'mcp_list_tools.completed', item_id }),
+    ...(failed
+      ? []
+      : [
+          send({
+            type: 'conversation.item.done',
+            previous_item_id: null,
+            item: { ...item, tools: tools.map((name) => ({ name, description: null, input_schema: { type: 'object', properties: {} }, annotations: null })) },
+          }),
+        ]),
+  ];
+}
+
+/** An MCP call's error as the SDK types it (RealtimeMcpToolExecutionError, RealtimeMcphttpError, RealtimeMcpProtocolError). */
+export type McpCallError =
+  | { type: 'tool_execution_error'; message: string }
+  | { type: 'http_error' | 'protocol_error'; code: number; message: string };
+
+/**
+ * The model calling a tool on an MCP server, which the Realtime engine runs itself: a response
+ * with an `mcp_call` item, its arguments, `response.mcp_call.in_progress`, then `.completed`
+ * (the item done with `output`) or `.failed` (with `error`). The item comes both as
+ * `response.output_item.*` and as `conversation.item.*`: which of the two OpenAI sends is not
+ * documented (unconfirmed), and sending both checks that the worker records the call once.
+ * Nothing waits for the client: the engine has the answer.
+ */
+export function mcpCall(server: string, name: string, args: Record<string, unknown>, result: { output: string } | { error: McpCallError }): Action[] {
+  const response_id = newId('resp', 12);
+  const item_id = newId('mcp', 12);
+  const argumentsJson = JSON.stringify(args);
+  const at = { response_id, item_id, output_index: 0 };
+  const begun = { id: item_id, type: 'mcp_call', server_label: server, name, arguments: '', approval_request_id: null, output: null, error: null };
+  const done = { ...begun, arguments: argumentsJson, ...('output' in result ? { output: result.output } : { error: result.error }) };
+  return [
+    send({ type: 'response.created', response: response(response_id, 'in_progress', [], 0) }),
+    send({ type: 'response.output_item.added', response_id, output_index: 0, item: begun }),
+    send({ type: 'conversation.item.added', previous_item_id: null, item: begun }),
+    send({ type: 'response.mcp_call_arguments.delta', ...at, delta: argumentsJson }),
+    send({ type: 'response.mcp_call_arguments.done', ...at, arguments: argumentsJson }),
+    send({ type: 'response.mcp_call.in_progress', item_id, output_index: 0 }),
+    send({ type: 'output' in result ? 'response.mcp_call.completed' : 'response.mcp_call.failed', item_id, output_index: 0 }),
+    send({ type: 'response.output_item.done', response_id, output_index: 0, item: done }),
+    send({ type: 'conversation.item.done', previous_item_id: null, item: done }),
+    send({ type: 'response.done', response: response(response_id, 'completed', [done], 4) }),
+  ];
 }

@@ -1,5 +1,5 @@
-import { agentTurn, callerTurn, dtmf, errorEvent, spokenMs, toolCall, type Action, type ServerEvent } from './events';
-import type { ConversationScript, ScriptStep, Timing } from './scripts';
+import { agentTurn, callerTurn, dtmf, errorEvent, mcpCall, mcpListing, spokenMs, toolCall, type Action, type ServerEvent, type SessionMcpTool } from './events';
+import type { ConversationScript, McpStep, ScriptStep, Timing } from './scripts';
 import type { Timers } from './timers';
 
 /**
@@ -17,6 +17,8 @@ export interface ScriptHost {
   drop(): void;
   /** The caller hangs up. */
   hangUp(): void;
+  /** The session's `mcp` tools now. */
+  mcpTools(): SessionMcpTool[];
 }
 
 /**
@@ -36,6 +38,8 @@ export class ScriptRunner {
   private gapDone = false;
   /** Position in the caller's audio stream, for `audio_start_ms`. */
   private audioMs = 0;
+  /** MCP servers whose tools have been listed, by label. */
+  private readonly listed = new Set<string>();
 
   constructor(
     private readonly script: ConversationScript,
@@ -81,6 +85,40 @@ export class ScriptRunner {
       }
     }
     this.kick();
+  }
+
+  /**
+   * The session has these MCP servers (after accept or a `session.update`): the ones not listed
+   * yet are, ahead of the script's next turn. The tools a server lists are its `allowed_tools`,
+   * or else the ones the script calls on it.
+   */
+  listMcpTools(tools: readonly SessionMcpTool[]): void {
+    const fresh = tools.filter((t) => !this.listed.has(t.server_label));
+    if (fresh.length === 0) return;
+    for (const tool of fresh) {
+      this.listed.add(tool.server_label);
+      const allowed = Array.isArray(tool.allowed_tools) ? tool.allowed_tools.filter((n): n is string => typeof n === 'string') : undefined;
+      const called = this.script.flatMap((step) => ('mcp' in step && step.mcp.server === tool.server_label ? [step.mcp.tool] : []));
+      this.requested.push(mcpListing(tool, allowed ?? [...new Set(called)]));
+    }
+    if (this.inGap) {
+      this.stop();
+      this.gapDone = false;
+    }
+    this.kick();
+  }
+
+  private mcpTurn(step: McpStep): Action[] {
+    const tool = this.host.mcpTools().find((t) => t.server_label === step.server);
+    const allowed = Array.isArray(tool?.allowed_tools) ? (tool.allowed_tools as unknown[]) : undefined;
+    const refusal = !tool
+      ? `The script calls MCP server '${step.server}', which the session does not have.`
+      : allowed && !allowed.includes(step.tool)
+        ? `The script calls MCP tool '${step.tool}', which allowed_tools of server '${step.server}' leaves out.`
+        : undefined;
+    if (refusal) return [{ kind: 'send', event: errorEvent({ type: 'invalid_request_error', code: 'emulator_script_error', message: refusal }) }];
+    const result = 'output' in step ? { output: step.output } : { error: typeof step.error === 'string' ? { type: 'tool_execution_error' as const, message: step.error } : step.error };
+    return mcpCall(step.server, step.tool, step.args ?? {}, result);
   }
 
   private wait(ms: number, gap: boolean): void {
@@ -138,6 +176,7 @@ export class ScriptRunner {
       this.audioMs += spokenMs(step.caller) + 1000; // a second of silence between turns
     } else if ('agent' in step) this.turn = agentTurn(step.agent, msPerWord);
     else if ('tool' in step) this.turn = toolCall(step.tool, step.args ?? {});
+    else if ('mcp' in step) this.turn = this.mcpTurn(step.mcp);
     else if ('dtmf' in step) this.turn = dtmf(step.dtmf);
     else if ('error' in step) this.turn = [{ kind: 'send', event: errorEvent(step.error) }];
     else if ('pause' in step) this.turn = [{ kind: 'wait', ms: step.pause }];

@@ -1,3 +1,5 @@
+import type { McpCallError } from './events';
+
 /**
  * What the caller (and the model) do on a call's sideband once it is accepted. A script is plain
  * data: one step per line, run in order, once per call (a re-attached socket continues it).
@@ -9,6 +11,13 @@ export type ScriptStep =
   | { agent: string }
   /** The model calls a function; the script then waits for its output and a `response.create`. */
   | { tool: string; args?: Record<string, unknown> }
+  /**
+   * The model calls `tool` on the session's MCP server labelled `server`, and the Realtime engine
+   * runs it: the server answers `output`, or the call fails with `error` (text: a
+   * tool_execution_error). Nothing waits for the client. A server the session lacks, or a tool
+   * its `allowed_tools` leave out, is an error event instead (the script is wrong).
+   */
+  | { mcp: McpStep }
   /** The caller presses keys, one event per key. */
   | { dtmf: string }
   /** A recoverable `error` event; the session stays open. */
@@ -18,6 +27,8 @@ export type ScriptStep =
   | { drop: true }
   /** The caller hangs up: sockets die without a close frame and the call ends. */
   | { hangup: true };
+
+export type McpStep = { server: string; tool: string; args?: Record<string, unknown> } & ({ output: string } | { error: string | McpCallError });
 
 /** When the steps run out the call stays live until `/hangup`, `/refer` or `endCall()`. */
 export type ConversationScript = readonly ScriptStep[];

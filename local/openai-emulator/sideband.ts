@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { apiError, authError } from './auth';
 import type { Call } from './calls';
+import { toolsError } from './accept-params';
 import { errorEvent, requestedSpeech, serialize } from './events';
 
 export interface SidebandContext {
@@ -88,22 +89,27 @@ function onClientEvent(call: Call, ws: WebSocket, text: string, observe: Sideban
     ws.send(serialize(errorEvent({ type: 'invalid_request_error', code: 'invalid_value', message: `Invalid value: '${String(type)}'. Supported values are client event types.`, param: 'type' })));
     return;
   }
-  if (type === 'session.update') updateSession(call, ws, event.session);
+  if (type === 'session.update') updateSession(call, ws, event.session, typeof event.event_id === 'string' ? event.event_id : null);
   else if (type === 'response.create') call.script.responseCreate(requestedSpeech(isObject(event.response) ? event.response.instructions : undefined));
   else if (type === 'conversation.item.create' && isObject(event.item) && event.item.type === 'function_call_output' && typeof event.item.call_id === 'string') {
     call.script.toolOutput(event.item.call_id);
   }
 }
 
-function updateSession(call: Call, ws: WebSocket, update: unknown): void {
+function updateSession(call: Call, ws: WebSocket, update: unknown, eventId: string | null): void {
   if (!isObject(update) || update.type !== 'realtime') {
-    ws.send(serialize(errorEvent({ type: 'invalid_request_error', code: 'missing_required_parameter', message: "Missing required parameter: 'session.type'.", param: 'session.type' })));
+    ws.send(serialize(errorEvent({ type: 'invalid_request_error', code: 'missing_required_parameter', message: "Missing required parameter: 'session.type'.", param: 'session.type', event_id: eventId })));
+    return;
+  }
+  // Tools are checked as accept checks them; the error names the client event it answers.
+  const refused = update.tools === undefined ? undefined : toolsError(update.tools, 'session.tools');
+  if (refused) {
+    ws.send(serialize(errorEvent({ type: 'invalid_request_error', code: refused.code, message: refused.message, param: refused.param, event_id: eventId })));
     return;
   }
   const current = call.session;
   const audio = isObject(current.audio) ? current.audio : {};
   const audioUpdate = isObject(update.audio) ? update.audio : {};
   const merged = (key: 'input' | 'output') => ({ ...(audio[key] as Json | undefined), ...(audioUpdate[key] as Json | undefined) });
-  call.session = { ...current, ...update, audio: { input: merged('input'), output: merged('output') } };
-  call.send({ type: 'session.updated', session: call.session });
+  call.updateSession({ ...current, ...update, audio: { input: merged('input'), output: merged('output') } });
 }

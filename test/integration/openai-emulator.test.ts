@@ -159,7 +159,12 @@ describe('OpenAI emulator', () => {
       ['an unknown parameter', { voice: 'marin' }, 'voice'],
       ['an audio format', { audio: { input: { format: { type: 'audio/pcmu' } } } }, 'audio.input.format'],
       ['a voice that is not a string', { audio: { output: { voice: { id: 'marin' } } } }, 'audio.output.voice'],
-      ['a tool that is not a function', { tools: [{ type: 'mcp', server_label: 'x' }] }, 'tools[0].server_label'],
+      ['a tool that is neither a function nor mcp', { tools: [{ type: 'web_search' }] }, 'tools[0].type'],
+      ['an mcp tool without a server_url', { tools: [{ type: 'mcp', server_label: 'x' }] }, 'tools[0].server_url'],
+      ['an mcp tool without a server_label', { tools: [{ type: 'mcp', server_url: 'https://mcp.example.com/mcp' }] }, 'tools[0].server_label'],
+      ['an mcp tool with a field the guide does not list', { tools: [{ type: 'mcp', server_label: 'x', server_url: 'https://mcp.example.com/mcp', tunnel_id: 't' }] }, 'tools[0].tunnel_id'],
+      ['an mcp tool with a header that is not text', { tools: [{ type: 'mcp', server_label: 'x', server_url: 'https://mcp.example.com/mcp', headers: { 'X-N': 7 } }] }, 'tools[0].headers.X-N'],
+      ['an unknown require_approval', { tools: [{ type: 'mcp', server_label: 'x', server_url: 'https://mcp.example.com/mcp', require_approval: 'sometimes' }] }, 'tools[0].require_approval'],
       ['a missing type', { type: undefined }, 'type'],
     ])('refuses %s with 400 naming the param', async (_, extra, param) => {
       const callId = await placeCall();
@@ -374,6 +379,91 @@ describe('OpenAI emulator', () => {
       const call = await sideband.next('response.function_call_arguments.done');
       expect(call.name).toBe(tool);
       expect(JSON.parse(call.arguments)).toEqual(args);
+    });
+  });
+
+  describe('MCP', () => {
+    const ORDERS = { type: 'mcp' as const, server_label: 'orders', server_url: 'https://mcp.example.com/mcp', allowed_tools: ['lookup_order'], require_approval: 'never' as const };
+    const LISTING = ['conversation.item.added', 'mcp_list_tools.in_progress', 'mcp_list_tools.completed', 'conversation.item.done'];
+    const MCP_CALL = [
+      'response.created',
+      'response.output_item.added',
+      'conversation.item.added',
+      'response.mcp_call_arguments.delta',
+      'response.mcp_call_arguments.done',
+      'response.mcp_call.in_progress',
+      'response.mcp_call.completed',
+      'response.output_item.done',
+      'conversation.item.done',
+      'response.done',
+    ];
+
+    async function mcpCall(script: readonly ScriptStep[], tools: CallAcceptParams['tools'] = [ORDERS]): Promise<Sideband> {
+      const { callId } = await emulator.placeCall({ dialed: DIALED, caller: CALLER, script });
+      await client.realtime.calls.accept(callId, { ...SESSION, tools });
+      return attach(callId);
+    }
+
+    it("lists an accepted session's MCP servers as the call starts, then plays a call the engine answers itself", async () => {
+      const sideband = await mcpCall([{ mcp: { server: 'orders', tool: 'lookup_order', args: { order: 'A-17' }, output: 'Shipped on Monday.' } }, { agent: 'It shipped on Monday.' }]);
+      await sideband.next('output_audio_buffer.stopped');
+      const { events } = sideband;
+      expect(shape(events)).toEqual(['session.created', ...LISTING, ...MCP_CALL, ...AGENT_TURN]);
+
+      const listed = events.find((e) => e.type === 'conversation.item.done')!;
+      expect(listed.item).toMatchObject({ type: 'mcp_list_tools', server_label: 'orders', tools: [{ name: 'lookup_order', input_schema: expect.any(Object) }] });
+      expect(events.filter((e) => e.type.startsWith('mcp_list_tools.')).map((e) => e.item_id)).toEqual([listed.item.id, listed.item.id]);
+
+      const done = events.find((e) => e.type === 'response.output_item.done')!;
+      expect(done.item).toEqual({ id: expect.stringMatching(/^mcp_/), type: 'mcp_call', server_label: 'orders', name: 'lookup_order', arguments: '{"order":"A-17"}', approval_request_id: null, output: 'Shipped on Monday.', error: null });
+      expect(events.find((e) => e.type === 'response.mcp_call_arguments.done')).toMatchObject({ item_id: done.item.id, arguments: '{"order":"A-17"}', response_id: done.response_id });
+      expect(events.filter((e) => e.type === 'conversation.item.done').at(-1)?.item).toEqual(done.item);
+      expect(events.find((e) => e.type === 'response.done')?.response).toMatchObject({ id: done.response_id, status: 'completed', output: [done.item] });
+    });
+
+    it('plays a failed call with the error on its item', async () => {
+      const sideband = await mcpCall([{ mcp: { server: 'orders', tool: 'lookup_order', args: {}, error: { type: 'http_error', code: 502, message: 'Bad gateway' } } }, { mcp: { server: 'orders', tool: 'lookup_order', error: 'No such order' } }]);
+      await until(() => sideband.events.filter((e) => e.type === 'response.done').length === 2, 'two responses');
+      expect(sideband.events.filter((e) => e.type === 'response.mcp_call.failed')).toHaveLength(2);
+      expect(sideband.events.filter((e) => e.type === 'response.output_item.done').map((e) => [e.item.output, e.item.error])).toEqual([
+        [null, { type: 'http_error', code: 502, message: 'Bad gateway' }],
+        [null, { type: 'tool_execution_error', message: 'No such order' }],
+      ]);
+    });
+
+    it('fails the listing of a server OpenAI could not reach (a .invalid host)', async () => {
+      const sideband = await mcpCall([], [{ ...ORDERS, server_url: 'https://mcp.unreachable.invalid/mcp' }]);
+      const failed = await sideband.next('mcp_list_tools.failed');
+      expect(shape(sideband.events)).toEqual(['session.created', 'conversation.item.added', 'mcp_list_tools.in_progress', 'mcp_list_tools.failed']);
+      expect(sideband.events[1].item).toMatchObject({ id: failed.item_id, server_label: 'orders' });
+    });
+
+    it('refuses a script step calling a server the session lacks, or a tool allowed_tools leaves out', async () => {
+      const sideband = await mcpCall([{ mcp: { server: 'billing', tool: 'x', output: '' } }, { mcp: { server: 'orders', tool: 'cancel_order', output: '' } }]);
+      await until(() => sideband.events.filter((e) => e.type === 'error').length === 2, 'two errors');
+      expect(sideband.events.filter((e) => e.type === 'error').map((e) => e.error.message)).toEqual([
+        "The script calls MCP server 'billing', which the session does not have.",
+        "The script calls MCP tool 'cancel_order', which allowed_tools of server 'orders' leaves out.",
+      ]);
+    });
+
+    it('lists a server a session.update adds, once, and refuses a bad one naming the event', async () => {
+      const callId = await acceptedCall();
+      const sideband = await attach(callId);
+      await sideband.next('session.created');
+      sideband.send({ type: 'session.update', event_id: 'evt_bad', session: { type: 'realtime', tools: [{ type: 'mcp', server_label: 'orders' }] } });
+      const refused = await sideband.next('error');
+      expect(refused.error).toMatchObject({ param: 'session.tools[0].server_url', code: 'missing_required_parameter', event_id: 'evt_bad' });
+
+      const update = { type: 'session.update', event_id: 'switchboard_mcp_setup', session: { type: 'realtime', tools: [{ type: 'function', name: 'end_call', parameters: { type: 'object', properties: {} } }, ORDERS], tool_choice: 'auto' } };
+      sideband.send(update);
+      await sideband.next('mcp_list_tools.completed');
+      sideband.send(update);
+      await sideband.next('conversation.item.done');
+      await until(() => sideband.events.filter((e) => e.type === 'session.updated').length === 2, 'two session.updated');
+      await sleep(30);
+      expect(shape(sideband.events)).toEqual(['session.created', 'error', 'session.updated', ...LISTING, 'session.updated']);
+      expect(sideband.events.find((e) => e.type === 'session.updated')?.session.tools).toEqual(update.session.tools);
     });
   });
 

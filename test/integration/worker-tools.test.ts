@@ -190,4 +190,35 @@ describe("a number's HTTP tools, run by the call worker (local stack, emulator, 
       await next.drain(Date.now());
     }
   });
+  it("adds the number's MCP servers once attached, their secrets filled by the worker, and puts their calls on the timeline", async () => {
+    const config = (await local.stack.numbers.get('+17134810111'))!.config;
+    await local.stack.numbers.put(
+      parseNumberConfig({
+        ...config,
+        mcp: [{ label: 'orders', url: 'https://mcp.example.com/mcp', allowedTools: ['track_parcel'], headers: { Authorization: 'Bearer {{secret:orders-api}}' } }],
+      }),
+      { expectedVersion: 1 },
+    );
+    const { callId, record } = await call([
+      { pause: 200 },
+      { caller: 'Where is my parcel?' },
+      { mcp: { server: 'orders', tool: 'track_parcel', args: { parcel: 'P-9' }, output: '{"status":"out for delivery"}' } },
+      { agent: 'It is out for delivery.' },
+      { hangup: true },
+    ]);
+    // The accept carries no MCP server and no secret: the webhook holds none.
+    expect(JSON.stringify(local.emulator.received(callId)[0].body)).not.toContain('mcp');
+    const update = clientEvents(callId).find((e) => e.type === 'session.update') as { session: { tools: Record<string, unknown>[] } } | undefined;
+    expect(update?.session.tools).toContainEqual(
+      expect.objectContaining({ type: 'mcp', server_label: 'orders', server_url: 'https://mcp.example.com/mcp', require_approval: 'never', headers: { Authorization: `Bearer ${ORDERS_API_KEY}` } }),
+    );
+    expect(record.actions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'mcp-set-up', servers: ['orders'] }),
+        expect.objectContaining({ type: 'mcp-call', server: 'orders', tool: 'track_parcel', arguments: { parcel: 'P-9' }, outcome: 'completed' }),
+      ]),
+    );
+    expect(JSON.stringify(record)).not.toContain(ORDERS_API_KEY);
+    expect(record.transcript.map((t) => t.text)).toContain('It is out for delivery.');
+  });
 });

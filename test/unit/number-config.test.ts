@@ -31,6 +31,7 @@ describe('number config', () => {
       },
       transfers: [],
       tools: [],
+      mcp: [],
       endCall: { enabled: true },
       limits: { maxCallSeconds: 1800 },
       callers: { block: [] },

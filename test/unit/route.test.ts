@@ -116,6 +116,17 @@ describe('buildSessionConfig', () => {
     expect(session.tools?.map((t) => t.type === 'function' && t.name)).toEqual(['transfer_call', 'end_call']);
   });
 
+  it("keeps the number's MCP servers, and their secrets, out of the accept: the worker adds them", () => {
+    const config = parseNumberConfig({
+      number: NUMBER,
+      agent: { instructions: 'x' },
+      mcp: [{ label: 'orders', url: 'https://mcp.example.com/mcp', headers: { Authorization: 'Bearer {{secret:orders-mcp}}' } }],
+    });
+    const session = buildSessionConfig({ ...config, agent: config.agent! }, call, TODAY);
+    expect(session.tools?.map((t) => t.type)).toEqual(['function']);
+    expect(JSON.stringify(session)).not.toMatch(/mcp|secret/);
+  });
+
   it('offers only the tools the number enables', () => {
     const config = cfg({ transfers: false, endCall: false });
     const session = buildSessionConfig({ ...config, agent: config.agent! }, call, TODAY);
