@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../package.json';
+import { registerCallCommand } from './commands/call';
 import { registerCallCommands } from './commands/calls';
 import { registerDevCommand } from './commands/dev';
 import { registerNumberCommands } from './commands/numbers';
@@ -19,6 +20,7 @@ export function buildProgram(out: Output = processOutput): Command {
     .configureOutput({ writeOut: (s) => out.line(s.trimEnd()), writeErr: (s) => out.note(s.trimEnd()) });
   registerSimulateCommand(program, out);
   registerDevCommand(program, out);
+  registerCallCommand(program, out);
   registerNumberCommands(program, out);
   registerCallCommands(program, out);
   registerSecretCommands(program, out);

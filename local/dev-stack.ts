@@ -15,7 +15,7 @@ import type { Log } from '../core/runtime/log';
 import { runHttpTool, type HttpToolCall, type HttpToolResult } from '../core/tools/http-tool';
 import type { ReadSecret } from '../core/tools/secret-headers';
 import { ensureTables, LocalSecrets, startLocalDynamoDB, type LocalDynamoDB } from './dynamodb';
-import { startWebhookHost } from './webhook-host';
+import { startWebhookHost, type PlaceEmulatorCall } from './webhook-host';
 import { InProcessCallQueue } from './in-process-queue';
 import { CallWorker, type WorkerTimings } from '../core/worker/call-worker';
 import { openSideband } from '../core/worker/sideband';
@@ -42,6 +42,8 @@ export interface DevStackOptions {
    * the worker answers a tool call that the tool is not available.
    */
   tools?: DevTools;
+  /** `switchboard dev --emulator`: serves `POST /emulator/calls` (local/webhook-host.ts), which places a call into the emulator. */
+  placeEmulatorCall?: PlaceEmulatorCall;
 }
 
 export interface DevTools {
@@ -103,10 +105,13 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     const http = await startWebhookHost(
       { secrets: staticSecret(opts.webhookSecret), numbers, calls: claims, openai, queue, log: opts.log, onHandled: opts.onWebhook },
       opts.port,
+      opts.placeEmulatorCall,
     );
     // Started last, once nothing else can fail, so a failed start leaves nothing running.
-    const runTool = tools && localToolRunner(tools, opts.tools?.secret, secrets, opts.log.child({ component: 'tools' }));
-    const worker = opts.worker && startWorker(opts, live, numbers, openai, queue, runTool);
+    // Environment variables (dev) first, then the local secrets table.
+    const readSecret: ReadSecret | undefined = tools && (async (name) => (await opts.tools?.secret?.(name)) || secrets.toolSecret(name));
+    const runTool = tools && readSecret && localToolRunner(tools, readSecret, secrets, opts.log.child({ component: 'tools' }));
+    const worker = opts.worker && startWorker(opts, live, numbers, openai, queue, runTool, readSecret);
     return {
       webhookUrl: http.webhookUrl,
       url: http.url,
@@ -148,10 +153,9 @@ async function toolSigning(tools: DevTools, secrets: LocalSecrets): Promise<DevT
  * the table holds is read on every call: a secret stored with `switchboard secrets set ...
  * --endpoint` while dev runs is used by the next call.
  */
-function localToolRunner(signing: DevToolSigning, secret: ReadSecret | undefined, secrets: LocalSecrets, log: Log): (call: HttpToolCall) => Promise<HttpToolResult> {
+function localToolRunner(signing: DevToolSigning, secret: ReadSecret, secrets: LocalSecrets, log: Log): (call: HttpToolCall) => Promise<HttpToolResult> {
   const signingSecret = signing.source === 'given' ? signing.signingSecret : async () => (await secrets.signingSecret()) ?? signing.signingSecret;
-  const read: ReadSecret = async (name) => (await secret?.(name)) || secrets.toolSecret(name);
-  return (call) => runHttpTool(call, { signingSecret, secret: read, allowLoopback: true, log });
+  return (call) => runHttpTool(call, { signingSecret, secret, allowLoopback: true, log });
 }
 
 function startWorker(
@@ -161,6 +165,7 @@ function startWorker(
   openai: OpenAI,
   queue: InProcessCallQueue,
   runTool: ((call: HttpToolCall) => Promise<HttpToolResult>) | undefined,
+  readSecret: ReadSecret | undefined,
 ): CallWorker {
   const baseURL = opts.openai.baseURL ?? 'https://api.openai.com/v1';
   const worker = new CallWorker({
@@ -170,6 +175,7 @@ function startWorker(
     numbers,
     openai,
     runTool,
+    readSecret,
     connect: (callId) => openSideband(callId, baseURL, async () => opts.openai.apiKey, { retryForMs: 10_000 }),
     capacity: opts.worker?.capacity ?? 50,
     log: opts.log.child({ component: 'worker' }),

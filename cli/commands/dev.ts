@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { jsonLog, logLevelFrom } from '../../core/runtime/log';
 import { checkWebhookSecretFormat } from '../../core/webhook/signature';
-import { startDevStack, type DevTools, type DevToolSigning } from '../../local/dev-stack';
+import { startDevStack, type DevStack, type DevTools, type DevToolSigning } from '../../local/dev-stack';
+import { SCENARIOS, startEmulatedStack } from '../../local/simulation';
 import { CliError, EXIT } from '../errors';
 import type { Output } from '../output';
 
-function port(value: string): number {
+export function portArgument(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`port must be a number from 0 to 65535, got "${value}"`, EXIT.usage);
   return n;
@@ -58,42 +59,63 @@ function describeToolSigning(tools: DevToolSigning, endpoint: string, dataDir: s
   }
 }
 
+interface DevOptions {
+  port: number;
+  dataDir: string;
+  dynamodbPort: number;
+  emulator?: boolean;
+  fast?: boolean;
+}
+
+/** `dev`: against OpenAI (or OPENAI_BASE_URL), with the user's key and webhook secret. */
+async function startAgainstOpenAI(opts: DevOptions, tools: DevTools): Promise<DevStack> {
+  const missing = ['OPENAI_API_KEY', 'OPENAI_WEBHOOK_SECRET'].filter((name) => !process.env[name]);
+  if (missing.length > 0) {
+    throw new CliError(
+      `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: export your OpenAI API key and the project's webhook signing secret (whsec_...), ` +
+        'or run `switchboard dev --emulator` (or `switchboard simulate`) to try everything against the built-in OpenAI emulator',
+      EXIT.usage,
+    );
+  }
+  // Checked now, not on the first call: a malformed secret would fail every webhook with a 500.
+  try {
+    checkWebhookSecretFormat(process.env.OPENAI_WEBHOOK_SECRET!);
+  } catch (err) {
+    throw new CliError(`OPENAI_WEBHOOK_SECRET: ${(err as Error).message}`, EXIT.usage);
+  }
+  return startDevStack({
+    port: opts.port,
+    dynamodbPort: opts.dynamodbPort,
+    dataDir: opts.dataDir,
+    openai: { apiKey: process.env.OPENAI_API_KEY!, baseURL: process.env.OPENAI_BASE_URL || undefined },
+    webhookSecret: process.env.OPENAI_WEBHOOK_SECRET!,
+    log: devLog(),
+    worker: {},
+    tools,
+  });
+}
+
+const devLog = () => jsonLog('switchboard-dev', { level: logLevelFrom(process.env.LOG_LEVEL) });
+
 export function registerDevCommand(program: Command, out: Output): void {
   program
     .command('dev')
     .description(
-      'run Switchboard locally: webhook server, call worker, embedded DynamoDB (reads OPENAI_API_KEY, OPENAI_WEBHOOK_SECRET, OPENAI_BASE_URL; ' +
+      'run Switchboard locally: webhook server, call worker, embedded DynamoDB (reads OPENAI_API_KEY, OPENAI_WEBHOOK_SECRET, OPENAI_BASE_URL, none of them with --emulator; ' +
         `for HTTP tools ${TOOL_SIGNING_SECRET_ENV} and SWITCHBOARD_TOOL_SECRET_<NAME>, or what \`switchboard secrets set ... --endpoint\` stored)`,
     )
-    .option('--port <port>', 'webhook server port', port, 8787)
+    .option('--port <port>', 'webhook server port', portArgument, 8787)
     .option('--data-dir <dir>', 'where the embedded DynamoDB keeps its data', '.switchboard')
-    .option('--dynamodb-port <port>', 'embedded DynamoDB port', port, 8000)
-    .action(async (opts: { port: number; dataDir: string; dynamodbPort: number }) => {
-      const missing = ['OPENAI_API_KEY', 'OPENAI_WEBHOOK_SECRET'].filter((name) => !process.env[name]);
-      if (missing.length > 0) {
-        throw new CliError(
-          `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: export your OpenAI API key and the project's webhook signing secret (whsec_...), ` +
-            'or run `switchboard simulate` to try everything against the built-in OpenAI emulator',
-          EXIT.usage,
-        );
-      }
-      // Checked now, not on the first call: a malformed secret would fail every webhook with a 500.
-      try {
-        checkWebhookSecretFormat(process.env.OPENAI_WEBHOOK_SECRET!);
-      } catch (err) {
-        throw new CliError(`OPENAI_WEBHOOK_SECRET: ${(err as Error).message}`, EXIT.usage);
-      }
+    .option('--dynamodb-port <port>', 'embedded DynamoDB port', portArgument, 8000)
+    .option('--emulator', 'answer calls from the built-in OpenAI emulator instead of OpenAI (no key, no network); place them with `switchboard call <number>`')
+    .option('--fast', 'with --emulator: play calls as fast as possible instead of at a phone conversation\'s pace')
+    .action(async (opts: DevOptions) => {
+      if (opts.fast && !opts.emulator) throw new CliError('--fast goes with --emulator: calls from OpenAI play at their own pace', EXIT.usage);
       const tools = devTools(process.env);
-      const stack = await startDevStack({
-        port: opts.port,
-        dynamodbPort: opts.dynamodbPort,
-        dataDir: opts.dataDir,
-        openai: { apiKey: process.env.OPENAI_API_KEY!, baseURL: process.env.OPENAI_BASE_URL || undefined },
-        webhookSecret: process.env.OPENAI_WEBHOOK_SECRET!,
-        log: jsonLog('switchboard-dev', { level: logLevelFrom(process.env.LOG_LEVEL) }),
-        worker: {},
-        tools,
-      }).catch((err: NodeJS.ErrnoException) => {
+      const started = opts.emulator
+        ? startEmulatedStack({ port: opts.port, dynamodbPort: opts.dynamodbPort, dataDir: opts.dataDir, pace: opts.fast ? 'fast' : 'realistic', log: devLog(), tools, callControl: true })
+        : startAgainstOpenAI(opts, tools).then((stack) => ({ stack, close: () => stack.close() }));
+      const { stack, close } = await started.catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE') {
           throw new CliError(`port ${(err as { port?: number }).port ?? ''} is already in use: stop what holds it or pass --port / --dynamodb-port`, EXIT.failure);
         }
@@ -108,8 +130,13 @@ export function registerDevCommand(program: Command, out: Output): void {
       out.note(`switchboard dev: webhook ${stack.webhookUrl}, DynamoDB ${stack.dynamodb.endpoint}, data in ${opts.dataDir}`);
       out.note(`configure a number: npx switchboard numbers put <number> --file <config.json> --endpoint ${stack.dynamodb.endpoint}`);
       out.note(describeToolSigning(stack.tools!, stack.dynamodb.endpoint, opts.dataDir));
+      if (opts.emulator) {
+        const port = new URL(stack.url).port;
+        out.note(`emulator: calls come from the built-in OpenAI emulator (no key, no network, a webhook secret made up for this run)`);
+        out.note(`place a call: npx switchboard call <number> [--from <caller>] [--scenario ${SCENARIOS.join('|')}|tool:<name>] --port ${port}`);
+      }
       await stopped;
       out.note('switchboard dev: stopping');
-      await stack.close();
+      await close();
     });
 }

@@ -19,7 +19,7 @@ export function numberArgument(value: string): string {
   return e164;
 }
 
-async function readConfigFile(path: string): Promise<{ doc: Record<string, unknown>; version?: number }> {
+export async function readConfigFile(path: string): Promise<{ doc: Record<string, unknown>; version?: number }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -39,7 +39,7 @@ function dayArgument(value: string): Day {
   return value;
 }
 
-function problemList(problems: ConfigProblem[]): string {
+export function problemList(problems: ConfigProblem[]): string {
   return problems.map((p) => `  - ${p.path || '(document)'}: ${p.message}`).join('\n');
 }
 
@@ -49,7 +49,7 @@ function problemList(problems: ConfigProblem[]): string {
  * OpenAI has shut down, a model of the wrong kind) would fail every call, so the caller refuses
  * them like any other invalid field.
  */
-function checkModels(out: Output, config: NumberConfig, on: Day): CatalogueCheck {
+export function checkModels(out: Output, config: NumberConfig, on: Day): CatalogueCheck {
   const check = checkAgainstCatalogue(config, on);
   for (const w of check.warnings) out.note(`warning: ${w.path}: ${w.message}`);
   return check;
