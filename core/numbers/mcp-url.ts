@@ -1,4 +1,4 @@
-import { addressLiteral, classifyAddress, type UrlCheck } from '../tools/outbound-address';
+import { addressLiteral, classifyAddress, parseConfigUrl, type UrlCheck } from '../tools/outbound-address';
 
 /**
  * Where an MCP server may be. OpenAI's servers call it, not Switchboard's, so unlike an HTTP
@@ -7,17 +7,11 @@ import { addressLiteral, classifyAddress, type UrlCheck } from '../tools/outboun
  * here (it resolves where OpenAI is); a literal address that no public server has is refused.
  */
 export function checkMcpUrl(raw: string): UrlCheck {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return { ok: false, problem: 'the MCP server url is not a URL (expected e.g. https://mcp.example.com/mcp)' };
-  }
+  const parsed = parseConfigUrl(raw, 'the MCP server url', 'https://mcp.example.com/mcp');
+  if (!parsed.ok) return parsed;
+  const { url } = parsed;
   if (url.protocol !== 'https:') {
     return { ok: false, problem: `the MCP server url must start with https:// (not ${url.protocol}//): OpenAI's servers call it over the internet` };
-  }
-  if (url.username || url.password) {
-    return { ok: false, problem: 'the MCP server url must not carry a user name or password: send credentials in headers, e.g. "Authorization": "Bearer {{secret:NAME}}"' };
   }
   const host = url.hostname.toLowerCase().replace(/\.$/, '');
   if (host === 'localhost' || host.endsWith('.localhost')) {

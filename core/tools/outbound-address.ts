@@ -160,20 +160,28 @@ export type UrlCheck = { ok: true; url: URL } | { ok: false; problem: string };
  * `problem` says what is wrong and the fix, for the config check and the call's timeline.
  */
 export function checkToolUrl(raw: string): UrlCheck {
+  const parsed = parseConfigUrl(raw, 'the tool url', 'https://orders.example.com/lookup');
+  if (!parsed.ok) return parsed;
+  const { url } = parsed;
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    return { ok: false, problem: `the tool url must start with https:// (not ${url.protocol}//)` };
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    return { ok: false, problem: 'http:// is allowed only to this machine (localhost, 127.0.0.1, [::1]): use https://' };
+  }
+  return { ok: true, url };
+}
+
+/** A URL as a config writes it (`what` names it in the problem), refused when it is not one or carries credentials. */
+export function parseConfigUrl(raw: string, what: string, example: string): UrlCheck {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    return { ok: false, problem: 'the tool url is not a URL (expected e.g. https://orders.example.com/lookup)' };
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    return { ok: false, problem: `the tool url must start with https:// (not ${url.protocol}//)` };
+    return { ok: false, problem: `${what} is not a URL (expected e.g. ${example})` };
   }
   if (url.username || url.password) {
-    return { ok: false, problem: 'the tool url must not carry a user name or password: send credentials in headers, e.g. "Authorization": "Bearer {{secret:NAME}}"' };
-  }
-  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    return { ok: false, problem: 'http:// is allowed only to this machine (localhost, 127.0.0.1, [::1]): use https://' };
+    return { ok: false, problem: `${what} must not carry a user name or password: send credentials in headers, e.g. "Authorization": "Bearer {{secret:NAME}}"` };
   }
   return { ok: true, url };
 }
