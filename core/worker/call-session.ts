@@ -194,7 +194,7 @@ export class CallSession {
         return this.action(effect.action, effect.details);
       case 'tell-model':
         this.send({ type: 'conversation.item.create', item: { type: 'message', role: 'system', content: [{ type: 'input_text', text: effect.note }] } });
-        return this.send({ type: 'response.create' });
+        return this.respond();
       case 'say-wrap-up':
         // Time is up even mid-sentence: a response in progress would refuse the wrap-up's response.create.
         if (this.responseStartedAt?.size) this.send({ type: 'response.cancel' });
@@ -310,7 +310,10 @@ export class CallSession {
     this.unanswered = undefined;
   }
 
-  /** Asks the model for a response, once the one in progress (if any) is done. */
+  /**
+   * Asks the model for a response, once the one in progress (if any) is done: a function call
+   * arrives before its response is done, and OpenAI refuses a second response while one is active.
+   */
   private respond(): void {
     if (this.responseStartedAt?.size) {
       this.responseWanted = true;
@@ -422,7 +425,7 @@ export class CallSession {
     if (name === END_CALL_TOOL && this.config?.endCall.enabled) {
       // The answer lets the model say goodbye if it has not yet; the line is hung up once that has played.
       this.toolOutput(toolCallId, END_CALL_OUTPUT);
-      this.send({ type: 'response.create' });
+      this.respond();
       this.action('end-call', { toolCallId });
       return this.dispatch({ type: 'end-call' });
     }
@@ -430,7 +433,7 @@ export class CallSession {
     const tool = (this.config?.tools ?? []).find((t) => t.name === name);
     if (tool) return this.runHttpTool(tool, toolCallId, args);
     this.toolOutput(toolCallId, unknownToolOutput(name));
-    this.send({ type: 'response.create' });
+    this.respond();
     this.action('tool-refused', { toolCallId, name });
   }
 
@@ -488,7 +491,7 @@ export class CallSession {
     const plan = planTransfer(this.config, args);
     this.toolOutput(toolCallId, plan.output);
     if (plan.kind === 'refuse') {
-      this.send({ type: 'response.create' });
+      this.respond();
       this.action('transfer-refused', { toolCallId, arguments: args });
       return;
     }
