@@ -215,18 +215,20 @@ ${cold.map((r) => row([r.bundle, r.rawKiB, r.gzipKiB, r.mapKiB, r.loadMedianMs, 
 
 - Load time vs the bare bundle: **${ratio(lambda.loadMedianMs, bare.loadMedianMs)}** as deployed (target within 1.3x);
   ${ratio(lambda.loadMedianMsWithoutSourceMaps, bare.loadMedianMsWithoutSourceMaps)} without source maps.
-- Why both: Node 20, on which this runs, reads and parses a bundle's source map as it loads the
-  bundle when source maps are on, and that costs both bundles about the same, so the ratio as
-  deployed is lower. The Lambda runs Node 24. Without source maps, the ratio is only the code on
-  top of the SDK.
-- How far it moves: the same two bundles, loaded 10 times each, gave 1.12x to 1.23x as deployed
-  and 1.14x to 1.49x without source maps in three runs minutes apart; the load of one bundle moves
-  between 90 and 200 ms from one process to the next on this machine.
-- What limits it: the AWS SDK clients themselves (the bare bundle). On top, the \`openai\` SDK
-  (~150 KiB; its client imports every API resource, so it cannot be trimmed) adds about 17% to
-  the bare bundle's load on its own (measured the same way, 15 loads each). libphonenumber's metadata
+- Why both: the Lambda runs with \`--enable-source-maps\`, and Node then reads a bundle's source
+  map as it loads the bundle, which costs both bundles about the same, so the ratio as deployed is
+  lower. Without source maps, the ratio is only the code on top of the SDK.
+- How far it moves: on Node 20 with \`openai\` 6, three runs minutes apart gave 1.12x to 1.23x as
+  deployed; on Node 24 with \`openai\` 7, two runs gave 1.43x and 1.39x. The load of one bundle
+  moves between 90 and 200 ms from one process to the next on this machine.
+- What limits it: the AWS SDK clients themselves (the bare bundle), and on top of them the
+  \`openai\` SDK: its client imports every API resource, so it cannot be trimmed, and in 7.x that
+  is about 900 KiB before minifying (admin, beta and the chat-completion stream helpers among
+  them), against about 150 KiB in 6.x. The webhook uses two of its calls (\`realtime.calls.accept\`
+  and \`reject\`); a call-control client of its own would bring the ratio back under the target,
+  at the cost of following the SDK's errors and retries by hand. libphonenumber's metadata
   (~120 KiB, needed to read dialed numbers exactly as the numbers table stores them) and
-  Powertools added nothing that stood out of that noise. The number-config schema (zod, ~450 KiB)
+  Powertools added nothing that stood out of the noise. The number-config schema (zod, ~450 KiB)
   is kept out of the Lambda: it only reads configs, which were validated when they were stored.`;
 }
 
