@@ -225,7 +225,7 @@ ${cold.map((r) => row([r.bundle, r.rawKiB, r.gzipKiB, r.mapKiB, r.loadMedianMs, 
   \`openai\` SDK: its client imports every API resource, so it cannot be trimmed, and in 7.x that
   is about 900 KiB before minifying (admin, beta and the chat-completion stream helpers among
   them), against about 150 KiB in 6.x. The webhook uses two of its calls (\`realtime.calls.accept\`
-  and \`reject\`); a call-control client of its own would bring the ratio back under the target,
+  and \`reject\`); a call-control client of its own would take most of that off (not measured),
   at the cost of following the SDK's errors and retries by hand. libphonenumber's metadata
   (~120 KiB, needed to read dialed numbers exactly as the numbers table stores them) and
   Powertools added nothing that stood out of the noise. The number-config schema (zod, ~450 KiB)
