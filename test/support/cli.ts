@@ -21,8 +21,9 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; npx?: bo
 function collect(child: ChildProcess): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
+  // Decoded as a stream: a chunk may end inside a character that takes more than one byte.
+  child.stdout!.setEncoding('utf8').on('data', (d) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d) => (stderr += d));
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr: stderr.replace(/^npm warn .*\n/gm, '') })));
 }
 
@@ -33,15 +34,15 @@ export async function startCli(args: string[], ready: RegExp, env: NodeJS.Proces
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`not ready in time:\n${output}`)), 20000);
-    const onData = (d: Buffer) => {
+    const onData = (d: string) => {
       output += d;
       if (ready.test(output)) {
         clearTimeout(timer);
         resolve();
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout!.setEncoding('utf8').on('data', onData);
+    child.stderr!.setEncoding('utf8').on('data', onData);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`exited with ${code} before it was ready:\n${output}`));
