@@ -10,7 +10,7 @@ import {
 import type { Command } from 'commander';
 import { OUTPUTS } from '../../core/runtime/contract';
 import { createDynamoDBClient } from '../../core/store/dynamodb-client';
-import { secretNames } from '../../core/tools/secret-headers';
+import { isStorableSecretName } from '../../core/tools/secret-headers';
 import { standardWebhooksSecret } from '../../core/webhook/secret-provider';
 import { checkWebhookSecretFormat } from '../../core/webhook/signature';
 import { LocalSecrets } from '../../local/dynamodb';
@@ -122,12 +122,8 @@ function parseTarget(name: string): Target {
   throw new CliError(`unknown secret "${name}": use one of ${[...Object.keys(SECRET_NAMES), TOOL_SIGNING_SECRET].join(', ')} or tool:NAME (e.g. tool:orders-api)`, EXIT.usage);
 }
 
-/** Letters, digits and `/_+=.@-`: a name `{{secret:NAME}}` reads (core/tools/secret-headers.ts) that is also a Secrets Manager secret name. */
-const STORABLE_NAME = /^[A-Za-z0-9/_+=.@-]{1,256}$/;
-
 export function checkToolSecretName(name: string): string {
-  const read = secretNames({ header: `{{secret:${name}}}` });
-  if (read.length !== 1 || read[0] !== name || !STORABLE_NAME.test(name)) {
+  if (!isStorableSecretName(name)) {
     throw new CliError(
       `tool secret name "${name}" cannot be used: a tool header names it as {{secret:NAME}}, and NAME may hold letters, digits and - _ . / + = @ (at most 256), e.g. tool:orders-api`,
       EXIT.usage,

@@ -5,7 +5,7 @@ import { SESSION_CAP_SECONDS } from '../openai/limits';
 import { DEFAULTS } from '../openai/models';
 import { DEFAULT_TOOL_TIMEOUT_MS, MAX_TOOL_TIMEOUT_MS } from '../tools/limits';
 import { checkToolUrl } from '../tools/outbound-address';
-import { secretNames } from '../tools/secret-headers';
+import { isStorableSecretName, secretNames } from '../tools/secret-headers';
 import { toE164 } from './e164';
 import { checkMcpUrl } from './mcp-url';
 import { toolParametersProblem } from './tool-parameters';
@@ -149,13 +149,6 @@ const SWITCHBOARD_HEADERS: Record<string, string> = {
   connection: 'each tool call has a connection of its own',
 };
 
-/**
- * A tool secret's name as `switchboard secrets set tool:NAME` stores it (a Secrets Manager secret
- * name's characters): the runner reads more in `{{secret:NAME}}`, but a secret it cannot store
- * would be missing on every call.
- */
-const STORABLE_SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,256}$/;
-
 /** An HTTP token (RFC 9110), what a header name is made of. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -172,7 +165,7 @@ function headerValueProblem(name: string, value: string): string | undefined {
   const notSecret = placeholders.find((p) => secretNames({ [name]: p }).length !== 1);
   if (notSecret) return `header "${name}": "${notSecret}" is not a secret reference: write {{secret:NAME}}, NAME without spaces or braces`;
   if (/\{\{|\}\}/.test(value.replace(/\{\{[^{}]*\}\}/g, ''))) return `header "${name}" has "{{" or "}}" outside a secret reference: write {{secret:NAME}}`;
-  const unstorable = secretNames({ [name]: value }).find((secret) => !STORABLE_SECRET_NAME.test(secret));
+  const unstorable = secretNames({ [name]: value }).find((secret) => !isStorableSecretName(secret));
   if (unstorable) return `header "${name}": secret name "${unstorable}" cannot be stored: NAME may hold letters, digits and - _ . / + = @ (at most 256), as \`switchboard secrets set tool:NAME\` takes it`;
   return undefined;
 }

@@ -7,6 +7,15 @@
 
 const SECRET_REFERENCE = /\{\{\s*secret:([^{}\s]+)\s*\}\}/g;
 
+/**
+ * A tool secret's name as `switchboard secrets set tool:NAME` stores it: a Secrets Manager secret
+ * name's characters, each of which `{{secret:NAME}}` reads back exactly. The runner reads more,
+ * but a secret no one can store would be missing on every call.
+ */
+export function isStorableSecretName(name: string): boolean {
+  return /^[A-Za-z0-9/_+=.@-]{1,256}$/.test(name);
+}
+
 /** Reads one secret by name; undefined (or empty) when it is not set. */
 export type ReadSecret = (name: string) => Promise<string | undefined>;
 
