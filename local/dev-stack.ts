@@ -1,3 +1,4 @@
+import { lookupSigningSecret } from '../core/webhook/lookup';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
@@ -93,6 +94,8 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     await ensureTables(client, LOCAL_TABLE_NAMES);
     const secrets = new LocalSecrets(client);
     await secrets.ensureTable();
+    // For `switchboard secrets get lookup-signing-secret --endpoint`: what this run signs lookups with.
+    await secrets.setLookupSigningSecret(lookupSigningSecret(opts.webhookSecret));
     const tools = opts.tools && (await toolSigning(opts.tools, secrets));
     const db = createDocumentClient({ client });
     const numbers = new NumbersStore(db, LOCAL_TABLE_NAMES.numbers);
@@ -103,7 +106,17 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     const queue = new InProcessCallQueue();
     const openai = callControlClient({ apiKey: opts.openai.apiKey, baseURL: opts.openai.baseURL, timeoutMs: opts.openai.timeoutMs ?? WEBHOOK_CALL_CONTROL_TIMEOUT_MS });
     const http = await startWebhookHost(
-      { secrets: staticSecret(opts.webhookSecret), numbers, calls: claims, openai, queue, log: opts.log, onHandled: opts.onWebhook },
+      {
+        secrets: staticSecret(opts.webhookSecret),
+        numbers,
+        calls: claims,
+        openai,
+        queue,
+        log: opts.log,
+        onHandled: opts.onWebhook,
+        // Local work: a number's lookup may be a server on this machine.
+        lookups: { allowLoopback: true },
+      },
       opts.port,
       opts.placeEmulatorCall,
     );

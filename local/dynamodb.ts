@@ -86,6 +86,15 @@ export class LocalSecrets {
     return this.put('tool-signing-secret', value);
   }
 
+  /** What `switchboard dev` signs lookups with, written at its start (derived from its webhook secret). */
+  lookupSigningSecret(): Promise<string | undefined> {
+    return this.get('lookup-signing-secret');
+  }
+
+  setLookupSigningSecret(value: string): Promise<void> {
+    return this.put('lookup-signing-secret', value);
+  }
+
   /** The value of `{{secret:NAME}}`, or undefined when none was stored. */
   toolSecret(name: string): Promise<string | undefined> {
     return this.get(`tool:${name}`);

@@ -1,3 +1,4 @@
+import type { LookupRecord } from '../../core/calls/lookup';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { OUTCOMES, type CallRecord, type Outcome } from '../../core/calls/record';
@@ -73,6 +74,7 @@ export function describeCall(record: CallRecord, out: Output): string {
     `  ${record.caller} -> ${record.number}${record.label ? ` (${record.label})` : ''}`,
     `  started ${shortTime(record.startedAt)} UTC${record.endedAt ? `, ended ${shortTime(record.endedAt)}${lasted}` : ''}`,
     `  outcome ${endingOf(record, out)}`,
+    ...(record.lookup ? [`  lookup ${lookupText(record.lookup)}`] : []),
   ];
   const events = timelineOf(record);
   if (events.length > 0) lines.push('', ...events.map((e) => `  ${secondsInto(record, e.at)}  ${e.text}`));
@@ -80,6 +82,21 @@ export function describeCall(record: CallRecord, out: Output): string {
     lines.push('', `  tokens: ${record.usage.inputTokens} in, ${record.usage.outputTokens} out, ${record.usage.totalTokens} total`);
   }
   return lines.join('\n');
+}
+
+function lookupText(lookup: LookupRecord): string {
+  const took = `in ${lookup.durationMs} ms`;
+  switch (lookup.status) {
+    case 'answered': {
+      const variables = Object.entries(lookup.variables ?? {}).map(([name, value]) => `${name}=${JSON.stringify(value)}`);
+      const gave = [...(variables.length > 0 ? [variables.join(', ')] : []), ...(lookup.greeting !== undefined ? [`greeting ${JSON.stringify(lookup.greeting)}`] : [])];
+      return `answered ${took}${gave.length > 0 ? `: ${gave.join('; ')}` : ' (nothing to fill in)'}`;
+    }
+    case 'rejected':
+      return `turned the call away ${took} (SIP ${lookup.rejectStatus})`;
+    case 'failed':
+      return `failed ${took}: ${lookup.error}; answered with the stored config`;
+  }
 }
 
 function summaryRows(out: Output, calls: CallSummary[]): (string | undefined)[][] {

@@ -12,6 +12,7 @@ import { OUTPUTS } from '../../core/runtime/contract';
 import { createDynamoDBClient } from '../../core/store/dynamodb-client';
 import { isStorableSecretName } from '../../core/tools/secret-headers';
 import { standardWebhooksSecret } from '../../core/webhook/secret-provider';
+import { lookupSigningSecret } from '../../core/webhook/lookup';
 import { checkWebhookSecretFormat } from '../../core/webhook/signature';
 import { LocalSecrets } from '../../local/dynamodb';
 import { readStackOutputs, type StackOutputs } from '../deployed-stack';
@@ -21,6 +22,8 @@ import { checkSecretShape, readSecret, SECRET_NAMES, type SecretName } from '../
 import { TOOL_SIGNING_SECRET_ENV, toolSecretEnvName } from './dev';
 
 const TOOL_SIGNING_SECRET = 'tool-signing-secret';
+const LOOKUP_SIGNING_SECRET = 'lookup-signing-secret';
+const READABLE = [TOOL_SIGNING_SECRET, LOOKUP_SIGNING_SECRET];
 const TOOL_SECRET_PREFIX = 'tool:';
 
 /** What `secrets set <name>` stores. */
@@ -90,26 +93,54 @@ export function registerSecretCommands(program: Command, out: Output): void {
 
   secrets
     .command(`get <name>`)
-    .description(`print the ${TOOL_SIGNING_SECRET} (whsec_...), for your endpoints to verify tool calls with; the other secrets cannot be read back`)
+    .description(
+      `print the ${TOOL_SIGNING_SECRET} or the ${LOOKUP_SIGNING_SECRET} (whsec_...), for your endpoints to verify tool calls and lookups with; the other secrets cannot be read back`,
+    )
     .option('--stack <name>', 'the deployed Switchboard stack (name or stage)')
     .option('--endpoint <url>', 'the DynamoDB of `switchboard dev` (e.g. http://127.0.0.1:8000)')
     .action(async (name: string, opts: WhereOptions) => {
-      if (name !== TOOL_SIGNING_SECRET) {
-        throw new CliError(`only the ${TOOL_SIGNING_SECRET} can be printed ("${name}" is write-only here: read it where you got it, or store it again with \`switchboard secrets set\`)`, EXIT.usage);
+      if (!READABLE.includes(name)) {
+        throw new CliError(`only the ${READABLE.join(' and the ')} can be printed ("${name}" is write-only here: read it where you got it, or store it again with \`switchboard secrets set\`)`, EXIT.usage);
       }
+      const lookup = name === LOOKUP_SIGNING_SECRET;
       const where = whereFrom(opts);
       if (where.kind === 'endpoint') {
-        const stored = await new LocalSecrets(createDynamoDBClient({ endpoint: where.endpoint })).signingSecret();
+        const local = new LocalSecrets(createDynamoDBClient({ endpoint: where.endpoint }));
+        const stored = await (lookup ? local.lookupSigningSecret() : local.signingSecret());
         if (!stored) {
-          throw new CliError(`no tool signing secret is stored at ${where.endpoint}: \`switchboard dev\` generates one at its first start, or store yours with \`switchboard secrets set ${TOOL_SIGNING_SECRET} --endpoint ${where.endpoint}\``, EXIT.notFound);
+          throw new CliError(
+            lookup
+              ? `no lookup signing secret is stored at ${where.endpoint}: \`switchboard dev\` writes it at its start, from its webhook secret; start it first`
+              : `no tool signing secret is stored at ${where.endpoint}: \`switchboard dev\` generates one at its first start, or store yours with \`switchboard secrets set ${TOOL_SIGNING_SECRET} --endpoint ${where.endpoint}\``,
+            EXIT.notFound,
+          );
         }
         out.line(stored);
-        out.note(`(\`switchboard dev\` signs with ${TOOL_SIGNING_SECRET_ENV} instead when it is set)`);
+        out.note(
+          lookup
+            ? 'derived from the webhook secret of the `switchboard dev` that wrote it: a new OPENAI_WEBHOOK_SECRET, or every start with --emulator, makes a new one'
+            : `(\`switchboard dev\` signs with ${TOOL_SIGNING_SECRET_ENV} instead when it is set)`,
+        );
         return;
       }
       const stack = await out.progress(`reading stack ${where.stack}`, () => readStackOutputs(new CloudFormationClient({}), where.stack));
+      const client = new SecretsManagerClient({});
+      if (lookup) {
+        // The webhook signs lookups with a secret derived from OpenAI's webhook secret (core/webhook/lookup.ts).
+        const arn = stack[SECRET_NAMES['webhook-secret'].output];
+        if (!arn) throw new CliError(`stack ${stack.stackName} has no output for the webhook signing secret; redeploy it with this version of Switchboard`, EXIT.failure);
+        const { SecretString } = await out.progress('reading the webhook signing secret', () => client.send(new GetSecretValueCommand({ SecretId: arn })));
+        if (!SecretString) throw new CliError(`the webhook signing secret ${arn} has no value: store OpenAI's with \`switchboard secrets set webhook-secret --stack ${stack.stackName}\``, EXIT.notFound);
+        try {
+          out.line(lookupSigningSecret(SecretString));
+        } catch (error) {
+          throw new CliError(`the webhook signing secret in ${arn} is not usable: ${(error as Error).message}`, EXIT.failure);
+        }
+        out.note('derived from the webhook signing secret: storing a new one from OpenAI makes a new lookup signing secret');
+        return;
+      }
       const arn = required(stack, (await toolOutputs(stack.stackName)).signingSecretArn, 'tool signing secret');
-      const { SecretString } = await out.progress('reading the tool signing secret', () => new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: arn })));
+      const { SecretString } = await out.progress('reading the tool signing secret', () => client.send(new GetSecretValueCommand({ SecretId: arn })));
       if (!SecretString) throw new CliError(`the tool signing secret ${arn} has no value: store one with \`switchboard secrets set ${TOOL_SIGNING_SECRET} --stack ${stack.stackName}\``, EXIT.notFound);
       out.line(standardWebhooksSecret(SecretString));
     });

@@ -1,5 +1,7 @@
 /** The call record: one per OpenAI `call_id`, written as the call happens. */
 
+import type { LookupRecord } from './lookup';
+
 export const OUTCOMES = ['pending', 'rejected', 'missed', 'active', 'completed', 'transferred', 'failed'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
@@ -44,6 +46,8 @@ export interface CallRecord {
   actions: CallAction[];
   usage: TokenUsage;
   webhookId?: string;
+  /** What the number's lookup answered before the call was accepted (variables included). */
+  lookup?: LookupRecord;
 }
 
 export const UNKNOWN_NUMBER = 'unknown';

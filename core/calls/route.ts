@@ -1,20 +1,44 @@
 import type { CallAcceptParams } from 'openai/resources/realtime/calls';
 import type { NumberConfig } from '../numbers/config';
 import type { Day } from '../openai/models';
-import { buildSessionConfig, type CallParticipants } from './session-config';
+import type { LookupRecord } from './lookup';
+import { buildSessionConfig, renderTemplate, type CallParticipants } from './session-config';
 
-export type RejectReason = 'unknown-number' | 'number-disabled' | 'caller-blocked' | 'number-busy';
+export type RejectReason = 'unknown-number' | 'number-disabled' | 'caller-blocked' | 'number-busy' | 'lookup-rejected';
 
 export type Decision =
-  | { kind: 'accept'; session: CallAcceptParams }
-  | { kind: 'reject'; status: 404 | 480 | 486 | 603; reason: RejectReason };
+  /** `greeting`: the words the worker says when the call is up, filled in for this call. */
+  | { kind: 'accept'; session: CallAcceptParams; greeting?: string }
+  /** `status`: the SIP code, 404/480/486/603 of our own, or whatever the number's lookup answered (400-699). */
+  | { kind: 'reject'; status: number; reason: RejectReason };
 
-/** How Switchboard answers one incoming call on day `on`, from the dialed number's config and its live calls. */
-export function routeCall(call: CallParticipants, config: NumberConfig | undefined, activeCalls: number, on: Day): Decision {
+/** Whether a call is turned away before a lookup could change anything: it is asked only about calls it may decide. */
+export function rejectedBeforeLookup(call: CallParticipants, config: NumberConfig | undefined): boolean {
+  return !config?.enabled || !config.agent || config.callers.block.includes(call.caller);
+}
+
+/**
+ * How Switchboard answers one incoming call on day `on`, from the dialed number's config, its
+ * live calls and what the number's lookup answered (when it has one).
+ */
+export function routeCall(call: CallParticipants, config: NumberConfig | undefined, activeCalls: number, on: Day, lookup?: LookupRecord): Decision {
   if (!config) return { kind: 'reject', status: 404, reason: 'unknown-number' };
   if (!config.enabled || !config.agent) return { kind: 'reject', status: 480, reason: 'number-disabled' };
   if (config.callers.block.includes(call.caller)) return { kind: 'reject', status: 603, reason: 'caller-blocked' };
   const cap = config.limits.maxConcurrentCalls;
   if (cap !== undefined && activeCalls >= cap) return { kind: 'reject', status: 486, reason: 'number-busy' };
-  return { kind: 'accept', session: buildSessionConfig({ ...config, agent: config.agent }, call, on) };
+  if (lookup?.status === 'rejected') return { kind: 'reject', status: lookup.rejectStatus, reason: 'lookup-rejected' };
+  const greeting = greetingFor(call, config, lookup);
+  return {
+    kind: 'accept',
+    session: buildSessionConfig({ ...config, agent: config.agent }, call, on, lookup?.status === 'answered' ? lookup.variables : undefined),
+    ...(greeting !== undefined && { greeting }),
+  };
+}
+
+/** The words the agent says when the call is up: the lookup's greeting or the config's, filled in for this call. */
+export function greetingFor(call: CallParticipants, config: NumberConfig | undefined, lookup?: LookupRecord): string | undefined {
+  const answered = lookup?.status === 'answered' ? lookup : undefined;
+  const greeting = answered?.greeting ?? config?.agent?.greeting;
+  return greeting === undefined ? undefined : renderTemplate(greeting, call, answered?.variables);
 }

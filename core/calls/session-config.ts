@@ -2,6 +2,7 @@ import type { CallAcceptParams } from 'openai/resources/realtime/calls';
 import type { AudioTranscription, RealtimeAudioInputTurnDetection, RealtimeToolsConfigUnion } from 'openai/resources/realtime/realtime';
 import type { AgentConfig, NumberConfig, NumberMcpServer } from '../numbers/config';
 import { languageHintOf, modelServing, type Day } from '../openai/models';
+import { fillTemplate } from './lookup';
 
 export const TRANSFER_TOOL = 'transfer_call';
 export const END_CALL_TOOL = 'end_call';
@@ -13,9 +14,13 @@ export interface CallParticipants {
   caller: string;
 }
 
-/** Fills `{{caller}}` and `{{number}}` in the number's instructions. */
-export function renderInstructions(template: string, call: CallParticipants): string {
-  return template.replace(/\{\{\s*(caller|number)\s*\}\}/g, (_, name: 'caller' | 'number') => call[name]);
+/**
+ * Fills `{{caller}}`, `{{number}}` and the lookup's variables in the number's instructions or
+ * greeting. The caller and the number are what SIP said: a variable of the same name does not
+ * replace them.
+ */
+export function renderTemplate(template: string, call: CallParticipants, variables: Readonly<Record<string, string>> = {}): string {
+  return fillTemplate(template, { ...variables, caller: call.caller, number: call.number });
 }
 
 /**
@@ -106,13 +111,18 @@ export function mcpToolFor(server: NumberMcpServer): McpTool {
  * not in it: their headers may need secrets, which the webhook does not hold; the worker adds
  * them with `session.update` as it attaches (core/worker/mcp-session.ts).
  */
-export function buildSessionConfig(config: NumberConfig & { agent: AgentConfig }, call: CallParticipants, on: Day): CallAcceptParams {
+export function buildSessionConfig(
+  config: NumberConfig & { agent: AgentConfig },
+  call: CallParticipants,
+  on: Day,
+  variables?: Readonly<Record<string, string>>,
+): CallAcceptParams {
   const { agent } = config;
   const tools = toolsFor(config);
   return {
     type: 'realtime',
     model: modelServing(agent.model, 'realtime', on),
-    instructions: renderInstructions(agent.instructions, call),
+    instructions: renderTemplate(agent.instructions, call, variables),
     audio: {
       input: {
         // The call log needs the caller's words as text.

@@ -4,7 +4,8 @@ import { END_CALL_TOOL, TRANSFER_TOOL } from '../calls/session-config';
 import { SESSION_CAP_SECONDS } from '../openai/limits';
 import { DEFAULTS } from '../openai/models';
 import { DEFAULT_TOOL_TIMEOUT_MS, MAX_TOOL_TIMEOUT_MS } from '../tools/limits';
-import { checkToolUrl } from '../tools/outbound-address';
+import { checkEndpointUrl } from '../outbound/address';
+import { DEFAULT_LOOKUP_TIMEOUT_MS, MAX_LOOKUP_TIMEOUT_MS } from '../calls/lookup';
 import { isStorableSecretName, secretNames } from '../tools/secret-headers';
 import { toE164 } from './e164';
 import { checkMcpUrl } from './mcp-url';
@@ -230,7 +231,7 @@ const tool = z
       })
       .default(() => ({ type: 'object', properties: {} })),
     url: text('the url is', 2_048, 'use a shorter address', 'a tool needs a "url": where Switchboard POSTs the call, e.g. https://api.example.com/voice/orders').transform((url, ctx) => {
-      const checked = checkToolUrl(url);
+      const checked = checkEndpointUrl(url, 'the tool url');
       if (!checked.ok) ctx.addIssue({ code: 'custom', message: checked.problem });
       return url;
     }),
@@ -360,6 +361,21 @@ const mcpServers = z
   })
   .default(() => []);
 
+/**
+ * Asked before each call is answered (core/webhook/lookup.ts): the webhook POSTs the call to
+ * `url`, signed, and waits at most `timeoutMs` while the caller hears ringing. No headers: the
+ * webhook holds no tool secrets, and the signature is what proves the request is Switchboard's.
+ */
+const lookup = z.strictObject({
+  url: text('the lookup url is', 2_048, 'use a shorter address', 'a lookup needs a "url": where Switchboard POSTs each incoming call, e.g. https://api.example.com/voice/caller').transform((url, ctx) => {
+    const checked = checkEndpointUrl(url, 'the lookup url');
+    if (!checked.ok) ctx.addIssue({ code: 'custom', message: checked.problem });
+    return url;
+  }),
+  timeoutMs: millis('timeoutMs', 100, MAX_LOOKUP_TIMEOUT_MS, 'the caller hears ringing meanwhile').default(DEFAULT_LOOKUP_TIMEOUT_MS),
+  allowPrivateNetwork: z.boolean().default(false),
+});
+
 export const numberConfigSchema = z
   .strictObject({
       number: e164('number'),
@@ -369,6 +385,7 @@ export const numberConfigSchema = z
       transfers: z.array(transfer).max(20, 'at most 20 transfer targets: the agent chooses among them by name').default([]),
       tools,
       mcp: mcpServers,
+      lookup: lookup.optional(),
       endCall: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
       limits: z
         .strictObject({
@@ -404,6 +421,8 @@ export type TransferConfig = NumberConfig['transfers'][number];
 export type NumberTool = NumberConfig['tools'][number];
 /** One of a number's MCP servers, as configured (headers with their `{{secret:NAME}}` references). */
 export type NumberMcpServer = NumberConfig['mcp'][number];
+/** A number's lookup before answering. */
+export type NumberLookup = NonNullable<NumberConfig['lookup']>;
 
 export interface ConfigProblem {
   /** Where in the document, e.g. `agent.turnDetection.threshold` or `transfers[1].target`. */

@@ -1,8 +1,8 @@
-import { addressLiteral, classifyAddress, parseConfigUrl, type UrlCheck } from '../tools/outbound-address';
+import { addressLiteral, classifyAddress, parseConfigUrl, type UrlCheck } from '../outbound/address';
 
 /**
  * Where an MCP server may be. OpenAI's servers call it, not Switchboard's, so unlike an HTTP
- * tool's url (core/tools/outbound-address.ts checkToolUrl) nothing on this machine or a private
+ * tool's url (core/outbound/address.ts checkEndpointUrl) nothing on this machine or a private
  * network can be reached: `https:` only, to a name or a public address. A name is not resolved
  * here (it resolves where OpenAI is); a literal address that no public server has is refused.
  */

@@ -10,6 +10,12 @@ export interface QueuedCall {
    * a message too large for the queue with it (the worker then reads the number's config).
    */
   config?: NumberConfig;
+  /**
+   * The words to greet the caller with, filled in for this call (the lookup's variables, or its
+   * own greeting). Absent when the number has no greeting, and from messages queued before
+   * greetings were filled in (the worker then says the config's).
+   */
+  greeting?: string;
   /** The accept may or may not have reached OpenAI; the worker finds out on the sideband. */
   acceptUnconfirmed?: boolean;
 }

@@ -1,5 +1,6 @@
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { LookupRecord } from '../calls/lookup';
 import type { Outcome } from '../calls/record';
 import { SESSION_CAP_MS } from '../openai/limits';
 import { conditionalWrite } from './dynamodb-client';
@@ -20,6 +21,7 @@ export interface NewCall {
   claimUntil: number;
   /** Set while the call is being answered or live (feeds the `liveByNumber` index). */
   liveNumber?: string;
+  lookup?: LookupRecord;
 }
 
 /** What the webhook records of OpenAI's answer and of its own decision. */

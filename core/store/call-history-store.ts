@@ -5,7 +5,7 @@ import { entriesOnRecord, getStoredCall, type StoredCall } from './stored-call';
 import { CALL_SUMMARY_ATTRIBUTES, CALLS_TABLE, RETIRED_BY_DAY_INDEX, type TableNames } from './tables';
 
 /** A call as history listings show it (no transcript or actions). */
-export type CallSummary = Omit<CallRecord, 'transcript' | 'actions' | 'usage' | 'webhookId'>;
+export type CallSummary = Omit<CallRecord, 'transcript' | 'actions' | 'usage' | 'webhookId' | 'lookup'>;
 
 export interface CallsPage {
   calls: CallSummary[];
@@ -18,7 +18,7 @@ export interface CallsPage {
 const SUMMARY_FIELDS = ['callId', 'number', 'startedAt', ...CALL_SUMMARY_ATTRIBUTES] as const;
 const PUBLIC_FIELDS = [
   'callId', 'number', 'caller', 'startedAt', 'endedAt', 'durationSeconds', 'outcome', 'reason', 'rejectStatus',
-  'transferTarget', 'decisionMs', 'label', 'webhookId',
+  'transferTarget', 'decisionMs', 'label', 'webhookId', 'lookup',
 ] as const;
 
 /**

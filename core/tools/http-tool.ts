@@ -1,13 +1,11 @@
-import { lookup as dnsLookup } from 'node:dns/promises';
 import * as http from 'node:http';
-import * as https from 'node:https';
-import type { LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { version } from '../../package.json';
 import type { Log } from '../runtime/log';
 import { signStandardWebhook, WebhookSecretFormatError } from '../webhook/signature';
 import { DEFAULT_TOOL_TIMEOUT_MS, MAX_TOOL_TIMEOUT_MS, TOOL_ANSWER_MAX_BYTES, TOOL_RETRY_DELAY_MS } from './limits';
-import { addressLiteral, checkToolUrl, classAllowed, classifyAddress, type AddressClass, type AddressPolicy } from './outbound-address';
+import { addressLiteral, checkEndpointUrl, classAllowed, classifyAddress, type AddressPolicy } from '../outbound/address';
+import { beforeDeadline, neverLeft, post, refusalDetail, resolveAll, type ResolvedAddress } from '../outbound/post';
 import { redactArguments } from './redact';
 import { fillSecretHeaders, withoutSecrets, type ReadSecret } from './secret-headers';
 import { answerOutput, toolFailureOutput, type HttpToolFailure, type HttpToolOutcome } from './tool-output';
@@ -21,6 +19,7 @@ import { answerOutput, toolFailureOutput, type HttpToolFailure, type HttpToolOut
  */
 
 export type { HttpToolOutcome } from './tool-output';
+export type { ResolvedAddress } from '../outbound/post';
 
 /** The part of a number config's tool that the request needs (the session uses the rest). */
 export interface HttpToolConfig {
@@ -45,12 +44,6 @@ export interface HttpToolCall {
   /** The model's arguments, the JSON text it sent. */
   rawArguments: string;
   call: { callId: string; number: string; caller: string; label?: string };
-}
-
-/** An address DNS gave, as node's dns.lookup returns it with `all: true`. */
-export interface ResolvedAddress {
-  address: string;
-  family: number;
 }
 
 /** What the host provides; built once per worker. */
@@ -97,16 +90,6 @@ const USER_AGENT = `switchboard/${version}`;
 
 /** Switchboard's headers win over a tool's headers of the same name: the signature covers what it says it covers. */
 const OWN_HEADERS = ['content-type', 'content-length', 'transfer-encoding', 'connection', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature'];
-
-/** An error code of ours, from the lookup, for an address the policy refuses. */
-const REFUSED_ADDRESS = 'ESWITCHBOARD_REFUSED_ADDRESS';
-
-/**
- * Errors that prove the request never left, so a retry cannot make the endpoint act twice: the
- * connection was refused, or DNS failed for the moment. A request that may have been sent (a
- * reset, a timeout) is not retried: the endpoint may already have cancelled the order.
- */
-const NEVER_LEFT = new Set(['ECONNREFUSED', 'EAI_AGAIN']);
 
 export function toolTimeoutMs(tool: HttpToolConfig): number {
   return Math.min(Math.max(tool.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS, 1), MAX_TOOL_TIMEOUT_MS);
@@ -159,7 +142,7 @@ export async function runHttpTool(request: HttpToolCall, host: HttpToolHost): Pr
   if (!argumentsAreJson) return fail('bad-arguments', 'the model sent arguments that are not JSON; it was asked to call again');
 
   // Checked at call time too: a config stored before a rule existed still meets it.
-  const checked = checkToolUrl(tool.url);
+  const checked = checkEndpointUrl(tool.url, 'the tool url');
   if (!checked.ok) return fail('bad-url', checked.problem);
   const url = checked.url;
   const policy: AddressPolicy = { allowLoopback: host.allowLoopback, allowPrivateNetwork: tool.allowPrivateNetwork ?? false };
@@ -167,7 +150,7 @@ export async function runHttpTool(request: HttpToolCall, host: HttpToolHost): Pr
   const literal = addressLiteral(url.hostname);
   if (literal !== undefined) {
     const cls = classifyAddress(literal);
-    if (!classAllowed(cls, policy)) return fail('refused-address', refusalDetail(url, literal, cls));
+    if (!classAllowed(cls, policy)) return fail('refused-address', refusalDetail(url, literal, cls, 'tool'));
   }
 
   const deadline = startedAt + timeoutMs;
@@ -209,10 +192,10 @@ export async function runHttpTool(request: HttpToolCall, host: HttpToolHost): Pr
 
   // node's `ca` replaces the public authorities rather than adding to them: add them back.
   const ca = host.ca === undefined ? undefined : [...rootCertificates, ...[host.ca].flat()];
-  const send = { url, headers, body, policy, resolve: host.resolve ?? resolveAll, ca };
+  const send = { url, headers, body, policy, resolve: host.resolve ?? resolveAll, ca, maxBytes: TOOL_ANSWER_MAX_BYTES };
   let attempts = 1;
   let sent = await post(send, deadline - Date.now());
-  if (sent.kind === 'failed' && NEVER_LEFT.has(sent.code) && deadline - Date.now() > TOOL_RETRY_DELAY_MS) {
+  if (neverLeft(sent) && deadline - Date.now() > TOOL_RETRY_DELAY_MS) {
     await new Promise((resolve) => setTimeout(resolve, TOOL_RETRY_DELAY_MS));
     attempts = 2;
     sent = await post(send, deadline - Date.now());
@@ -223,7 +206,7 @@ export async function runHttpTool(request: HttpToolCall, host: HttpToolHost): Pr
     case 'timeout':
       return fail('timeout', `no complete answer within ${timeoutMs} ms`, { attempts, ...(sent.status !== undefined && { status: sent.status }) });
     case 'refused':
-      return fail('refused-address', refusalDetail(url, sent.address, sent.cls), { attempts });
+      return fail('refused-address', refusalDetail(url, sent.address, sent.cls, 'tool'), { attempts });
     case 'failed':
       return fail('unreachable', `${sent.code}: ${sent.message}${attempts === 2 ? ' (tried twice)' : ''}`, { attempts });
     case 'too-large':
@@ -265,28 +248,6 @@ async function readSigningSecret(secret: HttpToolHost['signingSecret']): Promise
   }
 }
 
-/** The promise's value, or undefined when the deadline comes first. */
-async function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(deadline - Date.now(), 0))));
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function refusalDetail(url: URL, address: string, cls: AddressClass): string {
-  const where = addressLiteral(url.hostname) === address ? `${address} is` : `${url.hostname} resolved to ${address},`;
-  const fix =
-    url.protocol === 'http:' && cls !== 'loopback'
-      ? 'http:// may reach only this machine: use https://'
-      : cls === 'private' || cls === 'loopback'
-        ? 'set "allowPrivateNetwork": true on the tool if it lives there on purpose'
-        : 'no tool may reach it';
-  return `${where} a ${cls} address: ${fix}; nothing was sent`;
-}
-
 /** The recorded answer: JSON with the `redact` fields replaced; other text as it came. */
 function recordedBody(text: string, redact: readonly string[]): string {
   if (redact.length === 0) return text;
@@ -295,104 +256,4 @@ function recordedBody(text: string, redact: readonly string[]): string {
   } catch {
     return text;
   }
-}
-
-async function resolveAll(hostname: string): Promise<ResolvedAddress[]> {
-  return dnsLookup(hostname, { all: true });
-}
-
-type Sent =
-  | { kind: 'answered'; status: number; text: string; bytes: number; location?: string }
-  | { kind: 'too-large'; status: number; bytes: number }
-  | { kind: 'timeout'; status?: number }
-  | { kind: 'refused'; address: string; cls: AddressClass }
-  | { kind: 'failed'; code: string; message: string };
-
-interface Send {
-  url: URL;
-  headers: Record<string, string>;
-  body: string;
-  policy: AddressPolicy;
-  resolve: (hostname: string) => Promise<ResolvedAddress[]>;
-  ca?: string[];
-}
-
-/**
- * One POST, settled once: answered, too large, timed out, refused at the lookup, or failed.
- * Bounded by `withinMs` from connect to the last byte. A fresh connection (agent: false): a
- * pooled socket would skip the lookup, and with it the address check.
- */
-function post(send: Send, withinMs: number): Promise<Sent> {
-  return new Promise((resolve) => {
-    let settled = false;
-    let status: number | undefined;
-    let refused: { address: string; cls: AddressClass } | undefined;
-    const settle = (sent: Sent) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      req.destroy();
-      resolve(sent);
-    };
-    const lookup = guardedLookup(send, (address, cls) => (refused = { address, cls }));
-    const options: https.RequestOptions = { method: 'POST', headers: send.headers, agent: false, lookup, ...(send.ca && { ca: send.ca }) };
-    const req = send.url.protocol === 'https:' ? https.request(send.url, options) : http.request(send.url, options);
-    const timer = setTimeout(() => settle({ kind: 'timeout', status }), Math.max(withinMs, 0));
-    req.on('error', (error: NodeJS.ErrnoException) => {
-      if (refused) settle({ kind: 'refused', ...refused });
-      else settle({ kind: 'failed', code: error.code ?? 'ERR', message: error.message });
-    });
-    req.on('response', (res) => {
-      status = res.statusCode ?? 0;
-      const declared = Number(res.headers['content-length']);
-      if (declared > TOOL_ANSWER_MAX_BYTES) return settle({ kind: 'too-large', status, bytes: 0 });
-      const chunks: Buffer[] = [];
-      let bytes = 0;
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        // Stop reading at the limit: the rest is never buffered.
-        if (bytes > TOOL_ANSWER_MAX_BYTES) return settle({ kind: 'too-large', status: status!, bytes: TOOL_ANSWER_MAX_BYTES });
-        chunks.push(chunk);
-      });
-      res.on('end', () => {
-        const location = res.headers.location;
-        settle({ kind: 'answered', status: status!, text: Buffer.concat(chunks).toString('utf8'), bytes, ...(location && { location }) });
-      });
-      const brokeOff = () => settle({ kind: 'failed', code: 'ECONNRESET', message: 'the connection closed before the answer was complete' });
-      res.on('error', brokeOff);
-      res.on('close', brokeOff);
-    });
-    req.end(send.body);
-  });
-}
-
-/**
- * The lookup node connects with: every address DNS gives is checked, and only checked addresses
- * are handed back to connect to, so a name cannot resolve to an allowed address for a check and
- * a refused one for the connection (DNS rebinding). One refused address refuses the name.
- * `http:` may reach only loopback, whatever the name.
- */
-function guardedLookup(send: Send, onRefused: (address: string, cls: AddressClass) => void): LookupFunction {
-  return ((hostname: string, options: { family?: number | string; all?: boolean }, callback: (...args: unknown[]) => void) => {
-    send.resolve(hostname).then(
-      (resolved) => {
-        const wanted = options.family === 4 || options.family === 'IPv4' ? 4 : options.family === 6 || options.family === 'IPv6' ? 6 : 0;
-        const addresses = resolved.filter((a) => wanted === 0 || a.family === wanted);
-        for (const { address } of resolved) {
-          const cls = classifyAddress(address);
-          const allowed = classAllowed(cls, send.policy) && (send.url.protocol === 'https:' || cls === 'loopback');
-          if (!allowed) {
-            onRefused(address, cls);
-            return callback(Object.assign(new Error(`${hostname} resolved to ${address}, a ${cls} address`), { code: REFUSED_ADDRESS }));
-          }
-        }
-        if (addresses.length === 0) {
-          return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname }));
-        }
-        if (options.all) callback(null, addresses);
-        else callback(null, addresses[0].address, addresses[0].family);
-      },
-      (error: unknown) => callback(error),
-    );
-  }) as LookupFunction;
 }

@@ -21,7 +21,7 @@ export type HttpToolOutcome =
   | 'too-large'
   /** The tool's host is, or resolved to, an address the policy refuses; nothing was sent. */
   | 'refused-address'
-  /** The tool's url is not one the runner may use (see checkToolUrl); nothing was sent. */
+  /** The tool's url is not one the runner may use (see checkEndpointUrl); nothing was sent. */
   | 'bad-url'
   /** A `{{secret:NAME}}` in the headers has no value; nothing was sent. */
   | 'secret-missing'

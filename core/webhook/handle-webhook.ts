@@ -3,7 +3,8 @@ import { APIError } from 'openai';
 import type OpenAI from 'openai';
 import { isAlreadyAccepted, isCallGone, requestMayHaveLanded } from '../openai/call-control';
 import { dayOf } from '../openai/models';
-import { routeCall, type Decision } from '../calls/route';
+import { greetingFor, rejectedBeforeLookup, routeCall, type Decision } from '../calls/route';
+import type { LookupRecord } from '../calls/lookup';
 import type { NumberConfig } from '../numbers/config';
 import { isCallId, UNKNOWN_NUMBER } from '../calls/record';
 import { parseCallParties, type SipHeader } from '../calls/sip-headers';
@@ -13,6 +14,7 @@ import type { StoredCall } from '../store/stored-call';
 import type { CallQueue } from '../queue/call-queue';
 import type { Log } from '../runtime/log';
 import type { SecretProvider } from './secret-provider';
+import { runLookup, type LookupHost } from './lookup';
 import { headerValue, verifyWithSecretProvider, WebhookSecretFormatError, WebhookSignatureError } from './signature';
 
 export interface WebhookRequest {
@@ -52,6 +54,9 @@ export interface WebhookSummary {
   decisionMs?: number;
   /** Milliseconds from receipt to our answer. */
   handlingMs: number;
+  /** How the number's lookup went, when it has one. */
+  lookup?: LookupRecord['status'];
+  lookupMs?: number;
 }
 
 export interface WebhookDependencies {
@@ -67,6 +72,8 @@ export interface WebhookDependencies {
   now?: () => number;
   /** How long a handler may hold a call before a retry may take it over; above the host's own timeout. */
   claimSeconds?: number;
+  /** Where numbers' lookups may reach (signed with a secret derived from `secrets`). @default no loopback: as in AWS */
+  lookups?: Pick<LookupHost, 'allowLoopback' | 'resolve'>;
 }
 
 type Summary = Omit<WebhookSummary, 'handlingMs'>;
@@ -78,6 +85,8 @@ interface Pending {
   caller: string;
   config: NumberConfig | undefined;
   receivedAt: number;
+  /** The words the worker greets with, once the call is decided. */
+  greeting?: string;
 }
 
 const INCOMING_CALL = 'realtime.call.incoming';
@@ -97,6 +106,7 @@ export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
 export function createWebhookHandler(deps: WebhookDependencies): (request: WebhookRequest) => Promise<WebhookResponse> {
   const now = deps.now ?? Date.now;
   const claimMs = (deps.claimSeconds ?? 20) * 1000;
+  const lookupHost = { webhookSecret: deps.secrets, allowLoopback: false, ...deps.lookups };
 
   async function handle(request: WebhookRequest, receivedAt: number): Promise<Summary> {
     const webhookId = headerValue(request.headers, 'webhook-id');
@@ -132,7 +142,11 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
 
     const stored = parties.dialed ? await deps.numbers.get(number) : undefined;
     const call: Pending = { callId, number, caller: parties.caller, config: stored?.config, receivedAt };
-    const decision = await decide(call);
+    const lookup = call.config?.lookup && !rejectedBeforeLookup(call, call.config)
+      ? runLookup(call.config.lookup, { callId, number, caller: parties.caller, sipHeaders: data.sip_headers }, { ...lookupHost, log: deps.log })
+      : undefined;
+    const { decision, lookup: looked } = await decide(call, lookup);
+    const lookupSummary = looked && { lookup: looked.status, lookupMs: looked.durationMs };
     // The claim records the decision before OpenAI hears it, so a retry that finds the claim
     // abandoned knows whether an accept may have been sent.
     const claimToken = randomUUID();
@@ -143,20 +157,26 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
       startedAt: new Date(receivedAt).toISOString(),
       webhookId: webhookId ?? '',
       ...(call.config?.label && { label: call.config.label }),
+      ...(looked && { lookup: looked }),
       ...(decision.kind === 'accept'
         ? { outcome: 'active', liveNumber: number }
         : { outcome: 'rejected', reason: decision.reason, rejectStatus: decision.status }),
       claimToken,
       claimUntil: receivedAt + claimMs,
     });
-    if (!claim.created) return { ...base, ...(await resume(claim.existing, call)) };
-    return { ...base, ...(await answer(call, claimToken, decision)) };
+    if (!claim.created) return { ...base, ...lookupSummary, ...(await resume(claim.existing, call)) };
+    if (decision.kind === 'accept') call.greeting = decision.greeting;
+    return { ...base, ...lookupSummary, ...(await answer(call, claimToken, decision)) };
   }
 
-  async function decide(call: Pending): Promise<Decision> {
-    // Counting live calls costs a query, so only numbers with a cap pay for it.
-    const live = call.config?.limits.maxConcurrentCalls !== undefined ? await deps.calls.countLive(call.number, call.receivedAt) : 0;
-    const decision = routeCall(call, call.config, live, dayOf(new Date(call.receivedAt)));
+  /** The decision, and what the lookup (running meanwhile, or recorded by an earlier delivery) answered. */
+  async function decide(call: Pending, lookup: Promise<LookupRecord> | LookupRecord | undefined): Promise<{ decision: Decision; lookup?: LookupRecord }> {
+    // Counting live calls costs a query, so only numbers with a cap pay for it; it runs while the lookup waits.
+    const [live, looked] = await Promise.all([
+      call.config?.limits.maxConcurrentCalls !== undefined ? deps.calls.countLive(call.number, call.receivedAt) : 0,
+      lookup,
+    ]);
+    const decision = routeCall(call, call.config, live, dayOf(new Date(call.receivedAt)), looked);
     const agent = call.config?.agent;
     if (decision.kind === 'accept' && agent && (decision.session.model !== agent.model || decision.session.audio?.input?.transcription?.model !== agent.transcription.model)) {
       deps.log.warn("the number's config names a model OpenAI has shut down: answering with its replacement; update the config", {
@@ -165,7 +185,7 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
         answeredWith: { model: decision.session.model, transcription: decision.session.audio?.input?.transcription?.model },
       });
     }
-    return decision;
+    return { decision, lookup: looked };
   }
 
   /** Sends the decision to OpenAI and records the result; called with the claim held. */
@@ -224,7 +244,13 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
         decisionMs: opts.decisionMs,
         acceptUnconfirmed: opts.acceptUnconfirmed,
       }),
-      deps.queue.enqueue({ callId, number, config: call.config, ...(opts.acceptUnconfirmed && { acceptUnconfirmed: true }) }),
+      deps.queue.enqueue({
+        callId,
+        number,
+        config: call.config,
+        ...(call.greeting !== undefined && { greeting: call.greeting }),
+        ...(opts.acceptUnconfirmed && { acceptUnconfirmed: true }),
+      }),
     ]);
     if (queued.status === 'rejected') {
       deps.log.error('could not queue the call for a worker; OpenAI will retry the webhook', { callId, number, error: queued.reason });
@@ -257,6 +283,7 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
     }
     // The record, not this delivery, says when the call started and who it is.
     const recorded: Pending = { ...call, number: existing.number, caller: existing.caller, receivedAt: Date.parse(existing.startedAt) };
+    recorded.greeting = greetingFor(recorded, recorded.config, existing.lookup);
     if (existing.answered) return handOver(recorded, claimToken, {});
     if (live) {
       // The handler that claimed this call decided to accept and stopped without recording what
@@ -264,8 +291,9 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
       deps.log.warn('taking over a call whose accept may have been sent', { callId: existing.callId });
       return handOver(recorded, claimToken, { acceptUnconfirmed: true });
     }
-    // Only a rejection was decided, and rejecting twice is harmless: decide again.
-    return answer(recorded, claimToken, await decide(recorded));
+    // Only a rejection was decided, and rejecting twice is harmless: decide again, on what the
+    // lookup answered then (asking it again could accept a call it turned away).
+    return answer(recorded, claimToken, (await decide(recorded, existing.lookup)).decision);
   }
 
   return async (request) => {

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { SecretProvider } from './secret-provider';
 
 /** Why a webhook request was refused. None of them is a server fault: answer 4xx. */
@@ -79,6 +79,16 @@ export function signStandardWebhook(secret: string, id: string, timestampSeconds
 
 function signatureOf(key: Buffer, id: string, timestamp: string, body: string): string {
   return createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+}
+
+/**
+ * A signing secret of its own for `purpose`, derived from `secret` with HKDF-SHA256. Who holds the
+ * derived secret can verify what Switchboard signs with it, and cannot work back to `secret`: a
+ * user's endpoint trusted with it cannot forge what `secret` signs (OpenAI's webhooks). Throws
+ * WebhookSecretFormatError as signing would.
+ */
+export function deriveSigningSecret(secret: string, purpose: string): string {
+  return SECRET_PREFIX + Buffer.from(hkdfSync('sha256', signingKey(secret), Buffer.alloc(0), `switchboard ${purpose}`, 32)).toString('base64');
 }
 
 /** Throws WebhookSecretFormatError, saying what is wrong, unless `secret` is a signing secret as OpenAI shows it. */

@@ -67,6 +67,8 @@ export interface CallSessionInit {
   log: Log;
   /** The webhook could not confirm the accept: a 404 on attach means it never happened. */
   acceptUnconfirmed?: boolean;
+  /** The words to greet the caller with, filled in for this call (core/calls/route.ts greetingFor). */
+  greeting?: string;
 }
 
 /**
@@ -112,6 +114,7 @@ export class CallSession {
   private readonly log: Log;
   private readonly acceptUnconfirmed: boolean;
   private readonly startedAt: number;
+  private readonly greeting: string | undefined;
   private greeted: boolean;
   private readonly label: string | undefined;
   private readonly number: string;
@@ -120,7 +123,7 @@ export class CallSession {
   /** The MCP servers were added to the session (by this worker, or one before it: the session keeps them). */
   private mcpSetUp: boolean;
 
-  constructor({ call, config, log, acceptUnconfirmed }: CallSessionInit, deps: SessionServices) {
+  constructor({ call, config, log, acceptUnconfirmed, greeting }: CallSessionInit, deps: SessionServices) {
     // Only what the session needs of the record is kept: a re-attached call's record can be long.
     this.deps = deps;
     this.config = config;
@@ -129,6 +132,7 @@ export class CallSession {
     this.now = deps.now ?? Date.now;
     this.callId = call.callId;
     this.startedAt = Date.parse(call.startedAt);
+    this.greeting = greeting;
     this.greeted = call.actions.some((a) => a.type === 'greeting');
     const handled = call.actions.map((a) => a.toolCallId).filter((id): id is string => typeof id === 'string');
     if (handled.length > 0) this.handledTools = new Set(handled);
@@ -324,7 +328,7 @@ export class CallSession {
   }
 
   private greetOnce(): void {
-    const greeting = this.config?.agent?.greeting;
+    const greeting = this.greeting;
     if (!greeting || this.greeted) return;
     this.greeted = true;
     this.send({ type: 'response.create', response: { instructions: sayExactly(greeting) } });

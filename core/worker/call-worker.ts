@@ -1,3 +1,4 @@
+import { greetingFor } from '../calls/route';
 import type OpenAI from 'openai';
 import type { CallDelivery, CallSource } from '../queue/call-queue';
 import { CALL_VISIBILITY_SECONDS, HEARTBEAT_SECONDS } from '../runtime/contract';
@@ -211,7 +212,13 @@ export class CallWorker {
       delivery.call.config ??
       (await this.opts.numbers.get(call.number).catch((err: unknown) => log.error('could not read the number config', { error: err })))?.config;
     const session = new CallSession(
-      { call: { ...call, actions: call.actions ?? [] }, config, log, acceptUnconfirmed: delivery.call.acceptUnconfirmed || call.acceptUnconfirmed },
+      {
+        call: { ...call, actions: call.actions ?? [] },
+        config,
+        log,
+        acceptUnconfirmed: delivery.call.acceptUnconfirmed || call.acceptUnconfirmed,
+        greeting: delivery.call.greeting ?? greetingFor(call, config),
+      },
       this.services,
     );
     const held: HeldCall = { session, delivery, done: Promise.resolve(), leaseUntil, beatAt: this.now(), beating: false };

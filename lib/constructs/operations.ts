@@ -28,6 +28,7 @@ export const REJECT_REASONS = [
   'number-disabled',
   'caller-blocked',
   'number-busy',
+  'lookup-rejected',
   'invalid-request',
 ] as const satisfies readonly (RejectReason | 'invalid-request')[];
 

@@ -128,6 +128,19 @@ describe('call stack', () => {
       expect(fn.Properties.Environment.Variables).not.toHaveProperty(ENV.toolSecretsPrefix);
     });
 
+    it("asks numbers' lookups with no new permission: it signs them with a secret derived from the webhook secret it reads already, over the Lambda's own network", () => {
+      const statements = statementsOfRole(template, 'WebhookReceiverHandlerRole');
+      const readsSecrets = statements.filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue')).flatMap(resourcesOf);
+      expect(readsSecrets).toEqual(expect.arrayContaining([importOf('WebhookSecretArn'), importOf('OpenAiApiKeyArn')]));
+      expect(readsSecrets).toHaveLength(2);
+      const everything = new Set(statements.flatMap(resourcesOf).map((r) => JSON.stringify(r)));
+      const expected = [tableArnOf('NumbersTableName'), tableArnOf('CallsTableName'), indexesOf('CallsTableName'), importOf('WebhookSecretArn'), importOf('OpenAiApiKeyArn')].map((r) => JSON.stringify(r));
+      // Besides those: the call queue and the function's own log group.
+      expect([...everything].filter((r) => !expected.includes(r) && !/CallQueue|HandlerLogs/.test(r))).toEqual([]);
+      const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Handler === 'index.handler')!;
+      expect(fn.Properties.VpcConfig).toBeUndefined();
+    });
+
     it('uses no AWS managed policy', () => {
       const role = template.toJSON().Resources[logicalIds(template, 'AWS::IAM::Role', 'WebhookReceiverHandlerRole')[0]!];
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();

@@ -10,6 +10,7 @@ import { devTools, toolSecretEnvName } from '../../cli/commands/dev';
 import { OUTPUTS } from '../../core/runtime/contract';
 import { jsonLog, silentLog } from '../../core/runtime/log';
 import type { HttpToolCall, HttpToolConfig } from '../../core/tools/http-tool';
+import { lookupSigningSecret } from '../../core/webhook/lookup';
 import { startDevStack, type DevStack } from '../../local/dev-stack';
 import { TOOL_SIGNING_KEY_LENGTH } from '../../lib/stateful-stack';
 import { deployedToolRunner } from '../../service/tool-runner';
@@ -26,6 +27,7 @@ import { API_KEY, eventually, freePort, WEBHOOK_SECRET } from '../support/local-
 
 const TOOL_SIGNING_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ToolSigningSecret-MnOpQr';
 const PREFIX = 'switchboard/dev/tool/';
+const WEBHOOK_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:WebhookSecret-AbCdEf';
 /** What CloudFormation generates: letters and digits (ExcludePunctuation), TOOL_SIGNING_KEY_LENGTH of them. */
 const GENERATED_KEY = Array.from({ length: TOOL_SIGNING_KEY_LENGTH }, () => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[randomInt(62)]).join('');
 const ORDERS_TOKEN = `tok_live_${randomBytes(12).toString('hex')}`;
@@ -83,10 +85,11 @@ describe('tool secrets of a deployed stack (the CLI against a Secrets Manager st
   beforeAll(async () => {
     aws = await startAwsStubs();
     aws.stacks.push(
-      { name: 'Switchboard-dev-Calls', outputs: { ...tables, [OUTPUTS.toolSigningSecretArn]: TOOL_SIGNING_ARN, [OUTPUTS.toolSecretsPrefix]: PREFIX } },
+      { name: 'Switchboard-dev-Calls', outputs: { ...tables, [OUTPUTS.toolSigningSecretArn]: TOOL_SIGNING_ARN, [OUTPUTS.toolSecretsPrefix]: PREFIX, [OUTPUTS.webhookSecretArn]: WEBHOOK_SECRET_ARN } },
       { name: 'Switchboard-old-Calls', outputs: tables },
     );
     aws.secrets.set(TOOL_SIGNING_ARN, GENERATED_KEY);
+    aws.secrets.set(WEBHOOK_SECRET_ARN, WEBHOOK_SECRET);
     endpoint = await startEndpoint();
   });
 
@@ -137,7 +140,14 @@ describe('tool secrets of a deployed stack (the CLI against a Secrets Manager st
     expect(await cli(['secrets', 'get', 'tool-signing-secret', '--stack', 'dev'])).toMatchObject({ code: 0, stdout: `whsec_${GENERATED_KEY}\n` });
     const other = await cli(['secrets', 'get', 'openai-api-key', '--stack', 'dev']);
     expect(other.code).toBe(2);
-    expect(other.stderr).toContain('only the tool-signing-secret can be printed');
+    expect(other.stderr).toContain('only the tool-signing-secret and the lookup-signing-secret can be printed');
+  });
+
+  it('prints the lookup signing secret, derived from the webhook secret, which verifies what the webhook signs', async () => {
+    const result = await cli(['secrets', 'get', 'lookup-signing-secret', '--stack', 'dev']);
+    expect(result).toMatchObject({ code: 0, stdout: `${lookupSigningSecret(WEBHOOK_SECRET)}\n` });
+    expect(result.stdout).not.toContain(WEBHOOK_SECRET);
+    expect(result.stderr).toContain('storing a new one from OpenAI makes a new lookup signing secret');
   });
 
   it('says how to update a stack deployed before HTTP tools', async () => {
@@ -265,6 +275,10 @@ describe('tool secrets of `switchboard dev` (--endpoint: its embedded DynamoDB)'
     expect((await runCli(['secrets', 'get', 'tool-signing-secret', ...at()])).stdout).toBe(`${mine}\n`);
     await stack.tools!.runTool(toolCall({ url: endpoint.url }));
     expect(verifies(mine, endpoint.received.at(-1)!)).toBe(true);
+  });
+
+  it('writes the lookup signing secret of its webhook secret at its start, which `secrets get` prints', async () => {
+    expect(await runCli(['secrets', 'get', 'lookup-signing-secret', ...at()])).toMatchObject({ code: 0, stdout: `${lookupSigningSecret(WEBHOOK_SECRET)}\n` });
   });
 
   it('leaves the OpenAI secrets to the environment', async () => {

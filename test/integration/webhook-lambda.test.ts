@@ -103,7 +103,7 @@ describe('the webhook Lambda', () => {
     const record = await new CallHistoryStore(createDocumentClient({ endpoint: dynamodb.endpoint }), TABLES, DEFAULT_CALL_RETENTION_DAYS).get(placed.callId);
     expect(record).toMatchObject({ outcome: 'active', number: '+17134810111', caller: '+14067704205' });
     const { Messages } = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
-    expect(Messages?.map((m) => JSON.parse(m.Body!))).toEqual([{ callId: placed.callId, number: '+17134810111', config }]);
+    expect(Messages?.map((m) => JSON.parse(m.Body!))).toEqual([{ callId: placed.callId, number: '+17134810111', config, greeting: config.agent!.greeting }]);
     expect(metrics()).toEqual([expect.objectContaining({ service: 'switchboard-webhook', WebhookReceived: 1, CallAccepted: 1, DecisionLatency: expect.any(Number) })]);
   });
 

@@ -58,7 +58,7 @@ describe('the webhook path (local host, dynalite, OpenAI emulator)', () => {
     });
     const [delivery] = await local.stack.queue.receive(10, 30);
     // The worker runs the call with the config it was answered with.
-    expect(delivery.call).toEqual({ callId, number: NUMBER, config: (await local.stack.numbers.get(NUMBER))?.config });
+    expect(delivery.call).toEqual({ callId, number: NUMBER, config: (await local.stack.numbers.get(NUMBER))?.config, greeting: example.agent.greeting });
     expect(local.webhooks).toEqual([expect.objectContaining({ result: 'accepted', status: 200, callId, number: NUMBER, caller: CALLER })]);
   });
 
@@ -140,7 +140,7 @@ describe('the webhook path (local host, dynalite, OpenAI emulator)', () => {
     const { callId } = await local.emulator.placeCall({ dialed: DIALED, caller: CALLER });
     await eventually(() => local.stack.queue.size === 1);
     const [delivery] = await local.stack.queue.receive(1, 30);
-    expect(delivery.call).toEqual({ callId, number: NUMBER, config: expect.objectContaining({ number: NUMBER }), acceptUnconfirmed: true });
+    expect(delivery.call).toEqual({ callId, number: NUMBER, config: expect.objectContaining({ number: NUMBER }), greeting: example.agent.greeting, acceptUnconfirmed: true });
     expect(local.emulator.webhookAttempts(callId).map((d) => d.status)).toEqual([200]);
     await new Promise((r) => setTimeout(r, 700));
     expect(local.emulator.received(callId).map((r) => r.verb)).toEqual(['accept']);

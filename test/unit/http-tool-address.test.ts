@@ -1,4 +1,4 @@
-import { checkToolUrl, classAllowed, classifyAddress, isLoopbackHost, type AddressClass, type AddressPolicy } from '../../core/tools/outbound-address';
+import { checkEndpointUrl, classAllowed, classifyAddress, isLoopbackHost, type AddressClass, type AddressPolicy } from '../../core/outbound/address';
 
 describe('classifyAddress', () => {
   it.each<[string, AddressClass]>([
@@ -88,7 +88,7 @@ describe('classAllowed', () => {
   });
 });
 
-describe('checkToolUrl', () => {
+describe('checkEndpointUrl', () => {
   it.each([
     ['https://orders.example.com/lookup'],
     ['https://10.0.0.5/lookup'],
@@ -99,7 +99,7 @@ describe('checkToolUrl', () => {
     ['http://[::1]:8080/lookup'],
     ['http://2130706433/lookup'],
   ])('accepts %s', (url) => {
-    expect(checkToolUrl(url)).toMatchObject({ ok: true, url: expect.any(URL) });
+    expect(checkEndpointUrl(url, 'the tool url')).toMatchObject({ ok: true, url: expect.any(URL) });
   });
 
   it.each([
@@ -111,7 +111,7 @@ describe('checkToolUrl', () => {
     ['http://localhost.example.com/lookup', 'http:// is allowed only to this machine'],
     ['https://user:pass@orders.example.com/lookup', 'must not carry a user name or password'],
   ])('refuses %s', (url, problem) => {
-    const checked = checkToolUrl(url);
+    const checked = checkEndpointUrl(url, 'the tool url');
     expect(checked.ok).toBe(false);
     expect(!checked.ok && checked.problem).toContain(problem);
   });

@@ -1,5 +1,5 @@
 import { routeCall } from '../../core/calls/route';
-import { buildSessionConfig, renderInstructions } from '../../core/calls/session-config';
+import { buildSessionConfig, renderTemplate } from '../../core/calls/session-config';
 import { parseNumberConfig, type NumberConfig } from '../../core/numbers/config';
 import { acceptParamsError } from '../../local/openai-emulator/accept-params';
 
@@ -143,7 +143,7 @@ describe('buildSessionConfig', () => {
     });
   });
 
-  it('fills every placeholder, and only known ones', () => {
-    expect(renderInstructions('{{caller}} {{caller}} {{number}} {{other}}', call)).toBe(`${CALLER} ${CALLER} ${NUMBER} {{other}}`);
+  it('fills every placeholder, and a name with no value with nothing (never braces the caller would hear)', () => {
+    expect(renderTemplate('{{caller}} {{caller}} {{number}} {{other}}', call)).toBe(`${CALLER} ${CALLER} ${NUMBER} `);
   });
 });

@@ -154,17 +154,18 @@ function ipv6Bytes(text: string): Uint8Array {
 export type UrlCheck = { ok: true; url: URL } | { ok: false; problem: string };
 
 /**
- * A tool's URL as the runner may use it: `https:`, or `http:` only to this machine (localhost,
- * 127.0.0.0/8, [::1]), where plain text never crosses a network. No user name or password in
- * it: credentials go in headers, as `{{secret:NAME}}`, so they stay out of logs and records.
- * `problem` says what is wrong and the fix, for the config check and the call's timeline.
+ * The URL of a user's endpoint as Switchboard may call it (a tool, a lookup; `what` names it in
+ * the problem): `https:`, or `http:` only to this machine (localhost, 127.0.0.0/8, [::1]), where
+ * plain text never crosses a network. No user name or password in it: credentials go in
+ * headers, as `{{secret:NAME}}`, so they stay out of logs and records. `problem` says what is
+ * wrong and the fix, for the config check and the call's timeline.
  */
-export function checkToolUrl(raw: string): UrlCheck {
-  const parsed = parseConfigUrl(raw, 'the tool url', 'https://orders.example.com/lookup');
+export function checkEndpointUrl(raw: string, what: string): UrlCheck {
+  const parsed = parseConfigUrl(raw, what, 'https://orders.example.com/lookup');
   if (!parsed.ok) return parsed;
   const { url } = parsed;
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    return { ok: false, problem: `the tool url must start with https:// (not ${url.protocol}//)` };
+    return { ok: false, problem: `${what} must start with https:// (not ${url.protocol}//)` };
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     return { ok: false, problem: 'http:// is allowed only to this machine (localhost, 127.0.0.1, [::1]): use https://' };
