@@ -15,6 +15,7 @@ import {
   QueryCommand,
   ScanCommand,
   type TableDescription,
+  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { createDynamoDBClient } from '../../core/store/dynamodb-client';
 import { CALL_SUMMARY_ATTRIBUTES, CALLS_TABLE, LOCAL_TABLE_NAMES, TABLES as SHAPES, type TableNames } from '../../core/store/tables';
