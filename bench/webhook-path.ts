@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,10 +33,17 @@ export interface WebhookPathResult {
  * Webhook to accept: signed webhooks for distinct calls, at a fixed concurrency, through a host
  * process (Switchboard's local host, or the bare-SDK floor) against dynalite and the emulator.
  */
-export async function benchWebhookPath(opts: { webhooks: number; concurrency: number; warmup: number }): Promise<WebhookPathResult[]> {
+export async function benchWebhookPath(opts: {
+  webhooks: number;
+  concurrency: number;
+  warmup: number;
+  /** The number has a lookup, answered by a local endpoint after this long; the floor asks nothing. */
+  lookupAfterMs?: number;
+}): Promise<WebhookPathResult[]> {
   const example = JSON.parse(readFileSync(join(__dirname, '../examples/support-line.json'), 'utf8'));
+  const lookup = opts.lookupAfterMs !== undefined ? await startLookupEndpoint(opts.lookupAfterMs) : undefined;
   // No concurrency cap: every webhook must be an accept.
-  const dynamodb = await startDynaliteWithNumber(parseNumberConfig({ ...example, limits: {} }));
+  const dynamodb = await startDynaliteWithNumber(parseNumberConfig({ ...example, limits: {}, ...(lookup && { lookup: { url: lookup.url, timeoutMs: 3000 } }) }));
   const acceptArrived = new Map<string, number>();
   const emulator = await startOpenAIEmulator({ apiKey: API_KEY, onCallControl: (callId, verb) => verb === 'accept' && acceptArrived.set(callId, performance.now()) });
   const env = { BENCH_DYNAMODB: dynamodb.endpoint, BENCH_OPENAI: emulator.baseURL, BENCH_API_KEY: API_KEY, BENCH_WEBHOOK_SECRET: SECRET };
@@ -79,12 +88,17 @@ export async function benchWebhookPath(opts: { webhooks: number; concurrency: nu
         entry.count += TURN;
       }
     }
-    // Then Switchboard's host is profiled; profiling slows it, so this pass is not timed.
-    const ours = hosts[1];
-    await ours.startProfile();
-    await runConcurrently(opts.webhooks, opts.concurrency, () => send(subjects[1], ours.port, false));
-    share = cpuShare(await ours.stopProfile(), join(__dirname, '..'));
+    // Then Switchboard's host is profiled (its own code's share does not depend on the lookup);
+    // profiling slows it, so this pass is not timed.
+    if (!lookup) {
+      const ours = hosts[1];
+      await ours.startProfile();
+      await runConcurrently(opts.webhooks, opts.concurrency, () => send(subjects[1], ours.port, false));
+      share = cpuShare(await ours.stopProfile(), join(__dirname, '..'));
+    }
+    if (lookup && lookup.answered() < samples.get('switchboard-webhook')!.count) throw new Error(`the lookup endpoint answered ${lookup.answered()} lookups, fewer than the webhooks measured`);
   } finally {
+    await lookup?.close();
     await Promise.all(hosts.map((h) => h.stop()));
     await emulator.close();
     await dynamodb.close();
@@ -103,6 +117,26 @@ export async function benchWebhookPath(opts: { webhooks: number; concurrency: nu
       ...(own && { ownCpuMsPerWebhook: round(cpuMs * own.ours, 3), topOwnFunctions: own.topOwn.map((f) => ({ fn: f.fn, share: round(f.share, 4) })) }),
     };
   });
+}
+
+/** A user's lookup endpoint that answers every lookup with a variable after `afterMs`. */
+async function startLookupEndpoint(afterMs: number): Promise<{ url: string; answered: () => number; close(): Promise<void> }> {
+  let answered = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () =>
+      setTimeout(() => {
+        answered++;
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"variables":{"first_name":"Dana"}}');
+      }, afterMs),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/lookup`,
+    answered: () => answered,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 if (require.main === module) {

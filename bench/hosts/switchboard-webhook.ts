@@ -20,6 +20,8 @@ async function main(): Promise<void> {
     openai: callControlClient({ apiKey: env('BENCH_API_KEY'), baseURL: env('BENCH_OPENAI'), timeoutMs: WEBHOOK_CALL_CONTROL_TIMEOUT_MS }),
     queue: new InProcessCallQueue(),
     log: silentLog,
+    // As `switchboard dev`: a number's lookup may be a server on this machine.
+    lookups: { allowLoopback: true },
   });
   await announceReady(host.port);
 }
