@@ -199,6 +199,8 @@ describe('a local table created by an older Switchboard (a `switchboard dev` dat
         KeySchema: [{ AttributeName: 'callId', KeyType: 'HASH' }],
       }),
     );
+    // dynalite creates a table a moment after answering, as DynamoDB does: a put before then is refused.
+    await waitUntilTableExists({ client, minDelay: 1, maxWaitTime: 10 }, { TableName: `${LOCAL_TABLE_NAMES.calls}.rebuilding` });
     for (const n of [1, 2]) await client.send(new PutItemCommand({ TableName: `${LOCAL_TABLE_NAMES.calls}.rebuilding`, Item: record(n) }));
 
     await ensureTables(client, LOCAL_TABLE_NAMES);
