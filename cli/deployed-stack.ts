@@ -15,6 +15,9 @@ export interface StackOutputs {
   webhookSecretArn?: string;
   clusterName?: string;
   serviceName?: string;
+  /** Absent from stacks deployed before HTTP tools. */
+  toolSigningSecretArn?: string;
+  toolSecretsPrefix?: string;
   /** Absent from stacks deployed before it was an output. */
   callRetentionDays?: number;
 }
@@ -75,6 +78,8 @@ export async function readStackOutputs(cfn: CloudFormationClient, name: string):
         webhookSecretArn: o[OUTPUTS.webhookSecretArn],
         clusterName: o[OUTPUTS.clusterName],
         serviceName: o[OUTPUTS.serviceName],
+        toolSigningSecretArn: o[OUTPUTS.toolSigningSecretArn],
+        toolSecretsPrefix: o[OUTPUTS.toolSecretsPrefix],
         ...(Number(o[OUTPUTS.callRetentionDays]) > 0 && { callRetentionDays: Number(o[OUTPUTS.callRetentionDays]) }),
       };
     } catch (err) {

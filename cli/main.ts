@@ -7,6 +7,7 @@ import { registerNumberCommands } from './commands/numbers';
 import { registerSecretCommands } from './commands/secrets';
 import { registerSimulateCommand } from './commands/simulate';
 import { registerStatusCommand } from './commands/status';
+import { registerTryCommand } from './commands/try';
 import { registerWavixCommands } from './commands/wavix';
 import { describeAwsError } from './aws-errors';
 import { CliError, EXIT } from './errors';
@@ -21,6 +22,7 @@ export function buildProgram(out: Output = processOutput): Command {
   registerSimulateCommand(program, out);
   registerDevCommand(program, out);
   registerCallCommand(program, out);
+  registerTryCommand(program, out);
   registerNumberCommands(program, out);
   registerCallCommands(program, out);
   registerSecretCommands(program, out);

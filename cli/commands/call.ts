@@ -25,7 +25,7 @@ interface PlacedCall {
   dynamodb: string;
 }
 
-function callerArgument(value: string): string {
+export function callerArgument(value: string): string {
   return value === 'anonymous' ? value : numberArgument(value);
 }
 

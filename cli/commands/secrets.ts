@@ -1,4 +1,4 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import {
   CreateSecretCommand,
   GetSecretValueCommand,
@@ -8,7 +8,6 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { Command } from 'commander';
-import { OUTPUTS } from '../../core/runtime/contract';
 import { createDynamoDBClient } from '../../core/store/dynamodb-client';
 import { isStorableSecretName } from '../../core/tools/secret-headers';
 import { standardWebhooksSecret } from '../../core/webhook/secret-provider';
@@ -74,17 +73,16 @@ export function registerSecretCommands(program: Command, out: Output): void {
 
       const stack = await out.progress(`reading stack ${where.stack}`, () => readStackOutputs(new CloudFormationClient({}), where.stack));
       if (target.kind === 'openai') return setOpenAiSecret(out, stack, target.name);
-      const tools = await toolOutputs(stack.stackName);
       const client = new SecretsManagerClient({});
       if (target.kind === 'tool-signing-secret') {
-        const arn = required(stack, tools.signingSecretArn, 'tool signing secret');
+        const arn = required(stack, stack.toolSigningSecretArn, 'tool signing secret');
         const value = await readValue(target);
         await out.progress('storing the tool signing secret', () => client.send(new PutSecretValueCommand({ SecretId: arn, SecretString: value })));
         out.line(`stored the tool signing secret in ${arn}`);
         out.note('the workers sign with it within 5 minutes, no restart needed: configure your endpoints to verify with it');
         return;
       }
-      const prefix = required(stack, tools.secretsPrefix, 'tool secrets');
+      const prefix = required(stack, stack.toolSecretsPrefix, 'tool secrets');
       const value = await readValue(target);
       const arn = await out.progress(`storing tool secret "${target.name}"`, () => putOrCreate(client, `${prefix}${target.name}`, value, `Switchboard tool secret {{secret:${target.name}}}, read by the call workers of ${stack.stackName}`));
       out.line(`stored tool secret "${target.name}" in ${arn}`);
@@ -139,7 +137,7 @@ export function registerSecretCommands(program: Command, out: Output): void {
         out.note('derived from the webhook signing secret: storing a new one from OpenAI makes a new lookup signing secret');
         return;
       }
-      const arn = required(stack, (await toolOutputs(stack.stackName)).signingSecretArn, 'tool signing secret');
+      const arn = required(stack, stack.toolSigningSecretArn, 'tool signing secret');
       const { SecretString } = await out.progress('reading the tool signing secret', () => client.send(new GetSecretValueCommand({ SecretId: arn })));
       if (!SecretString) throw new CliError(`the tool signing secret ${arn} has no value: store one with \`switchboard secrets set ${TOOL_SIGNING_SECRET} --stack ${stack.stackName}\``, EXIT.notFound);
       out.line(standardWebhooksSecret(SecretString));
@@ -222,12 +220,6 @@ async function setOpenAiSecret(out: Output, stack: StackOutputs, name: SecretNam
   );
 }
 
-/** The call stack's outputs for HTTP tools (absent from stacks deployed before them). */
-async function toolOutputs(stackName: string): Promise<{ signingSecretArn?: string; secretsPrefix?: string }> {
-  const { Stacks } = await new CloudFormationClient({}).send(new DescribeStacksCommand({ StackName: stackName }));
-  const outputs = Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
-  return { signingSecretArn: outputs[OUTPUTS.toolSigningSecretArn], secretsPrefix: outputs[OUTPUTS.toolSecretsPrefix] };
-}
 
 function required(stack: StackOutputs, value: string | undefined, what: string): string {
   if (!value) throw new CliError(`stack ${stack.stackName} has no output for the ${what}; redeploy it with this version of Switchboard (npx cdk deploy --all)`, EXIT.failure);

@@ -44,7 +44,7 @@ export function printEndedCall(out: Output, record: CallRecord, asJson: boolean 
 }
 
 /** `--file`: the user's number config, checked as `numbers validate` checks it. */
-async function configFromFile(out: Output, path: string): Promise<NumberConfig> {
+export async function configFromFile(out: Output, path: string): Promise<NumberConfig> {
   const { doc } = await readConfigFile(path);
   const { config, problems } = checkNumberConfig(doc);
   if (!config) throw new CliError(`${path} is not a valid number config:\n${problemList(problems)}`, EXIT.usage);

@@ -6,7 +6,7 @@ import { signStandardWebhook, WebhookSecretFormatError } from '../webhook/signat
 import { DEFAULT_TOOL_TIMEOUT_MS, MAX_TOOL_TIMEOUT_MS, TOOL_ANSWER_MAX_BYTES, TOOL_RETRY_DELAY_MS } from './limits';
 import { addressLiteral, checkEndpointUrl, classAllowed, classifyAddress, type AddressPolicy } from '../outbound/address';
 import { beforeDeadline, neverLeft, post, refusalDetail, resolveAll, type ResolvedAddress } from '../outbound/post';
-import { redactArguments } from './redact';
+import { recordedArguments, redactArguments } from './redact';
 import { fillSecretHeaders, withoutSecrets, type ReadSecret } from './secret-headers';
 import { answerOutput, toolFailureOutput, type HttpToolFailure, type HttpToolOutcome } from './tool-output';
 
@@ -118,7 +118,7 @@ export async function runHttpTool(request: HttpToolCall, host: HttpToolHost): Pr
       ...(result.body !== undefined && { body: scrub(result.body) }),
       ...(result.detail !== undefined && { detail: scrub(result.detail) }),
       durationMs: Date.now() - startedAt,
-      arguments: argumentsAreJson ? redactArguments(args, redact) : redact.length > 0 ? '[redacted]' : args,
+      arguments: recordedArguments(request.rawArguments, redact),
     };
     const fields = {
       tool: tool.name,
@@ -162,12 +162,7 @@ export async function runHttpTool(request: HttpToolCall, host: HttpToolHost): Pr
   const badHeader = invalidHeader(filled.headers);
   if (badHeader) return fail('bad-header', `header "${badHeader}" has a character no HTTP header may carry (a line break?); check it and any secret it holds`);
 
-  const body = JSON.stringify({
-    call: { callId: request.call.callId, number: request.call.number, caller: request.call.caller, label: request.call.label ?? null },
-    tool: tool.name,
-    arguments: args,
-    toolCallId: request.toolCallId,
-  });
+  const body = toolRequestBody(request, args);
   const signingSecret = await beforeDeadline(readSigningSecret(host.signingSecret), deadline);
   if (!signingSecret) return fail('timeout', `the tool signing secret was not read within ${timeoutMs} ms; nothing was sent`);
   if (!signingSecret.ok) return fail('bad-signing-secret', `the tool signing secret could not be read (${signingSecret.problem}); nothing was sent`);
@@ -223,6 +218,16 @@ export async function runHttpTool(request: HttpToolCall, host: HttpToolHost): Pr
       return finish({ output, outcome: 'ok', ...answered, truncated });
     }
   }
+}
+
+/** The JSON a tool's endpoint receives: the call, the tool, the model's arguments (parsed) and the tool call's id. */
+export function toolRequestBody(request: HttpToolCall, args: unknown): string {
+  return JSON.stringify({
+    call: { callId: request.call.callId, number: request.call.number, caller: request.call.caller, label: request.call.label ?? null },
+    tool: request.tool.name,
+    arguments: args,
+    toolCallId: request.toolCallId,
+  });
 }
 
 /** The first header whose name or value HTTP cannot carry. Checked before sending, as node would refuse it while sending. */

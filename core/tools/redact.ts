@@ -17,3 +17,16 @@ export function redactArguments(args: unknown, fields: readonly string[]): unkno
   };
   return walk(args);
 }
+
+/**
+ * A tool call's arguments as they are recorded and logged: the model's JSON with `fields`
+ * redacted. Text that is not JSON cannot be searched for a field, so it is recorded whole only
+ * when nothing is to be redacted (cut to `maxChars`), and as "[redacted]" otherwise.
+ */
+export function recordedArguments(raw: string, fields: readonly string[], maxChars = Infinity): unknown {
+  try {
+    return redactArguments(raw.trim() === '' ? {} : JSON.parse(raw), fields);
+  } catch {
+    return fields.length > 0 ? REDACTED : raw.slice(0, maxChars);
+  }
+}

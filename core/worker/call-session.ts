@@ -1,12 +1,11 @@
 import { APIError } from 'openai';
 import type OpenAI from 'openai';
 import type WebSocket from 'ws';
-import { END_CALL_TOOL, TRANSFER_TOOL } from '../calls/session-config';
 import { isCallGone, requestMayHaveLanded } from '../openai/call-control';
 import { SESSION_CAP_MS } from '../openai/limits';
 import type { NumberConfig, NumberTool } from '../numbers/config';
 import type { HttpToolCall, HttpToolResult } from '../tools/http-tool';
-import { redactArguments } from '../tools/redact';
+import { recordedArguments } from '../tools/redact';
 import type { ReadSecret } from '../tools/secret-headers';
 import { MCP_SETUP_EVENT_ID, mcpSessionUpdate } from './mcp-session';
 import { McpTimeline } from './mcp-timeline';
@@ -19,7 +18,7 @@ import { attachFailedEnding, durationSeconds, QUICK_DROP_MS, reattachFailedEndin
 import type { EntryWriter } from './entry-writer';
 import { readSessionEvent, type SessionEvent } from './server-events';
 import { listen, type Sideband } from './sideband';
-import { END_CALL_OUTPUT, interruptedToolOutput, planTransfer, sayExactly, toolsNotSetUpOutput, unknownToolOutput, WRAP_UP_INSTRUCTIONS } from './tools';
+import { END_CALL_OUTPUT, interruptedToolOutput, planFunctionCall, sayExactly, toolsNotSetUpOutput, WRAP_UP_INSTRUCTIONS, type TransferPlan } from './tools';
 
 export interface SessionTimings {
   /** A transfer whose call has not left by then is reported to the model as failed. */
@@ -425,20 +424,23 @@ export class CallSession {
       this.log.warn('another worker holds the call; leaving the tool call to it', { tool: name });
       return this.handBack('lease-lost');
     }
-    if (name === TRANSFER_TOOL) return this.startTransfer(toolCallId, args);
-    if (name === END_CALL_TOOL && this.config?.endCall.enabled) {
-      // The answer lets the model say goodbye if it has not yet; the line is hung up once that has played.
-      this.toolOutput(toolCallId, END_CALL_OUTPUT);
-      this.respond();
-      this.action('end-call', { toolCallId });
-      return this.dispatch({ type: 'end-call' });
+    const planned = planFunctionCall(this.config, name, args);
+    switch (planned.kind) {
+      case 'transfer':
+        return this.startTransfer(toolCallId, planned.plan, args);
+      case 'end-call':
+        // The answer lets the model say goodbye if it has not yet; the line is hung up once that has played.
+        this.toolOutput(toolCallId, END_CALL_OUTPUT);
+        this.respond();
+        this.action('end-call', { toolCallId });
+        return this.dispatch({ type: 'end-call' });
+      case 'http-tool':
+        return this.runHttpTool(planned.tool, toolCallId, args);
+      case 'refuse':
+        this.toolOutput(toolCallId, planned.output);
+        this.respond();
+        this.action('tool-refused', { toolCallId, name });
     }
-    // Configs stored before tools existed are read back without the field.
-    const tool = (this.config?.tools ?? []).find((t) => t.name === name);
-    if (tool) return this.runHttpTool(tool, toolCallId, args);
-    this.toolOutput(toolCallId, unknownToolOutput(name));
-    this.respond();
-    this.action('tool-refused', { toolCallId, name });
   }
 
   /**
@@ -447,13 +449,8 @@ export class CallSession {
    * request, so a worker that takes the call over knows it was sent and never sends it again.
    */
   private async runHttpTool(tool: NumberTool, toolCallId: string, rawArguments: string): Promise<void> {
-    let parsed: unknown = rawArguments;
-    try {
-      parsed = JSON.parse(rawArguments);
-    } catch {
-      // Recorded as the model sent it; the runner answers that it is not JSON.
-    }
-    this.action('tool-call', { toolCallId, name: tool.name, arguments: redactArguments(parsed, tool.redact ?? []) });
+    // Arguments that are not JSON: the runner answers so, and the model calls again.
+    this.action('tool-call', { toolCallId, name: tool.name, arguments: recordedArguments(rawArguments, tool.redact ?? []) });
     // No dead air while the request runs: a line for the caller once it takes longer than a moment.
     const filler = tool.whileWaiting;
     const waiting = filler ? this.timer(tool.whileWaitingAfterMs, () => this.sayWhileWaiting(filler)) : undefined;
@@ -491,8 +488,7 @@ export class CallSession {
     this.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: toolCallId, output } });
   }
 
-  private startTransfer(toolCallId: string, args: string): void {
-    const plan = planTransfer(this.config, args);
+  private startTransfer(toolCallId: string, plan: TransferPlan, args: string): void {
     this.toolOutput(toolCallId, plan.output);
     if (plan.kind === 'refuse') {
       this.respond();

@@ -1,5 +1,5 @@
 import type { NumberConfig } from '../numbers/config';
-import { redactArguments } from '../tools/redact';
+import { recordedArguments } from '../tools/redact';
 import { withoutSecrets } from '../tools/secret-headers';
 import type { McpEvent } from './server-events';
 
@@ -94,11 +94,7 @@ export class McpTimeline {
 
   private recordedArguments(serverLabel: string, raw: string): unknown {
     const redact = (this.config?.mcp ?? []).find((s) => s.label === serverLabel)?.redact ?? [];
-    try {
-      return redactArguments(JSON.parse(raw), redact);
-    } catch {
-      return raw.slice(0, MAX_RAW_ARGUMENTS);
-    }
+    return recordedArguments(raw, redact, MAX_RAW_ARGUMENTS);
   }
 }
 

@@ -19,9 +19,14 @@ export class SidebandRefusedError extends Error {
 
 /** `https://api.openai.com/v1` -> `wss://api.openai.com/v1/realtime?call_id=…` (http -> ws for a local emulator). */
 export function sidebandUrl(baseURL: string, callId: string): string {
+  return realtimeUrl(baseURL, { call_id: callId });
+}
+
+/** The Realtime WebSocket at `baseURL` with a query: `call_id` (a call's sideband) or `model` (a session of its own). */
+export function realtimeUrl(baseURL: string, query: Record<string, string>): string {
   const url = new URL(`${baseURL.replace(/\/+$/, '')}/realtime`);
   url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
-  url.searchParams.set('call_id', callId);
+  for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
   return url.toString();
 }
 

@@ -1,4 +1,5 @@
-import type { NumberConfig } from '../numbers/config';
+import { END_CALL_TOOL, TRANSFER_TOOL } from '../calls/session-config';
+import type { NumberConfig, NumberTool } from '../numbers/config';
 
 /**
  * What the worker says to the model: the tools' `function_call_output` strings and the
@@ -29,6 +30,22 @@ export function planTransfer(config: NumberConfig | undefined, rawArguments: str
     };
   }
   return { kind: 'refer', name: match.name, uri: referUri(match.target), output: JSON.stringify({ status: 'transferring', target: match.name }) };
+}
+
+export type FunctionCallPlan =
+  | { kind: 'transfer'; plan: TransferPlan }
+  | { kind: 'end-call' }
+  | { kind: 'http-tool'; tool: NumberTool }
+  | { kind: 'refuse'; output: string };
+
+/** What a function call of the agent's asks for, by the number's config: the one place that tells the tools apart. */
+export function planFunctionCall(config: NumberConfig | undefined, name: string, rawArguments: string): FunctionCallPlan {
+  if (name === TRANSFER_TOOL) return { kind: 'transfer', plan: planTransfer(config, rawArguments) };
+  if (name === END_CALL_TOOL && config?.endCall.enabled) return { kind: 'end-call' };
+  // Configs stored before tools existed are read back without the field.
+  const tool = (config?.tools ?? []).find((t) => t.name === name);
+  if (tool) return { kind: 'http-tool', tool };
+  return { kind: 'refuse', output: unknownToolOutput(name) };
 }
 
 /** `end_call`'s output: the line is hung up once the agent's goodbye has played, so it should not say more than that. */

@@ -1,4 +1,4 @@
-import { redactArguments } from '../../core/tools/redact';
+import { recordedArguments, redactArguments } from '../../core/tools/redact';
 
 describe('redactArguments', () => {
   it.each<[string, unknown, string[], unknown]>([
@@ -23,5 +23,17 @@ describe('redactArguments', () => {
     const args = { customer: { ssn: '123' } };
     redactArguments(args, ['ssn']);
     expect(args).toEqual({ customer: { ssn: '123' } });
+  });
+});
+
+describe('recordedArguments', () => {
+  it('redacts the fields of JSON arguments, and reads empty arguments as {}', () => {
+    expect(recordedArguments('{"order":"A1","cardNumber":"4111"}', ['cardNumber'])).toEqual({ order: 'A1', cardNumber: '[redacted]' });
+    expect(recordedArguments('', ['cardNumber'])).toEqual({});
+  });
+  it('records text that is not JSON whole only when nothing is to be redacted: a field in it cannot be found', () => {
+    expect(recordedArguments('{"cardNumber":"4111', ['cardNumber'])).toBe('[redacted]');
+    expect(recordedArguments('{"order":"A1', [])).toBe('{"order":"A1');
+    expect(recordedArguments('x'.repeat(50), [], 10)).toBe('x'.repeat(10));
   });
 });

@@ -87,7 +87,7 @@ describe('the MCP timeline', () => {
       [{ type: 'mcp-call', details: { ...CALLED.details, outcome: 'failed', bytes: undefined, error: { type: 'http_error', code: 401, message: 'Unauthorized: bad token [secret]' } } }],
     ],
     ['a call reported failed, its item without an error', [status('call', 'failed'), call({ output: undefined })], [{ type: 'mcp-call', details: { ...CALLED.details, outcome: 'failed', bytes: undefined } }]],
-    ['arguments that are not JSON', [call({ arguments: 'order A-17' })], [{ type: 'mcp-call', details: { ...CALLED.details, arguments: 'order A-17' } }]],
+    ['arguments that are not JSON, on a server that redacts a field: hidden whole', [call({ arguments: 'order A-17 card 4111' })], [{ type: 'mcp-call', details: { ...CALLED.details, arguments: '[redacted]' } }]],
   ])('%s', (_, events, actions) => {
     const timeline = new McpTimeline(config, ['tok-123']);
     const recorded = events.map((e) => timeline.read(e)).filter((a) => a !== undefined);

@@ -1,5 +1,5 @@
 import { parseNumberConfig } from '../../core/numbers/config';
-import { END_CALL_OUTPUT, planTransfer, referUri, sayExactly, transferFailedNote, unknownToolOutput } from '../../core/worker/tools';
+import { END_CALL_OUTPUT, planFunctionCall, planTransfer, referUri, sayExactly, transferFailedNote, unknownToolOutput } from '../../core/worker/tools';
 
 const config = parseNumberConfig({
   number: '+17134810111',
@@ -34,6 +34,27 @@ describe('planTransfer', () => {
 
   it('refuses every target when the number has no config', () => {
     expect(planTransfer(undefined, '{"target":"sales"}')).toEqual({ kind: 'refuse', output: '{"error":"unknown transfer target \\"sales\\"; valid targets: none"}' });
+  });
+});
+
+describe('planFunctionCall', () => {
+  const withTool = parseNumberConfig({
+    number: '+17134810111',
+    agent: { instructions: 'Help.' },
+    transfers: [{ name: 'sales', description: 'Sales', target: '+17135550100' }],
+    tools: [{ name: 'lookup_order', description: 'Look up an order', url: 'https://api.example.com/orders' }],
+  });
+
+  it('tells Switchboard\'s own tools from the number\'s', () => {
+    expect(planFunctionCall(withTool, 'transfer_call', '{"target":"sales"}')).toMatchObject({ kind: 'transfer', plan: { kind: 'refer', uri: 'tel:+17135550100' } });
+    expect(planFunctionCall(withTool, 'end_call', '{}')).toEqual({ kind: 'end-call' });
+    expect(planFunctionCall(withTool, 'lookup_order', '{}')).toMatchObject({ kind: 'http-tool', tool: { name: 'lookup_order', url: 'https://api.example.com/orders' } });
+    expect(planFunctionCall(withTool, 'delete_everything', '{}')).toEqual({ kind: 'refuse', output: unknownToolOutput('delete_everything') });
+  });
+
+  it('refuses end_call on a number that turned it off', () => {
+    const noEnd = parseNumberConfig({ number: '+17134810111', agent: { instructions: 'Help.' }, endCall: { enabled: false } });
+    expect(planFunctionCall(noEnd, 'end_call', '{}')).toEqual({ kind: 'refuse', output: unknownToolOutput('end_call') });
   });
 });
 
