@@ -4,4 +4,5 @@ export { buildIncomingCallEvent, sipHeadersFor, type IncomingCallEvent } from '.
 export { SCRIPTS, TIMING, type ConversationScript, type ScriptName, type ScriptStep, type Timing } from './scripts';
 export type { CallState, CallStatus, WebhookAttempt } from './calls';
 export type { ReceivedRequest } from './call-control';
-export type { Fault, Verb } from './faults';
+export type { Fault, ResponsesFault, Verb } from './faults';
+export type { ResponsesRequest } from './responses';

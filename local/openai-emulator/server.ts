@@ -1,6 +1,7 @@
 /**
- * One HTTP server on 127.0.0.1 hosting call control (REST) and the sideband (WebSocket upgrade on
- * the same port), plus the webhook sender that announces calls placed with `placeCall()`.
+ * One HTTP server on 127.0.0.1 hosting call control and the Responses API (REST) and the sideband
+ * (WebSocket upgrade on the same port), plus the webhook sender that announces calls placed with
+ * `placeCall()`.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,11 +9,12 @@ import { WebSocketServer } from 'ws';
 import { handleCallControl, type ReceivedRequest } from './call-control';
 import type { SipHeader } from '../../core/calls/sip-headers';
 import { Call, type CallState, type WebhookAttempt } from './calls';
-import { Faults, type Fault, type Verb } from './faults';
+import { Faults, type Fault, type ResponsesFault, type Verb } from './faults';
 import { newId } from './ids';
 import { buildIncomingCallEvent, sipHeadersFor } from './incoming-call';
 import { TIMING, type ConversationScript, type Timing } from './scripts';
 import type { ServerEvent } from './events';
+import { handleResponses, type ResponsesRequest } from './responses';
 import { handleUpgrade } from './sideband';
 import { Timers } from './timers';
 import { OPENAI_RETRY_SCHEDULE_MS, WebhookSender } from './webhook-sender';
@@ -81,6 +83,10 @@ export interface OpenAIEmulator {
   call(callId: string): CallState | undefined;
   /** Injects failures into the next matching call-control request(s); see `Fault`. */
   failNext(callId: string | '*', verb: Verb, fault: Fault): void;
+  /** Injects failures into the next `POST /v1/responses` request(s) (always key `'*'`); see `ResponsesFault`. */
+  failNext(callId: '*', verb: 'responses', fault: ResponsesFault): void;
+  /** Every `POST /v1/responses` request, refused ones included, in the order answered. */
+  responsesRequests(): ResponsesRequest[];
   /** Every webhook delivery attempt for the call, in order. */
   webhookAttempts(callId: string): WebhookAttempt[];
   /** The caller hangs up: sockets die without a close frame (1006), later call control gets 404. */
@@ -98,10 +104,12 @@ export async function startOpenAIEmulator(opts: EmulatorOptions): Promise<OpenAI
   const sender = opts.webhook && new WebhookSender(opts.webhook, opts.retrySchedule ?? OPENAI_RETRY_SCHEDULE_MS, opts.webhookTimeoutMs ?? 5000, timers);
   const wss = new WebSocketServer({ noServer: true });
   const control = { apiKey: opts.apiKey, calls, faults, received, timers, referDelayMs: timing.stepDelayMs, onRequest: opts.onCallControl };
+  const responses = { apiKey: opts.apiKey, faults, received: [] as ResponsesRequest[], timers };
 
   const server = createServer((req, res) => {
     const { pathname } = new URL(req.url ?? '/', 'http://localhost');
-    handleCallControl(control, req, res, pathname).catch(() => res.destroy());
+    const handled = pathname === '/v1/responses' ? handleResponses(responses, req, res) : handleCallControl(control, req, res, pathname);
+    handled.catch(() => res.destroy());
   });
   server.on('upgrade', (req, socket, head) => handleUpgrade({ apiKey: opts.apiKey, calls, wss, onClientEvent: opts.onClientEvent }, req, socket, head));
   await new Promise<void>((resolve, reject) => {
@@ -131,7 +139,9 @@ export async function startOpenAIEmulator(opts: EmulatorOptions): Promise<OpenAI
     received: (callId) => [...(received.get(callId) ?? [])],
     clientEvents: (callId) => [...(calls.get(callId)?.clientEvents ?? [])],
     call: (callId) => calls.get(callId)?.snapshot(),
-    failNext: (callId, verb, fault) => faults.add(callId, verb, fault),
+    failNext: (callId: string, verb: Verb | 'responses', fault: Fault | ResponsesFault) =>
+      verb === 'responses' ? faults.add('*', verb, fault as ResponsesFault) : faults.add(callId, verb, fault as Fault),
+    responsesRequests: () => [...responses.received],
     webhookAttempts: (callId) => [...(calls.get(callId)?.webhookAttempts ?? [])],
     endCall: (callId) => calls.get(callId)?.callerHangsUp(),
 
