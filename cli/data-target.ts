@@ -20,6 +20,8 @@ export interface DataTarget {
   description: string;
   /** The deployed stack's outputs, when `--stack` was given. */
   stack?: StackOutputs;
+  /** The local DynamoDB's URL, otherwise. */
+  endpoint?: string;
 }
 
 /**
@@ -46,6 +48,7 @@ export async function resolveDataTarget(opts: DataOptions, env: NodeJS.ProcessEn
       numbers: new NumbersStore(db, LOCAL_TABLE_NAMES.numbers),
       calls: new CallHistoryStore(db, LOCAL_TABLE_NAMES, DEFAULT_CALL_RETENTION_DAYS),
       description: endpoint,
+      endpoint,
     };
   }
   throw new CliError(await whatToPass(), EXIT.usage);

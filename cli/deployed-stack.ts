@@ -18,6 +18,8 @@ export interface StackOutputs {
   /** Absent from stacks deployed before HTTP tools. */
   toolSigningSecretArn?: string;
   toolSecretsPrefix?: string;
+  /** Absent from stacks deployed before deliveries. */
+  deliveryQueueUrl?: string;
   /** Absent from stacks deployed before it was an output. */
   callRetentionDays?: number;
 }
@@ -80,6 +82,7 @@ export async function readStackOutputs(cfn: CloudFormationClient, name: string):
         serviceName: o[OUTPUTS.serviceName],
         toolSigningSecretArn: o[OUTPUTS.toolSigningSecretArn],
         toolSecretsPrefix: o[OUTPUTS.toolSecretsPrefix],
+        deliveryQueueUrl: o[OUTPUTS.deliveryQueueUrl],
         ...(Number(o[OUTPUTS.callRetentionDays]) > 0 && { callRetentionDays: Number(o[OUTPUTS.callRetentionDays]) }),
       };
     } catch (err) {

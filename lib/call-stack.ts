@@ -4,6 +4,7 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { OUTPUTS } from '../core/runtime/contract';
 import { CALLS_TABLE } from '../core/store/tables';
+import { CallDeliveries } from './constructs/call-deliveries';
 import { CallHandoffQueue } from './constructs/call-handoff-queue';
 import { CallWorkers } from './constructs/call-workers';
 import { Operations } from './constructs/operations';
@@ -16,7 +17,10 @@ export interface CallStackProps extends StackProps {
   readonly callEntriesTable: ITableV2;
   readonly openAiApiKey: ISecret;
   readonly webhookSecret: ISecret;
-  /** What HTTP tool calls are signed with; the call workers read it, nothing else does. */
+  /**
+   * What Switchboard signs with: HTTP tool calls (the call workers) and finished-call deliveries
+   * (the delivery Lambda) read it, nothing else does.
+   */
   readonly toolSigningSecret: ISecret;
   /** Tool secrets are the Secrets Manager secrets named `<prefix>NAME` (lib/settings.ts toolSecretsPrefix). */
   readonly toolSecretsPrefix: string;
@@ -35,13 +39,15 @@ export interface CallStackProps extends StackProps {
 }
 
 /**
- * Everything stateless on the call path: webhook receiver, call queue, call workers, operations.
- * It holds no data of its own, so it can be destroyed and redeployed freely.
+ * Everything stateless on the call path: webhook receiver, call queue, call workers, deliveries of
+ * finished calls, operations. It holds no data of its own, so it can be destroyed and redeployed
+ * freely (deliveries waiting to retry in the delivery queue go with it).
  */
 export class CallStack extends Stack {
   public readonly webhook: WebhookReceiver;
   public readonly handoffQueue: CallHandoffQueue;
   public readonly workers: CallWorkers;
+  public readonly deliveries: CallDeliveries;
   public readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: CallStackProps) {
@@ -52,7 +58,7 @@ export class CallStack extends Stack {
     // acknowledgements can name them), and CloudFormation refuses to delete the stateful stack
     // while this one still uses them.
     const numbersTable = importTable(this, 'NumbersTable', props.numbersTable, []);
-    const callsTable = importTable(this, 'CallsTable', props.callsTable, CALLS_TABLE.indexes.map((index) => index.name));
+    const callsTable = importTable(this, 'CallsTable', props.callsTable, CALLS_TABLE.indexes.map((index) => index.name), { stream: true });
     const callEntriesTable = importTable(this, 'CallEntriesTable', props.callEntriesTable, []);
     const openAiApiKey = importSecret(this, 'OpenAiApiKey', props.openAiApiKey);
     const webhookSecret = importSecret(this, 'WebhookSecret', props.webhookSecret);
@@ -91,10 +97,23 @@ export class CallStack extends Stack {
       logRemovalPolicy,
     });
 
+    // The id is the logical ID prefix of the delivery queues: a new one would replace them,
+    // dropping the deliveries waiting to retry and those given up.
+    this.deliveries = new CallDeliveries(this, 'CallDeliveries', {
+      numbers: numbersTable,
+      calls: callsTable,
+      entries: callEntriesTable,
+      toolSigningSecret,
+      openAiApiKey,
+      callRetentionDays: props.callRetentionDays,
+      logRemovalPolicy,
+    });
+
     this.operations = new Operations(this, 'Operations', {
       webhook: this.webhook,
       queue: this.handoffQueue,
       workers: this.workers,
+      deliveries: this.deliveries,
       callsPerTask: props.callsPerTask,
       ...(props.alarmEmail && { alarmEmail: props.alarmEmail }),
     });
@@ -109,11 +128,12 @@ export class CallStack extends Stack {
     output(OUTPUTS.callQueueUrl, this.handoffQueue.queue.queueUrl, 'SQS queue of answered calls');
     output(OUTPUTS.openAiApiKeySecretArn, openAiApiKey.secretArn, 'Put your OpenAI API key here (aws secretsmanager put-secret-value)');
     output(OUTPUTS.webhookSecretArn, webhookSecret.secretArn, 'Put the OpenAI webhook signing secret (whsec_...) here');
-    output(OUTPUTS.toolSigningSecretArn, toolSigningSecret.secretArn, 'HTTP tool calls are signed with this secret: `switchboard secrets get tool-signing-secret` prints it (whsec_...) for your endpoint to verify them');
+    output(OUTPUTS.toolSigningSecretArn, toolSigningSecret.secretArn, 'HTTP tool calls and finished-call deliveries are signed with this secret: `switchboard secrets get tool-signing-secret` prints it (whsec_...) for your endpoints to verify them');
     output(OUTPUTS.toolSecretsPrefix, props.toolSecretsPrefix, 'Tool secrets ({{secret:NAME}} in tool headers) are the Secrets Manager secrets named <prefix>NAME: store one with `switchboard secrets set tool:NAME`');
     output(OUTPUTS.clusterName, this.workers.cluster.clusterName, 'ECS cluster of the call workers');
     output(OUTPUTS.serviceName, this.workers.service.serviceName, 'ECS service of the call workers');
     output(OUTPUTS.callRetentionDays, String(props.callRetentionDays), 'Days a call record is kept before DynamoDB expires it');
+    output(OUTPUTS.deliveryQueueUrl, this.deliveries.queue.queueUrl, 'Where `switchboard calls redeliver` puts a call to deliver again');
     new CfnOutput(this, 'AlarmTopicArn', { value: this.operations.alarmTopic.topicArn, description: 'SNS topic the alarms notify: subscribe to it' });
     new CfnOutput(this, 'DashboardName', { value: this.operations.dashboard.dashboardName, description: 'CloudWatch dashboard' });
   }
@@ -125,12 +145,15 @@ function exportFrom(resource: Construct, id: string, attribute: string, value: s
   return producer.exportValue(value, { name: `${producer.stackName}:${id}${attribute}` });
 }
 
-function importTable(consumer: Stack, id: string, table: ITableV2, indexNames: string[]): ITableV2 {
+/** `stream`: the table's stream ARN is exported too (`<id>StreamArn`); the table must have a stream. */
+function importTable(consumer: Stack, id: string, table: ITableV2, indexNames: string[], options: { stream?: boolean } = {}): ITableV2 {
   if (Stack.of(table) === consumer) return table;
+  if (options.stream && !table.tableStreamArn) throw new Error(`${table.node.path}: the call stack reads this table's stream, but it has none (dynamoStream)`);
   return TableV2.fromTableAttributes(consumer, id, {
     // The ARN is built from the name, in this stack's account and region (the stacks share both).
     tableName: exportFrom(table, id, 'Name', table.tableName),
     ...(indexNames.length > 0 && { globalIndexes: indexNames }),
+    ...(options.stream && { tableStreamArn: exportFrom(table, id, 'StreamArn', table.tableStreamArn!) }),
   });
 }
 

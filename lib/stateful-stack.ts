@@ -5,6 +5,7 @@ import {
   Billing,
   type GlobalSecondaryIndexPropsV2,
   ProjectionType,
+  StreamViewType,
   TableEncryptionV2,
   TableV2,
   type TablePropsV2,
@@ -72,7 +73,17 @@ export class StatefulStack extends Stack {
     // the two against each other, test/infra/stateful-update.test.ts holds each update against what
     // the last release deployed (see CALLS_TABLE.byDayIndex for the index migration under way).
     this.numbersTable = new TableV2(this, 'NumbersTable', { ...common, ...tableProps(TABLES.numbers) });
-    this.callsTable = new TableV2(this, 'CallsTable', { ...common, ...tableProps(TABLES.calls) });
+    this.callsTable = new TableV2(this, 'CallsTable', {
+      ...common,
+      ...tableProps(TABLES.calls),
+      // A finished call is delivered from the table's own change log: the call stack's pipe reads
+      // the stream and passes on only a record's closing (lib/constructs/call-deliveries.ts), so a
+      // worker that dies as the call ends loses no delivery. Both images, because the closing is a
+      // change (outcome active -> completed, answered false -> true), not a state. Adding a stream
+      // to a deployed table is an update in place (no replacement, no data touched); never turn it
+      // off: a re-enabled stream gets a new ARN and the pipe reading the old one stops for good.
+      dynamoStream: StreamViewType.NEW_AND_OLD_IMAGES,
+    });
     this.callEntriesTable = new TableV2(this, 'CallEntriesTable', { ...common, ...tableProps(TABLES.entries) });
 
     this.openAiApiKey = emptySecret(this, 'OpenAiApiKey', 'OpenAI API key (sk-...) Switchboard uses for call control and the sideband. Fill it with `aws secretsmanager put-secret-value`.', removalPolicy);

@@ -29,7 +29,7 @@ export function addSwitchboard(app: App, settings: SwitchboardSettings): Switchb
 
   const calls = new CallStack(app, names.calls, {
     stackName: names.calls,
-    description: `Switchboard (${settings.stage}): webhook receiver, call queue, call workers, dashboard and alarms`,
+    description: `Switchboard (${settings.stage}): webhook receiver, call queue, call workers, call deliveries, dashboard and alarms`,
     tags,
     numbersTable: data.numbersTable,
     callsTable: data.callsTable,

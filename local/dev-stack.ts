@@ -21,6 +21,9 @@ import { InProcessCallQueue } from './in-process-queue';
 import { CallWorker, type WorkerTimings } from '../core/worker/call-worker';
 import { openSideband } from '../core/worker/sideband';
 import { LiveCallStore } from '../core/store/live-call-store';
+import { CallAnalysisStore } from '../core/store/call-analysis-store';
+import { CallDeliveriesStore } from '../core/store/call-deliveries-store';
+import { startLocalDeliveries, type LocalDeliveries } from './local-deliveries';
 
 export interface DevStackOptions {
   /** Webhook server port (0 = any free port). */
@@ -45,6 +48,11 @@ export interface DevStackOptions {
   tools?: DevTools;
   /** `switchboard dev --emulator`: serves `POST /emulator/calls` (local/webhook-host.ts), which places a call into the emulator. */
   placeEmulatorCall?: PlaceEmulatorCall;
+  /**
+   * Delivers finished calls to their numbers' `notify` endpoints (local/local-deliveries.ts),
+   * signed with the tool signing secret. `backoffScale` shortens the retry schedule.
+   */
+  deliveries?: { backoffScale?: number; pollMs?: number; timeoutMs?: number };
 }
 
 export interface DevTools {
@@ -74,6 +82,7 @@ export interface DevStack {
   queue: InProcessCallQueue;
   openai: OpenAI;
   worker?: CallWorker;
+  deliveries?: LocalDeliveries;
   /** With `tools`: the signing secret in use, and the runner the worker is given. */
   tools?: DevToolSigning & { runTool: (call: HttpToolCall) => Promise<HttpToolResult> };
   /** The tool signing secret and tool secrets `switchboard secrets set ... --endpoint` stores. */
@@ -97,6 +106,8 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     // For `switchboard secrets get lookup-signing-secret --endpoint`: what this run signs lookups with.
     await secrets.setLookupSigningSecret(lookupSigningSecret(opts.webhookSecret));
     const tools = opts.tools && (await toolSigning(opts.tools, secrets));
+    // Deliveries are signed as tool calls are: one secret for everything sent to the user's systems.
+    const signing = tools ?? (opts.deliveries && (await toolSigning({}, secrets)));
     const db = createDocumentClient({ client });
     const numbers = new NumbersStore(db, LOCAL_TABLE_NAMES.numbers);
     const retentionDays = opts.retentionDays ?? DEFAULT_CALL_RETENTION_DAYS;
@@ -125,6 +136,26 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     const readSecret: ReadSecret | undefined = tools && (async (name) => (await opts.tools?.secret?.(name)) || secrets.toolSecret(name));
     const runTool = tools && readSecret && localToolRunner(tools, readSecret, secrets, opts.log.child({ component: 'tools' }));
     const worker = opts.worker && startWorker(opts, live, numbers, openai, queue, runTool, readSecret);
+    const deliveries =
+      opts.deliveries &&
+      signing &&
+      startLocalDeliveries({
+        calls,
+        pollMs: opts.deliveries.pollMs,
+        services: {
+          calls,
+          numbers,
+          attempts: new CallDeliveriesStore(db, LOCAL_TABLE_NAMES),
+          analyses: new CallAnalysisStore(db, LOCAL_TABLE_NAMES),
+          openai,
+          // A secret stored with `secrets set ... --endpoint` while dev runs signs the next attempt.
+          signingSecret: signing.source === 'given' ? async () => signing.signingSecret : async () => (await secrets.signingSecret()) ?? signing.signingSecret,
+          allowLoopback: true,
+          backoffScale: opts.deliveries.backoffScale,
+          timeoutMs: opts.deliveries.timeoutMs,
+          log: opts.log.child({ component: 'deliveries' }),
+        },
+      });
     return {
       webhookUrl: http.webhookUrl,
       url: http.url,
@@ -136,12 +167,14 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       queue,
       openai,
       worker,
+      ...(deliveries && { deliveries }),
       ...(tools && runTool && { tools: { ...tools, runTool } }),
       secrets,
       close: async () => {
         await http.close();
         // Live calls are handed back (not hung up), as a deployed worker does on shutdown.
         await worker?.drain(Date.now());
+        await deliveries?.close();
         await dynamodb.close();
       },
     };

@@ -7,7 +7,7 @@ import { toE164 } from '../core/numbers/e164';
 import type { Log } from '../core/runtime/log';
 import type { CallHistoryStore } from '../core/store/call-history-store';
 import type { WebhookSummary } from '../core/webhook/handle-webhook';
-import { startDevStack, type DevStack, type DevToolSigning, type DevTools } from './dev-stack';
+import { startDevStack, type DevStack, type DevStackOptions, type DevToolSigning, type DevTools } from './dev-stack';
 import { freeLoopbackPort } from './ports';
 import { SCRIPTS, startOpenAIEmulator, type ConversationScript, type OpenAIEmulator, type ScriptName } from './openai-emulator';
 import type { PlaceEmulatorCall } from './webhook-host';
@@ -63,6 +63,8 @@ export interface EmulatedStackOptions {
   tools?: DevTools;
   /** Serves `POST /emulator/calls` (`switchboard dev --emulator`, for `switchboard call`). */
   callControl?: boolean;
+  /** Delivers finished calls to the numbers' `notify` endpoints (local/dev-stack.ts `deliveries`). */
+  deliveries?: DevStackOptions['deliveries'];
 }
 
 export interface EmulatedStack {
@@ -115,6 +117,7 @@ export async function startEmulatedStack(opts: EmulatedStackOptions): Promise<Em
       },
       worker: { timings: opts.pace === 'fast' ? { transferTimeoutMs: 2000, hangupTimeoutMs: 2000, closeGraceMs: 500 } : {} },
       tools: opts.tools,
+      ...(opts.deliveries && { deliveries: opts.deliveries }),
       ...(opts.callControl && { placeEmulatorCall }),
     });
   } catch (err) {

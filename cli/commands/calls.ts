@@ -1,4 +1,7 @@
 import type { LookupRecord } from '../../core/calls/lookup';
+import type { AnalysisRecord } from '../../core/analysis/analysis-plan';
+import type { DeliveryAttempt } from '../../core/delivery/delivery-plan';
+import type { CallCost, PartCost } from '../../core/pricing/call-cost';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { OUTCOMES, type CallRecord, type Outcome } from '../../core/calls/record';
@@ -11,6 +14,7 @@ import { duration, json, shortTime, table } from '../format';
 import { checkOutPath, writeOutFile } from '../out-file';
 import { paint, type Output } from '../output';
 import { parseSince } from '../since';
+import { registerRedeliverCommand } from './calls-redeliver';
 import { numberArgument } from './numbers';
 
 function positiveInt(value: string): number {
@@ -76,12 +80,45 @@ export function describeCall(record: CallRecord, out: Output): string {
     `  outcome ${endingOf(record, out)}`,
     ...(record.lookup ? [`  lookup ${lookupText(record.lookup)}`] : []),
   ];
+  if (record.deliveries?.length) lines.push('', '  deliveries:', ...record.deliveries.map((a) => `    ${deliveryText(a)}`));
   const events = timelineOf(record);
   if (events.length > 0) lines.push('', ...events.map((e) => `  ${secondsInto(record, e.at)}  ${e.text}`));
   if (record.usage.totalTokens > 0) {
     lines.push('', `  tokens: ${record.usage.inputTokens} in, ${record.usage.outputTokens} out, ${record.usage.totalTokens} total`);
   }
+  if (record.cost) lines.push(`  cost: ${costText(record.cost)}`);
+  if (record.analysis) lines.push('', ...analysisLines(record.analysis));
   return lines.join('\n');
+}
+
+/** `$0.0123 (session $0.0100, transcription $0.0020, analysis $0.0003)`, or `unpriced (...)` with each unpriced part's reason. */
+export function costText(cost: CallCost): string {
+  const parts = Object.entries(cost.parts).filter((entry): entry is [string, PartCost] => entry[1] !== undefined);
+  const each = parts.map(([name, part]) => ('usd' in part ? `${name} ${usd(part.usd)}` : `${name}: ${part.unpriced}`)).join(', ');
+  return cost.totalUsd !== undefined ? `${usd(cost.totalUsd)} (${each})` : `unpriced (${each})`;
+}
+
+/** Dollars to a tenth of a cent at least, more where a call cost less. */
+export function usd(value: number): string {
+  return value === 0 ? '$0' : value >= 0.01 ? `$${value.toFixed(4)}` : `$${value.toPrecision(2)}`;
+}
+
+function analysisLines(analysis: AnalysisRecord): string[] {
+  if (analysis.status !== 'done') {
+    return [`  analysis ${analysis.status === 'retrying' ? `to be tried again (attempt ${analysis.attempts} failed)` : `failed after ${analysis.attempts} attempt${analysis.attempts === 1 ? '' : 's'}`}: ${analysis.error}`];
+  }
+  return [
+    ...(analysis.summary !== undefined ? [`  summary: ${analysis.summary}`] : []),
+    ...Object.entries(analysis.fields ?? {}).map(([name, value]) => `  ${name}: ${typeof value === 'string' ? value : JSON.stringify(value)}`),
+  ];
+}
+
+function deliveryText(a: DeliveryAttempt): string {
+  const why = [a.status !== undefined ? `HTTP ${a.status}` : undefined, a.outcome !== 'delivered' ? a.error : undefined].filter(Boolean).join(', ');
+  return (
+    `${a.event} #${a.attempt}${a.redelivery ? ' (redelivery)' : ''} at ${shortTime(a.at)}: ${a.outcome}` +
+    `${why ? ` (${why})` : ''} in ${a.durationMs} ms${a.retryAt ? `; next attempt at ${shortTime(a.retryAt)}` : ''}`
+  );
 }
 
 function lookupText(lookup: LookupRecord): string {
@@ -99,7 +136,7 @@ function lookupText(lookup: LookupRecord): string {
   }
 }
 
-function summaryRows(out: Output, calls: CallSummary[]): (string | undefined)[][] {
+function summaryRows(out: Output, calls: (CallSummary & { cost?: CallCost })[]): (string | undefined)[][] {
   return calls.map((c) => [
     shortTime(c.startedAt),
     c.number,
@@ -107,11 +144,36 @@ function summaryRows(out: Output, calls: CallSummary[]): (string | undefined)[][
     duration(c.durationSeconds),
     outcomeText(out, c.outcome),
     c.reason ?? (c.transferTarget ? `to ${c.transferTarget}` : ''),
+    c.cost ? (c.cost.totalUsd !== undefined ? usd(c.cost.totalUsd) : 'unpriced') : '',
     c.callId,
   ]);
 }
 
-const SUMMARY_HEADERS = ['STARTED (UTC)', 'NUMBER', 'CALLER', 'DURATION', 'OUTCOME', 'REASON', 'CALL ID'];
+const SUMMARY_HEADERS = ['STARTED (UTC)', 'NUMBER', 'CALLER', 'DURATION', 'OUTCOME', 'REASON', 'COST', 'CALL ID'];
+
+/**
+ * Each listed call with its cost, which needs its usage from the entries table: one read per
+ * call, a few at a time.
+ */
+async function withCosts(store: CallHistoryStore, calls: CallSummary[]): Promise<(CallSummary & { cost?: CallCost })[]> {
+  const costed: (CallSummary & { cost?: CallCost })[] = [...calls];
+  let next = 0;
+  const worker = async () => {
+    while (next < calls.length) {
+      const i = next++;
+      const cost = (await store.get(calls[i].callId))?.cost;
+      costed[i] = { ...calls[i], ...(cost && { cost }) };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, calls.length) }, worker));
+  return costed;
+}
+
+/** `--sum`: the listed calls' cost together, and how many could not be priced (left out of it). */
+function costSum(calls: { cost?: CallCost }[]): { totalUsd: number; priced: number; unpriced: number } {
+  const priced = calls.filter((c) => c.cost?.totalUsd !== undefined);
+  return { totalUsd: priced.reduce((sum, c) => sum + c.cost!.totalUsd!, 0), priced: priced.length, unpriced: calls.length - priced.length };
+}
 
 interface ListOptions extends DataOptions {
   number?: string;
@@ -151,7 +213,7 @@ async function readHistory(calls: CallHistoryStore, opts: ListOptions, limit: nu
 
 const CSV_COLUMNS = [
   'callId', 'startedAt', 'endedAt', 'durationSeconds', 'number', 'caller', 'label', 'outcome', 'reason', 'rejectStatus', 'transferTarget',
-  'inputTokens', 'outputTokens', 'totalTokens', 'transcript',
+  'inputTokens', 'outputTokens', 'totalTokens', 'costUsd', 'summary', 'fields', 'transcript',
 ] as const;
 
 export function toCsvRow(record: CallRecord): string {
@@ -160,6 +222,9 @@ export function toCsvRow(record: CallRecord): string {
     inputTokens: record.usage.inputTokens,
     outputTokens: record.usage.outputTokens,
     totalTokens: record.usage.totalTokens,
+    costUsd: record.cost?.totalUsd ?? (record.cost ? 'unpriced' : undefined),
+    summary: record.analysis?.status === 'done' ? record.analysis.summary : undefined,
+    fields: record.analysis?.status === 'done' && record.analysis.fields ? JSON.stringify(record.analysis.fields) : undefined,
     transcript: record.transcript.map((t) => `${t.role}: ${t.text}`).join('\n'),
   };
   return CSV_COLUMNS.map((c) => csvCell(values[c])).join(',');
@@ -181,13 +246,19 @@ export function registerCallCommands(program: Command, out: Output): void {
       .option('--limit <k>', 'at most this many calls', positiveInt, 20)
       .option('--all', 'every call that matches (pages through all history)')
       .option('--cursor <cursor>', 'the next page: the cursor the previous page printed (with the same filters)')
+      .option('--sum', 'add up the cost of the calls listed')
       .option('--json', 'print JSON: {"calls": [...], "cursor": the next page\'s --cursor, or null after the last}'),
-  ).action(async (opts: ListOptions) => {
+  ).action(async (opts: ListOptions & { sum?: boolean }) => {
     const target = await resolveDataTarget(opts);
-    const { calls: found, cursor, notice } = await out.progress('reading call history', () => readHistory(target.calls, opts, opts.all ? Infinity : opts.limit));
+    const { calls: listed, cursor, notice } = await out.progress('reading call history', () => readHistory(target.calls, opts, opts.all ? Infinity : opts.limit));
+    const found = await out.progress('reading what the calls cost', () => withCosts(target.calls, listed));
     if (notice) out.note(`note: ${notice}`);
-    if (opts.json) out.line(json({ calls: found, cursor: cursor ?? null }));
-    else out.line(found.length === 0 ? 'no calls match' : table(SUMMARY_HEADERS, summaryRows(out, found)));
+    const sum = opts.sum ? costSum(found) : undefined;
+    if (opts.json) out.line(json({ calls: found, cursor: cursor ?? null, ...(sum && { sum }) }));
+    else {
+      out.line(found.length === 0 ? 'no calls match' : table(SUMMARY_HEADERS, summaryRows(out, found)));
+      if (sum) out.line(`total: ${usd(sum.totalUsd)} for ${sum.priced} call${sum.priced === 1 ? '' : 's'}${sum.unpriced > 0 ? ` (${sum.unpriced} unpriced, not in the total)` : ''}`);
+    }
     if (cursor) {
       out.note(`(showing ${opts.cursor ? 'the next' : 'the newest'} ${found.length}; the next ${opts.limit} with --cursor ${cursor}, or more with --limit <k> or --all)`);
     }
@@ -225,6 +296,8 @@ export function registerCallCommands(program: Command, out: Output): void {
       process.stdout.write(text);
     }
   });
+
+  registerRedeliverCommand(calls, out);
 
   withDataOptions(
     calls

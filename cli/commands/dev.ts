@@ -15,6 +15,18 @@ export function portArgument(value: string): number {
 /** Environment variable of the tool signing secret `switchboard dev` signs HTTP tool calls with. */
 export const TOOL_SIGNING_SECRET_ENV = 'SWITCHBOARD_TOOL_SIGNING_SECRET';
 
+/** Shortens `switchboard dev`'s delivery retries for local testing: 0.01 makes the first wait 0.3 s instead of 30 s. */
+export const DELIVERY_BACKOFF_SCALE_ENV = 'SWITCHBOARD_DELIVERY_BACKOFF_SCALE';
+
+/** The delivery settings from the environment, checked now. */
+export function devDeliveries(env: NodeJS.ProcessEnv): { backoffScale: number } {
+  const raw = env[DELIVERY_BACKOFF_SCALE_ENV]?.trim();
+  if (!raw) return { backoffScale: 1 };
+  const scale = Number(raw);
+  if (!(scale > 0 && scale <= 1)) throw new CliError(`${DELIVERY_BACKOFF_SCALE_ENV} must be a number above 0 and at most 1 (e.g. 0.01), not "${raw}"`, EXIT.usage);
+  return { backoffScale: scale };
+}
+
 /** Environment variable `switchboard dev` reads `{{secret:NAME}}` from: NAME upper-cased, `-` as `_` (orders-api: SWITCHBOARD_TOOL_SECRET_ORDERS_API). */
 export function toolSecretEnvName(name: string): string {
   return `SWITCHBOARD_TOOL_SECRET_${name.toUpperCase().replace(/-/g, '_')}`;
@@ -92,6 +104,7 @@ async function startAgainstOpenAI(opts: DevOptions, tools: DevTools): Promise<De
     log: devLog(),
     worker: {},
     tools,
+    deliveries: devDeliveries(process.env),
   });
 }
 
@@ -113,7 +126,7 @@ export function registerDevCommand(program: Command, out: Output): void {
       if (opts.fast && !opts.emulator) throw new CliError('--fast goes with --emulator: calls from OpenAI play at their own pace', EXIT.usage);
       const tools = devTools(process.env);
       const started = opts.emulator
-        ? startEmulatedStack({ port: opts.port, dynamodbPort: opts.dynamodbPort, dataDir: opts.dataDir, pace: opts.fast ? 'fast' : 'realistic', log: devLog(), tools, callControl: true })
+        ? startEmulatedStack({ port: opts.port, dynamodbPort: opts.dynamodbPort, dataDir: opts.dataDir, pace: opts.fast ? 'fast' : 'realistic', log: devLog(), tools, callControl: true, deliveries: devDeliveries(process.env) })
         : startAgainstOpenAI(opts, tools).then((stack) => ({ stack, close: () => stack.close() }));
       const { stack, close } = await started.catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE') {

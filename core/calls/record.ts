@@ -1,5 +1,8 @@
 /** The call record: one per OpenAI `call_id`, written as the call happens. */
 
+import type { AnalysisRecord } from '../analysis/analysis-plan';
+import type { DeliveryAttempt } from '../delivery/delivery-plan';
+import type { CallCost } from '../pricing/call-cost';
 import type { LookupRecord } from './lookup';
 
 export const OUTCOMES = ['pending', 'rejected', 'missed', 'active', 'completed', 'transferred', 'failed'] as const;
@@ -20,10 +23,83 @@ export interface CallAction {
   [detail: string]: unknown;
 }
 
+/**
+ * What a call used of OpenAI, as its sideband reports it. The three totals are the voice
+ * session's (every `response.done`); records stored by earlier releases have only those.
+ *
+ * The detail is what OpenAI bills by, each kind at its own rate: the input and output of the
+ * session by modality, and the caller's transcription, which OpenAI bills apart, at its model's
+ * rate. It is there only when every response reported it (see addUsage).
+ */
 export interface TokenUsage {
   inputTokens: number;
   outputTokens: number;
   totalTokens: number;
+  /** Text input, cached included (`input_token_details.text_tokens`). */
+  inputTextTokens?: number;
+  /** Audio input, cached included (`input_token_details.audio_tokens`). */
+  inputAudioTokens?: number;
+  /** The part of inputTextTokens read from OpenAI's cache, billed at the cached rate. */
+  cachedTextTokens?: number;
+  /** The part of inputAudioTokens read from OpenAI's cache, billed at the cached rate. */
+  cachedAudioTokens?: number;
+  outputTextTokens?: number;
+  outputAudioTokens?: number;
+  /**
+   * The part of inputTextTokens written to the cache, which some models bill above the input
+   * rate. Responses API usage reports it (`input_tokens_details.cache_write_tokens`); Realtime
+   * usage does not.
+   */
+  cacheWriteTextTokens?: number;
+  /** The caller's transcription, for models billed by token. */
+  transcriptionInputTokens?: number;
+  transcriptionOutputTokens?: number;
+  /** The caller's transcription, for models billed by the duration of the audio. */
+  transcriptionSeconds?: number;
+}
+
+/**
+ * What transcribing one thing the caller said used, as
+ * `conversation.item.input_audio_transcription.completed` reports it: tokens or seconds, by how
+ * the transcription model is billed.
+ */
+export type TranscriptionUsage = Pick<TokenUsage, 'transcriptionInputTokens' | 'transcriptionOutputTokens' | 'transcriptionSeconds'>;
+
+/** The fields of TokenUsage's detail of the session, all there or none. */
+const SESSION_DETAIL = ['inputTextTokens', 'inputAudioTokens', 'cachedTextTokens', 'cachedAudioTokens', 'outputTextTokens', 'outputAudioTokens'] as const;
+
+const TRANSCRIPTION = ['transcriptionInputTokens', 'transcriptionOutputTokens', 'transcriptionSeconds'] as const;
+
+/** The fields of TokenUsage a call's sideband reports (cacheWriteTextTokens is the Responses API's). */
+export const SIDEBAND_USAGE_FIELDS = ['inputTokens', 'outputTokens', 'totalTokens', ...SESSION_DETAIL, ...TRANSCRIPTION] as const;
+
+/** Whether usage has the session's detail; 'empty' when it used nothing, so there is nothing to detail. */
+export function sessionDetailOf(usage: Partial<TokenUsage>): 'known' | 'empty' | 'missing' {
+  if (SESSION_DETAIL.every((field) => typeof usage[field] === 'number')) return 'known';
+  return usage.inputTokens || usage.outputTokens || usage.totalTokens ? 'missing' : 'empty';
+}
+
+/**
+ * Two usages as one. The session's detail stays only if both sides have it (or used nothing):
+ * a sum with part of it undetailed, e.g. a call live across the update that added the detail,
+ * would make the detail a part of the totals that reads as all of them. Transcription usage
+ * adds up where either side has it. cacheWriteTextTokens is left out: Realtime usage has none,
+ * and without it a model that bills cache writes is unpriced rather than under-priced.
+ */
+export function addUsage(a: Partial<TokenUsage>, b: Partial<TokenUsage>): TokenUsage {
+  const sum: TokenUsage = {
+    inputTokens: (a.inputTokens ?? 0) + (b.inputTokens ?? 0),
+    outputTokens: (a.outputTokens ?? 0) + (b.outputTokens ?? 0),
+    totalTokens: (a.totalTokens ?? 0) + (b.totalTokens ?? 0),
+  };
+  const details = [sessionDetailOf(a), sessionDetailOf(b)];
+  if (details.includes('known') && !details.includes('missing')) {
+    for (const field of SESSION_DETAIL) sum[field] = (a[field] ?? 0) + (b[field] ?? 0);
+  }
+  for (const field of TRANSCRIPTION) {
+    if (a[field] !== undefined || b[field] !== undefined) sum[field] = (a[field] ?? 0) + (b[field] ?? 0);
+  }
+  return sum;
 }
 
 export interface CallRecord {
@@ -41,6 +117,9 @@ export interface CallRecord {
   transferTarget?: string;
   /** Milliseconds from webhook receipt to OpenAI's answer to accept or reject. */
   decisionMs?: number;
+  /** The models the call was answered with (absent from records before 2026-12-01, and from calls never accepted). */
+  model?: string;
+  transcriptionModel?: string;
   label?: string;
   transcript: TranscriptEntry[];
   actions: CallAction[];
@@ -48,6 +127,12 @@ export interface CallRecord {
   webhookId?: string;
   /** What the number's lookup answered before the call was accepted (variables included). */
   lookup?: LookupRecord;
+  /** Each attempt to deliver the finished call to the number's `notify` endpoint, in order. */
+  deliveries?: DeliveryAttempt[];
+  /** The summary and fields of the number's `analysis`, once the call has ended. */
+  analysis?: AnalysisRecord;
+  /** What the call cost, by part (core/pricing/call-cost.ts): worked out as the record is read, never stored. */
+  cost?: CallCost;
 }
 
 export const UNKNOWN_NUMBER = 'unknown';

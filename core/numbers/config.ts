@@ -6,6 +6,8 @@ import { DEFAULTS } from '../openai/models';
 import { DEFAULT_TOOL_TIMEOUT_MS, MAX_TOOL_TIMEOUT_MS } from '../tools/limits';
 import { checkEndpointUrl } from '../outbound/address';
 import { DEFAULT_LOOKUP_TIMEOUT_MS, MAX_LOOKUP_TIMEOUT_MS } from '../calls/lookup';
+import { DELIVERY_EVENTS } from '../delivery/delivery-plan';
+import { DEFAULT_ANALYSIS_MODEL, strictSchemaProblem } from '../analysis/analysis-plan';
 import { isStorableSecretName, secretNames } from '../tools/secret-headers';
 import { toE164 } from './e164';
 import { checkMcpUrl } from './mcp-url';
@@ -376,6 +378,45 @@ const lookup = z.strictObject({
   allowPrivateNetwork: z.boolean().default(false),
 });
 
+/**
+ * Where the number's finished calls are delivered (core/delivery/deliver-call.ts): a signed POST
+ * of the whole call for each event subscribed, retried for a day.
+ */
+const notify = z.strictObject({
+  url: text('the notify url is', 2_048, 'use a shorter address', 'notify needs a "url": where Switchboard POSTs each finished call, e.g. https://crm.example.com/voice/calls').transform((url, ctx) => {
+    const checked = checkEndpointUrl(url, 'the notify url');
+    if (!checked.ok) ctx.addIssue({ code: 'custom', message: checked.problem });
+    return url;
+  }),
+  events: z
+    .array(z.enum(DELIVERY_EVENTS, { error: `an event is one of ${DELIVERY_EVENTS.join(', ')}` }))
+    .min(1, 'notify needs at least one event (leave "events" out for call.ended)')
+    .refine((events) => new Set(events).size === events.length, 'an event is listed twice')
+    .default(['call.ended']),
+  allowPrivateNetwork: z.boolean().default(false),
+});
+
+/**
+ * After the call: a summary and the fields the business asks for (core/analysis/), stored on the
+ * record before the call is delivered. `fields` is a JSON Schema object in the strict form
+ * structured outputs take.
+ */
+const analysis = z
+  .strictObject({
+    summary: z.boolean().default(true),
+    fields: z
+      .unknown()
+      .transform((fields, ctx): Record<string, unknown> => {
+        const problem = toolParametersProblem(fields) ?? strictSchemaProblem(fields);
+        if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message.replace(/^parameters/, 'fields') });
+        return fields as Record<string, unknown>;
+      })
+      .optional(),
+    instructions: text('the analysis instructions are', 4_000, 'say briefly what to look for').min(1).optional(),
+    model: identifier.default(DEFAULT_ANALYSIS_MODEL),
+  })
+  .refine((a) => a.summary || a.fields !== undefined, { message: 'analysis asks for nothing: set "summary": true or give "fields"' });
+
 export const numberConfigSchema = z
   .strictObject({
       number: e164('number'),
@@ -386,6 +427,8 @@ export const numberConfigSchema = z
       tools,
       mcp: mcpServers,
       lookup: lookup.optional(),
+      notify: notify.optional(),
+      analysis: analysis.optional(),
       endCall: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
       limits: z
         .strictObject({
@@ -421,6 +464,8 @@ export type TransferConfig = NumberConfig['transfers'][number];
 export type NumberTool = NumberConfig['tools'][number];
 /** One of a number's MCP servers, as configured (headers with their `{{secret:NAME}}` references). */
 export type NumberMcpServer = NumberConfig['mcp'][number];
+/** Where a number's finished calls are delivered. */
+export type NumberNotify = NonNullable<NumberConfig['notify']>;
 /** A number's lookup before answering. */
 export type NumberLookup = NonNullable<NumberConfig['lookup']>;
 

@@ -26,7 +26,7 @@ export async function resolveAll(hostname: string): Promise<ResolvedAddress[]> {
 
 /** How one POST ended. */
 export type Sent =
-  | { kind: 'answered'; status: number; text: string; bytes: number; location?: string }
+  | { kind: 'answered'; status: number; text: string; bytes: number; location?: string; retryAfter?: string }
   | { kind: 'too-large'; status: number; bytes: number }
   | { kind: 'timeout'; status?: number }
   | { kind: 'refused'; address: string; cls: AddressClass }
@@ -82,8 +82,8 @@ export function post(send: Send, withinMs: number): Promise<Sent> {
         chunks.push(chunk);
       });
       res.on('end', () => {
-        const location = res.headers.location;
-        settle({ kind: 'answered', status: status!, text: Buffer.concat(chunks).toString('utf8'), bytes, ...(location && { location }) });
+        const { location, 'retry-after': retryAfter } = res.headers;
+        settle({ kind: 'answered', status: status!, text: Buffer.concat(chunks).toString('utf8'), bytes, ...(location && { location }), ...(retryAfter && { retryAfter }) });
       });
       const brokeOff = () => settle({ kind: 'failed', code: 'ECONNRESET', message: 'the connection closed before the answer was complete' });
       res.on('error', brokeOff);

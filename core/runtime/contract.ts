@@ -24,6 +24,9 @@ export const ENV = {
   /** The worker's SQS long-poll wait, 1 to 20 s (default 20): a draining worker waits out its last poll. */
   workerPollSeconds: 'WORKER_POLL_SECONDS',
   healthPort: 'PORT',
+  /** The delivery Lambda's: its own queue (retries wait there) and where what is given up goes. */
+  deliveryQueueUrl: 'DELIVERY_QUEUE_URL',
+  deliveryDeadLetterQueueUrl: 'DELIVERY_DEAD_LETTER_QUEUE_URL',
 } as const;
 
 /** CloudWatch namespace and metric names (embedded metric format from both hosts). */
@@ -44,6 +47,11 @@ export const METRICS = {
   activeCalls: 'ActiveCalls',
   workerErrors: 'WorkerErrors',
   callsEnded: 'CallsEnded',
+  deliveryService: 'switchboard-delivery',
+  /** Delivery Lambda, dimension `service`: calls delivered, attempts that failed, deliveries given up. */
+  callDelivered: 'CallDelivered',
+  deliveryAttemptFailed: 'DeliveryAttemptFailed',
+  deliveryGaveUp: 'DeliveryGaveUp',
 } as const;
 
 /** CloudFormation output keys of the call stack, read back by the CLI (`--stack`). */
@@ -64,6 +72,8 @@ export const OUTPUTS = {
   serviceName: 'WorkerServiceName',
   /** How long call records are kept: how far back the CLI's history reads look. */
   callRetentionDays: 'CallRetentionDays',
+  /** Where `switchboard calls redeliver` puts a call to be delivered again. */
+  deliveryQueueUrl: 'DeliveryQueueUrl',
 } as const;
 
 /** Port the worker's health endpoint listens on in the container. */

@@ -22,6 +22,9 @@ export interface NewCall {
   /** Set while the call is being answered or live (feeds the `liveByNumber` index). */
   liveNumber?: string;
   lookup?: LookupRecord;
+  /** What an accepted call is answered with, for its cost. */
+  model?: string;
+  transcriptionModel?: string;
 }
 
 /** What the webhook records of OpenAI's answer and of its own decision. */

@@ -1,11 +1,14 @@
 import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
-import { inSpokenOrder, type CallAction, type TokenUsage, type TranscriptEntry } from '../calls/record';
+import { addUsage, inSpokenOrder, SIDEBAND_USAGE_FIELDS, type CallAction, type TokenUsage, type TranscriptEntry, type TranscriptionUsage } from '../calls/record';
 import { CALL_ENTRIES_TABLE } from './tables';
 
-/** One item of the call entries table: a transcript entry, an action, or one response's token usage. */
+/** One item of the call entries table: a transcript entry, an action, or what one response or transcription used. */
 export interface EntryItem {
   callId: string;
-  /** The sort key: `t#<item id>`, `a#<ISO time>#<seq>` or `u#<response id>` (see CALL_ENTRIES_TABLE). */
+  /**
+   * The sort key: `t#<item id>`, `a#<ISO time>#<seq>`, `u#<response id>` or, for the
+   * transcription of what the caller said, `u#t#<item id>` (see CALL_ENTRIES_TABLE).
+   */
   entry: string;
   /** Same as the call record's, so both go together. */
   expiresAt?: number;
@@ -24,8 +27,16 @@ export function actionItem(callId: string, action: CallAction, seq: number, expi
   return { callId, entry: `a#${action.at}#${String(seq).padStart(4, '0')}`, action, expiresAt };
 }
 
-export function usageItem(callId: string, responseId: string, usage: TokenUsage, expiresAt: number | undefined): EntryItem {
-  return { callId, entry: `u#${responseId}`, ...usage, expiresAt };
+/** `key`: the response's id, or `t#<item id>` for a transcription; a second delivery overwrites the first. */
+export function usageItem(callId: string, key: string, usage: TokenUsage | TranscriptionUsage, expiresAt: number | undefined): EntryItem {
+  return { callId, entry: `u#${key}`, ...usage, expiresAt };
+}
+
+/** The usage a `u#` item holds: the fields it has, as numbers (an item stored before the detail has only the totals). */
+function usageOf(item: EntryItem): Partial<TokenUsage> {
+  const usage: Partial<TokenUsage> = {};
+  for (const field of SIDEBAND_USAGE_FIELDS) if (item[field] !== undefined) usage[field] = Number(item[field]);
+  return usage;
 }
 
 /** An item's table key as one string: what tells two items apart. */
@@ -68,18 +79,14 @@ export class CallEntriesStore {
     return (UnprocessedItems?.[this.tableName] ?? []).map((request) => request.PutRequest?.Item as EntryItem);
   }
 
-  /** Everything stored for a call: transcript in spoken order, actions in the order taken, usage summed. */
+  /** Everything stored for a call: transcript in spoken order, actions in the order taken, usage summed (see addUsage). */
   async read(callId: string): Promise<CallEntries> {
     const entries: CallEntries = { transcript: [], actions: [], usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 } };
     for (const item of await this.query(callId)) {
       const transcript = transcriptEntryOf(item);
       if (transcript) entries.transcript.push(transcript);
       else if (item.entry.startsWith('a#')) entries.actions.push(item.action as CallAction);
-      else if (item.entry.startsWith('u#')) {
-        entries.usage.inputTokens += Number(item.inputTokens ?? 0);
-        entries.usage.outputTokens += Number(item.outputTokens ?? 0);
-        entries.usage.totalTokens += Number(item.totalTokens ?? 0);
-      }
+      else if (item.entry.startsWith('u#')) entries.usage = addUsage(entries.usage, usageOf(item));
     }
     entries.transcript = inSpokenOrder(entries.transcript);
     return entries;

@@ -1,11 +1,12 @@
 import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
-import { inSpokenOrder, type CallRecord, type Outcome } from '../calls/record';
+import { addUsage, inSpokenOrder, type CallRecord, type Outcome } from '../calls/record';
+import { costOfRecord } from '../pricing/call-cost';
 import { CallEntriesStore, type CallEntries } from './call-entries-store';
 import { entriesOnRecord, getStoredCall, type StoredCall } from './stored-call';
 import { CALL_SUMMARY_ATTRIBUTES, CALLS_TABLE, RETIRED_BY_DAY_INDEX, type TableNames } from './tables';
 
 /** A call as history listings show it (no transcript or actions). */
-export type CallSummary = Omit<CallRecord, 'transcript' | 'actions' | 'usage' | 'webhookId' | 'lookup'>;
+export type CallSummary = Omit<CallRecord, 'transcript' | 'actions' | 'usage' | 'webhookId' | 'lookup' | 'deliveries' | 'analysis' | 'cost'>;
 
 export interface CallsPage {
   calls: CallSummary[];
@@ -18,7 +19,7 @@ export interface CallsPage {
 const SUMMARY_FIELDS = ['callId', 'number', 'startedAt', ...CALL_SUMMARY_ATTRIBUTES] as const;
 const PUBLIC_FIELDS = [
   'callId', 'number', 'caller', 'startedAt', 'endedAt', 'durationSeconds', 'outcome', 'reason', 'rejectStatus',
-  'transferTarget', 'decisionMs', 'label', 'webhookId', 'lookup',
+  'transferTarget', 'decisionMs', 'label', 'webhookId', 'lookup', 'deliveries', 'analysis', 'model', 'transcriptionModel',
 ] as const;
 
 /**
@@ -127,14 +128,11 @@ function toRecord(item: StoredCall, entries: CallEntries): CallRecord {
   const record: Record<string, unknown> = {};
   for (const field of PUBLIC_FIELDS) if (item[field] !== undefined) record[field] = item[field];
   const onRecord = entriesOnRecord(item);
-  return {
+  const read: CallRecord = {
     ...(record as unknown as CallRecord),
     transcript: inSpokenOrder([...onRecord.transcript, ...entries.transcript]),
     actions: [...onRecord.actions, ...entries.actions],
-    usage: {
-      inputTokens: onRecord.usage.inputTokens + entries.usage.inputTokens,
-      outputTokens: onRecord.usage.outputTokens + entries.usage.outputTokens,
-      totalTokens: onRecord.usage.totalTokens + entries.usage.totalTokens,
-    },
+    usage: addUsage(onRecord.usage, entries.usage),
   };
+  return { ...read, cost: costOfRecord(read) };
 }

@@ -159,7 +159,12 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
       ...(call.config?.label && { label: call.config.label }),
       ...(looked && { lookup: looked }),
       ...(decision.kind === 'accept'
-        ? { outcome: 'active', liveNumber: number }
+        ? {
+            outcome: 'active',
+            liveNumber: number,
+            ...(decision.session.model && { model: decision.session.model }),
+            ...(decision.session.audio?.input?.transcription?.model && { transcriptionModel: decision.session.audio.input.transcription.model }),
+          }
         : { outcome: 'rejected', reason: decision.reason, rejectStatus: decision.status }),
       claimToken,
       claimUntil: receivedAt + claimMs,

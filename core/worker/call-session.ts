@@ -367,6 +367,8 @@ export class CallSession {
         (this.speechStartedAt ??= new Map()).set(event.itemId, at);
         return;
       case 'caller-said':
+        // Billed even when nothing was heard, so stored before the transcript's empty check.
+        if (event.usage) this.deps.entries.add(usageItem(this.callId, `t#${event.itemId}`, event.usage, this.expiresAt));
         this.transcript('caller', event.itemId, event.transcript, this.speechStartedAt?.get(event.itemId) ?? at);
         if (this.speechStartedAt?.delete(event.itemId) && this.speechStartedAt.size === 0) this.speechStartedAt = undefined;
         return;

@@ -1,9 +1,10 @@
-import type { TokenUsage } from '../calls/record';
+import type { TokenUsage, TranscriptionUsage } from '../calls/record';
 
 /** The sideband's server events a call session acts on, with the fields it reads; every other type is skipped. */
 export type SessionEvent =
   | { type: 'speech-started'; itemId: string }
-  | { type: 'caller-said'; itemId: string; transcript: string }
+  /** `usage`: what transcribing it used, which OpenAI bills apart from the session. */
+  | { type: 'caller-said'; itemId: string; transcript: string; usage?: TranscriptionUsage }
   | { type: 'response-created'; responseId: string | undefined }
   | { type: 'agent-said'; itemId: string; responseId: string; transcript: string }
   | { type: 'response-done'; responseId: string | undefined; usage: TokenUsage | undefined }
@@ -80,13 +81,52 @@ function mcpItem(event: Raw, done: boolean): McpEvent | undefined {
   };
 }
 
+const count = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+
+/**
+ * A `response.done`'s usage (RealtimeResponseUsage in `openai` 7.59), with the detail OpenAI
+ * bills by. Cached tokens are a part of the input tokens of their modality. Without the split
+ * of cached tokens by modality the detail is left out: those tokens would have no rate.
+ */
+function sessionUsage(usage: Raw): TokenUsage {
+  const totals = { inputTokens: count(usage.input_tokens), outputTokens: count(usage.output_tokens), totalTokens: count(usage.total_tokens) };
+  const input = usage.input_token_details;
+  const output = usage.output_token_details;
+  if (!isRaw(input) || !isRaw(output)) return totals;
+  const cached = isRaw(input.cached_tokens_details) ? input.cached_tokens_details : undefined;
+  if (!cached && count(input.cached_tokens) > 0) return totals;
+  return {
+    ...totals,
+    inputTextTokens: count(input.text_tokens),
+    inputAudioTokens: count(input.audio_tokens),
+    cachedTextTokens: count(cached?.text_tokens),
+    cachedAudioTokens: count(cached?.audio_tokens),
+    outputTextTokens: count(output.text_tokens),
+    outputAudioTokens: count(output.audio_tokens),
+  };
+}
+
+/**
+ * A transcription's usage: `tokens` for models billed by token, `duration` for those billed by
+ * the minute (ConversationItemInputAudioTranscriptionCompletedEvent's two kinds of `usage`).
+ */
+function transcriptionUsage(usage: unknown): TranscriptionUsage | undefined {
+  if (!isRaw(usage)) return undefined;
+  if (usage.type === 'duration') return typeof usage.seconds === 'number' ? { transcriptionSeconds: usage.seconds } : undefined;
+  if (usage.type === 'tokens') return { transcriptionInputTokens: count(usage.input_tokens), transcriptionOutputTokens: count(usage.output_tokens) };
+  return undefined;
+}
+
 const mcpStatus = (stage: 'list' | 'call', status: 'completed' | 'failed') => (e: Raw): McpEvent | undefined =>
   typeof e.item_id === 'string' ? { type: 'mcp-status', itemId: e.item_id, stage, status } : undefined;
 
 /** OpenAI's GA event names (see the Realtime server events reference) and what each becomes. */
 const READERS: Record<string, (event: Raw) => SessionEvent | undefined> = {
   'input_audio_buffer.speech_started': (e) => (typeof e.item_id === 'string' ? { type: 'speech-started', itemId: e.item_id } : undefined),
-  'conversation.item.input_audio_transcription.completed': (e) => ({ type: 'caller-said', itemId: String(e.item_id), transcript: String(e.transcript ?? '') }),
+  'conversation.item.input_audio_transcription.completed': (e) => {
+    const usage = transcriptionUsage(e.usage);
+    return { type: 'caller-said', itemId: String(e.item_id), transcript: String(e.transcript ?? ''), ...(usage && { usage }) };
+  },
   'response.created': (e) => ({ type: 'response-created', responseId: (e.response as { id?: string } | undefined)?.id }),
   'response.output_audio_transcript.done': (e) => ({
     type: 'agent-said',
@@ -95,13 +135,8 @@ const READERS: Record<string, (event: Raw) => SessionEvent | undefined> = {
     transcript: String(e.transcript ?? ''),
   }),
   'response.done': (e) => {
-    const response = e.response as { id?: string; usage?: Record<string, number> } | undefined;
-    const usage = response?.usage;
-    return {
-      type: 'response-done',
-      responseId: response?.id,
-      usage: usage && { inputTokens: usage.input_tokens ?? 0, outputTokens: usage.output_tokens ?? 0, totalTokens: usage.total_tokens ?? 0 },
-    };
+    const response = e.response as { id?: string; usage?: unknown } | undefined;
+    return { type: 'response-done', responseId: response?.id, usage: isRaw(response?.usage) ? sessionUsage(response.usage) : undefined };
   },
   'output_audio_buffer.stopped': () => ({ type: 'audio-stopped' }),
   'input_audio_buffer.dtmf_event_received': (e) => ({ type: 'dtmf', key: e.event }),

@@ -18,6 +18,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { RejectReason } from '../../core/calls/route';
 import { METRICS } from '../../core/runtime/contract';
+import type { CallDeliveries } from './call-deliveries';
 import type { CallHandoffQueue } from './call-handoff-queue';
 import type { CallWorkers } from './call-workers';
 import type { WebhookReceiver } from './webhook-receiver';
@@ -36,6 +37,7 @@ export interface OperationsProps {
   readonly webhook: WebhookReceiver;
   readonly queue: CallHandoffQueue;
   readonly workers: CallWorkers;
+  readonly deliveries: CallDeliveries;
   readonly callsPerTask: number;
   /** Subscribed to the alarm topic when given. */
   readonly alarmEmail?: string;
@@ -43,7 +45,8 @@ export interface OperationsProps {
 
 /**
  * What an operator watches: one dashboard with the call path end to end, and alarms (on an
- * encrypted SNS topic) for what means a caller is, or soon will be, failed.
+ * encrypted SNS topic) for what means a caller is, or soon will be, failed, or that a finished
+ * call did not reach the business's endpoint.
  */
 export class Operations extends Construct {
   public readonly dashboard: Dashboard;
@@ -54,11 +57,13 @@ export class Operations extends Construct {
     readonly acceptFailures: Alarm;
     readonly workerErrors: Alarm;
     readonly callsWaiting: Alarm;
+    readonly deliveriesGivenUp: Alarm;
+    readonly deliveryPipeFailures: Alarm;
   };
 
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
-    const { webhook, queue, workers } = props;
+    const { webhook, queue, workers, deliveries } = props;
 
     // CloudWatch alarms can only publish to an encrypted topic whose key lets CloudWatch use it,
     // which rules out the AWS managed aws/sns key: a small key of our own.
@@ -98,6 +103,16 @@ export class Operations extends Construct {
     const acceptFailed = webhookMetric(METRICS.acceptFailed);
     const workerErrors = workerMetric(METRICS.workerErrors).with({ period: Duration.minutes(5) });
     const deadLetters = queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' });
+    const deliveryMetric = (metricName: string) =>
+      new Metric({
+        namespace: METRICS.namespace,
+        metricName,
+        dimensionsMap: { service: METRICS.deliveryService },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      });
+    const deliveryDeadLetters = deliveries.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' });
+    const pipeDeadLetters = deliveries.pipeDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' });
     const callsWaiting = queue.queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' });
 
     /** Alarms when the metric reaches `atLeast` in each of `periods` consecutive periods. */
@@ -121,6 +136,18 @@ export class Operations extends Construct {
       acceptFailures: alarm('AcceptFailures', acceptFailed, 1, 'Accepting a call with OpenAI failed: the caller heard ringing and no answer. Check the OpenAI API key secret and the webhook Lambda logs.'),
       workerErrors: alarm('WorkerErrors', workerErrors, 1, 'A call worker reported errors handling live calls. Check the worker logs.'),
       callsWaiting: alarm('CallsWaiting', callsWaiting, 1, 'Answered calls have waited 3 minutes for a worker: check that the worker service runs healthy tasks.', 3),
+      deliveriesGivenUp: alarm(
+        'DeliveriesGivenUp',
+        deliveryDeadLetters,
+        1,
+        'A finished call could not be delivered to its number\'s notify endpoint (refused, or still failing after a day of retries) and is in the delivery dead-letter queue. `switchboard calls show <call id>` shows the attempts; fix the endpoint, then redrive the queue (aws sqs start-message-move-task) or `switchboard calls redeliver`.',
+      ),
+      deliveryPipeFailures: alarm(
+        'DeliveryPipeFailures',
+        pipeDeadLetters,
+        1,
+        'The delivery pipe could not put finished calls on the delivery queue (its dead-letter queue has the failed batches): those calls are not delivered. Check the pipe\'s state and logs, then `switchboard calls redeliver` the calls that ended meanwhile.',
+      ),
     };
 
     const dashboardWidth = 24;
@@ -130,7 +157,7 @@ export class Operations extends Construct {
     });
     this.dashboard.addWidgets(
       new TextWidget({
-        markdown: `# Switchboard (${Stack.of(this).stackName})\nWebhook \`${METRICS.webhookService}\` and call workers \`${METRICS.workerService}\`, namespace \`${METRICS.namespace}\`.`,
+        markdown: `# Switchboard (${Stack.of(this).stackName})\nWebhook \`${METRICS.webhookService}\`, call workers \`${METRICS.workerService}\` and deliveries \`${METRICS.deliveryService}\`, namespace \`${METRICS.namespace}\`.`,
         width: dashboardWidth,
         height: 2,
       }),
@@ -206,7 +233,35 @@ export class Operations extends Construct {
           webhook.handler.metricThrottles({ ...fiveMinutes, label: 'webhook Lambda throttles' }),
           webhookServerErrors.with({ label: 'webhook API 5xx' }),
           workerErrors.with({ label: 'worker errors' }),
+          deliveries.handler.metricErrors({ ...fiveMinutes, label: 'delivery Lambda errors' }),
         ],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Deliveries',
+        width: third,
+        left: [
+          deliveryMetric(METRICS.callDelivered).with({ label: 'delivered' }),
+          deliveryMetric(METRICS.deliveryAttemptFailed).with({ label: 'failed attempts' }),
+          deliveryMetric(METRICS.deliveryGaveUp).with({ label: 'given up' }),
+        ],
+      }),
+      new GraphWidget({
+        title: 'Delivery queue',
+        width: third,
+        left: [
+          deliveries.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum', label: 'age of oldest message (s, includes retries waiting)' }),
+        ],
+        right: [
+          deliveries.queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum', label: 'due now' }),
+          deliveries.queue.metricApproximateNumberOfMessagesNotVisible({ period: Duration.minutes(1), statistic: 'Maximum', label: 'in flight or waiting to retry' }),
+        ],
+      }),
+      new SingleValueWidget({
+        title: 'Delivery dead-letter queues',
+        width: third,
+        metrics: [deliveryDeadLetters.with({ label: 'given up (delivery DLQ)' }), pipeDeadLetters.with({ label: 'not queued (pipe DLQ)' })],
       }),
     );
   }

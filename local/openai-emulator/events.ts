@@ -84,13 +84,21 @@ export function callerTurn(text: string, cutOff: boolean, msPerWord: number, aud
       item_id,
       content_index: 0,
       transcript: text,
+      // The kind of usage of models billed by the minute, as the default gpt-live-transcribe is.
       usage: { type: 'duration', seconds: spoken / 1000 },
     }),
   ];
 }
 
+/** A response's usage as RealtimeResponseUsage has it, the detail included (nothing is read from a cache here). */
 function usage(outputWords: number) {
-  const input = { text_tokens: 180, audio_tokens: 60, cached_tokens: 0, image_tokens: 0 };
+  const input = {
+    text_tokens: 180,
+    audio_tokens: 60,
+    image_tokens: 0,
+    cached_tokens: 0,
+    cached_tokens_details: { text_tokens: 0, audio_tokens: 0, image_tokens: 0 },
+  };
   const output = { text_tokens: outputWords * 2, audio_tokens: outputWords * 8 };
   const input_tokens = input.text_tokens + input.audio_tokens;
   const output_tokens = output.text_tokens + output.audio_tokens;

@@ -24,6 +24,10 @@ const indexesOf = (name: string) => ({
   'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':table/', importOf(name), '/index/*']],
 });
 
+/** The webhook Lambda (the delivery Lambda's handler is `index.handler` too). */
+const webhookFunction = (template: ReturnType<ReturnType<typeof buildApp>['callsTemplate']>) =>
+  template.toJSON().Resources[logicalIds(template, 'AWS::Lambda::Function', 'WebhookReceiverHandler')[0]!];
+
 describe('call stack', () => {
   // The one app of this suite that runs esbuild, as `cdk synth` does.
   const built = buildApp({}, { bundle: true });
@@ -62,9 +66,9 @@ describe('call stack', () => {
       });
     });
 
-    it('bundles the handler with esbuild, minified with a source map', () => {
+    it.each(['WebhookReceiverHandler', 'CallDeliveriesHandler'])('bundles the handler (%s) with esbuild, minified with a source map', (prefix) => {
       const assetDir = built.app.synth().directory;
-      const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Handler === 'index.handler')!;
+      const fn = template.toJSON().Resources[logicalIds(template, 'AWS::Lambda::Function', prefix)[0]!];
       const assetHash = (fn.Properties.Code.S3Key as string).replace('.zip', '');
       const fs = jest.requireActual<typeof import('node:fs')>('node:fs');
       const bundle = fs.readFileSync(`${assetDir}/asset.${assetHash}/index.js`, 'utf8');
@@ -123,7 +127,7 @@ describe('call stack', () => {
       const statements = JSON.stringify(statementsOfRole(template, 'WebhookReceiverHandlerRole'));
       expect(statements).not.toContain('ToolSigningSecret');
       expect(statements).not.toContain('/tool/');
-      const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Handler === 'index.handler')!;
+      const fn = webhookFunction(template);
       expect(fn.Properties.Environment.Variables).not.toHaveProperty(ENV.toolSigningSecretArn);
       expect(fn.Properties.Environment.Variables).not.toHaveProperty(ENV.toolSecretsPrefix);
     });
@@ -137,8 +141,7 @@ describe('call stack', () => {
       const expected = [tableArnOf('NumbersTableName'), tableArnOf('CallsTableName'), indexesOf('CallsTableName'), importOf('WebhookSecretArn'), importOf('OpenAiApiKeyArn')].map((r) => JSON.stringify(r));
       // Besides those: the call queue and the function's own log group.
       expect([...everything].filter((r) => !expected.includes(r) && !/CallQueue|HandlerLogs/.test(r))).toEqual([]);
-      const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Handler === 'index.handler')!;
-      expect(fn.Properties.VpcConfig).toBeUndefined();
+      expect(webhookFunction(template).Properties.VpcConfig).toBeUndefined();
     });
 
     it('uses no AWS managed policy', () => {
@@ -150,7 +153,7 @@ describe('call stack', () => {
   describe('call handoff queue', () => {
     it('keeps the logical IDs the queues were deployed under (a new one would replace a queue and drop its calls)', () => {
       expect(built.calls.handoffQueue).toBeInstanceOf(CallHandoffQueue);
-      expect(logicalIds(template, 'AWS::SQS::Queue').sort()).toEqual(['CallQueue6201A6F3', 'CallQueueDeadLetterQueue5FE72C18']);
+      expect(logicalIds(template, 'AWS::SQS::Queue', 'CallQueue').sort()).toEqual(['CallQueue6201A6F3', 'CallQueueDeadLetterQueue5FE72C18']);
     });
 
     it('is encrypted, sized for the heartbeat, and drains into a dead-letter queue', () => {
@@ -164,16 +167,16 @@ describe('call stack', () => {
           maxReceiveCount: 5,
         },
       });
-      template.hasResourceProperties('AWS::SQS::Queue', {
+      expect(template.toJSON().Resources.CallQueueDeadLetterQueue5FE72C18.Properties).toEqual({
         MessageRetentionPeriod: 14 * 24 * 3600,
         SqsManagedSseEnabled: true,
-        RedrivePolicy: Match.absent(),
       });
-      template.resourceCountIs('AWS::SQS::Queue', 2);
+      // Besides these two, only the deliveries' queues (test/infra/call-deliveries.test.ts).
+      expect(logicalIds(template, 'AWS::SQS::Queue').filter((id) => !id.startsWith('CallQueue') && !id.startsWith('CallDeliveries'))).toEqual([]);
     });
 
     it('refuses requests without TLS on both queues', () => {
-      const policies = template.findResources('AWS::SQS::QueuePolicy');
+      const policies = Object.fromEntries(Object.entries(template.findResources('AWS::SQS::QueuePolicy')).filter(([id]) => id.startsWith('CallQueue')));
       expect(Object.keys(policies)).toHaveLength(2);
       for (const policy of Object.values(policies)) {
         expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
@@ -308,11 +311,14 @@ describe('call stack', () => {
       expect(prodSecrets).not.toContain(JSON.stringify(toolSecretsArn('dev')));
     });
 
-    it('is the only role that reads the tool signing secret or the tool secrets', () => {
-      const readers = Object.values(template.findResources('AWS::IAM::Policy'))
-        .filter((policy) => /ToolSigningSecret|\/tool\//.test(JSON.stringify(policy.Properties.PolicyDocument)))
-        .flatMap((policy) => (policy.Properties.Roles as { Ref: string }[]).map((role) => role.Ref));
-      expect(readers).toEqual([expect.stringMatching(/^CallWorkersTaskDefinitionTaskRole/)]);
+    it('is the only role that reads the tool secrets, and with the delivery Lambda the only ones that read the tool signing secret', () => {
+      const readers = (pattern: RegExp) =>
+        Object.values(template.findResources('AWS::IAM::Policy'))
+          .filter((policy) => pattern.test(JSON.stringify(policy.Properties.PolicyDocument)))
+          .flatMap((policy) => (policy.Properties.Roles as { Ref: string }[]).map((role) => role.Ref));
+      expect(readers(/\/tool\//)).toEqual([expect.stringMatching(/^CallWorkersTaskDefinitionTaskRole/)]);
+      // Finished-call deliveries are signed with it as tool calls are (one secret for the user to verify both).
+      expect(readers(/ToolSigningSecret/).sort()).toEqual([expect.stringMatching(/^CallDeliveriesHandlerRole/), expect.stringMatching(/^CallWorkersTaskDefinitionTaskRole/)]);
     });
 
     it('allows "*" only for ecr:GetAuthorizationToken (it has no resource-level permissions)', () => {
@@ -339,12 +345,12 @@ describe('call stack', () => {
   });
 
   describe('operations', () => {
-    it('alarms on webhook 5xx, dead letters, accept failures, worker errors and waiting calls', () => {
+    it('alarms on webhook 5xx, dead letters, accept failures, worker errors, waiting calls and deliveries given up or not queued', () => {
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
       const alarmOn = (metricName: string, namespace: string) => alarms.find((a) => a.MetricName === metricName && a.Namespace === namespace);
       expect(alarmOn('5xx', 'AWS/ApiGateway')).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Statistic: 'Sum' });
       expect(alarmOn('ApproximateNumberOfMessagesVisible', 'AWS/SQS')).toBeDefined();
-      const dlqAlarm = alarms.find((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(a.Dimensions).includes('DeadLetterQueue'));
+      const dlqAlarm = alarms.find((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(a.Dimensions).includes('CallQueueDeadLetterQueue'));
       expect(dlqAlarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Statistic: 'Maximum' });
       expect(alarmOn(METRICS.acceptFailed, METRICS.namespace)).toMatchObject({
         Dimensions: [{ Name: 'service', Value: METRICS.webhookService }],
@@ -354,7 +360,8 @@ describe('call stack', () => {
         Dimensions: [{ Name: 'service', Value: METRICS.workerService }],
         Threshold: 1,
       });
-      expect(alarms).toHaveLength(5);
+      // Two more on the deliveries' dead-letter queues (test/infra/call-deliveries.test.ts).
+      expect(alarms).toHaveLength(7);
       for (const alarm of alarms) {
         expect(alarm.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OperationsAlarmTopic/) }]);
         expect(alarm.TreatMissingData).toBe('notBreaching');
@@ -378,7 +385,7 @@ describe('call stack', () => {
       const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
       expect(dashboards).toHaveLength(1);
       const body = JSON.stringify(dashboards[0]!.Properties.DashboardBody);
-      for (const title of ['Webhooks', 'Accept latency', 'Rejects by reason', 'Active calls', 'Call workers', 'Call queue', 'Dead-letter queue depth', 'Errors']) {
+      for (const title of ['Webhooks', 'Accept latency', 'Rejects by reason', 'Active calls', 'Call workers', 'Call queue', 'Dead-letter queue depth', 'Errors', 'Deliveries', 'Delivery queue']) {
         expect(body).toContain(title);
       }
       for (const metric of [METRICS.webhookReceived, METRICS.callAccepted, METRICS.callRejected, METRICS.decisionLatency, METRICS.activeCalls, METRICS.workerErrors, 'RunningTaskCount', 'ApproximateAgeOfOldestMessage']) {
@@ -408,6 +415,7 @@ describe('call stack', () => {
       template.hasOutput(OUTPUTS.clusterName, { Value: { Ref: Match.stringLikeRegexp('^CallWorkersCluster') } });
       template.hasOutput(OUTPUTS.serviceName, { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CallWorkersService'), 'Name'] } });
       template.hasOutput(OUTPUTS.callRetentionDays, { Value: '90' });
+      template.hasOutput(OUTPUTS.deliveryQueueUrl, { Value: { Ref: Match.stringLikeRegexp('^CallDeliveriesQueue') } });
     });
 
     it('says the project id is unset, or prints the SIP URI', () => {
@@ -436,14 +444,14 @@ describe('call stack settings', () => {
 
   it('reserves no webhook concurrency with webhookReservedConcurrency=none', () => {
     const template = buildApp({ webhookReservedConcurrency: 'none' }).callsTemplate();
-    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', ReservedConcurrentExecutions: Match.absent() });
+    expect(webhookFunction(template).Properties).not.toHaveProperty('ReservedConcurrentExecutions');
   });
 
   it('deletes the log groups of a dev stage and keeps those of any other', () => {
     const policies = (template: ReturnType<ReturnType<typeof buildApp>['callsTemplate']>) =>
       Object.values(template.findResources('AWS::Logs::LogGroup')).map((g) => g.DeletionPolicy);
-    expect(policies(buildApp().callsTemplate())).toEqual(['Delete', 'Delete', 'Delete', 'Delete']);
-    expect(policies(buildApp({ stage: 'prod' }).callsTemplate())).toEqual(['Retain', 'Retain', 'Retain', 'Retain']);
+    expect(policies(buildApp().callsTemplate())).toEqual(Array(6).fill('Delete'));
+    expect(policies(buildApp({ stage: 'prod' }).callsTemplate())).toEqual(Array(6).fill('Retain'));
   });
 
   it('passes worker counts, capacity, retention and reserved concurrency through', () => {

@@ -62,6 +62,17 @@ describe('stateful stack', () => {
     expect(CALLS_TABLE.indexes.map((i) => i.name)).toEqual(['byNumber', 'byDay', 'liveByNumber', 'byDayWithNumber']);
   });
 
+  it("streams the calls table's changes, both images (the delivery pipe's source), and no other table's", () => {
+    const resources = dev.dataTemplate().toJSON().Resources;
+    expect(resources[STATEFUL_LOGICAL_IDS.callsTable].Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    expect(resources[STATEFUL_LOGICAL_IDS.numbersTable].Properties).not.toHaveProperty('StreamSpecification');
+    expect(resources[STATEFUL_LOGICAL_IDS.callEntriesTable].Properties).not.toHaveProperty('StreamSpecification');
+    // Exported by its attribute, for the call stack's pipe to read.
+    const outputs = dev.dataTemplate().toJSON().Outputs as Record<string, { Value: unknown; Export: { Name: string } }>;
+    const stream = Object.values(outputs).find((o) => o.Export.Name === 'Switchboard-dev-Data:CallsTableStreamArn');
+    expect(stream?.Value).toEqual({ 'Fn::GetAtt': [STATEFUL_LOGICAL_IDS.callsTable, 'StreamArn'] });
+  });
+
   it('projects every field of a call summary into the indexes history is read through', () => {
     // `calls list` shows what the index returns: a field not projected is an empty column.
     const summaryFields = ['callId', 'number', 'startedAt', ...CALL_SUMMARY_ATTRIBUTES];
@@ -160,6 +171,7 @@ describe('stateful stack', () => {
     expect(Object.values(outputs).map((o) => o.Export.Name).sort()).toEqual([
       'Switchboard-dev-Data:CallEntriesTableName',
       'Switchboard-dev-Data:CallsTableName',
+      'Switchboard-dev-Data:CallsTableStreamArn',
       'Switchboard-dev-Data:NumbersTableName',
       'Switchboard-dev-Data:OpenAiApiKeyArn',
       'Switchboard-dev-Data:ToolSigningSecretArn',

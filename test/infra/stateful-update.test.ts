@@ -46,4 +46,16 @@ describe(`updating the tables of a stack deployed from the last release (${relea
   it.each(Object.keys(before))('%s keeps its time-to-live attribute', (id) => {
     expect(after[id]!.Properties.TimeToLiveSpecification).toEqual(before[id]!.Properties.TimeToLiveSpecification);
   });
+
+  // A stream may be added: StreamSpecification updates with "No interruption", and can be modified
+  // on a table with one replica, as these have
+  // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-streamspecification.html);
+  // the keys and indexes are held above whether or not it is. A stream once there stays as it is:
+  // removing or changing it disables it, and a pipe reading a disabled stream is unusable for good
+  // (a re-enabled stream has a new ARN: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-dynamodb.html).
+  it.each(Object.keys(before))('%s may gain a stream, on its one replica, and never loses or changes one', (id) => {
+    const stream = before[id]!.Properties.StreamSpecification;
+    if (stream !== undefined) expect(after[id]!.Properties.StreamSpecification).toEqual(stream);
+    else if (after[id]!.Properties.StreamSpecification !== undefined) expect(after[id]!.Properties.Replicas).toHaveLength(1);
+  });
 });

