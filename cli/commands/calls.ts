@@ -14,6 +14,7 @@ import { duration, json, shortTime, table } from '../format';
 import { checkOutPath, writeOutFile } from '../out-file';
 import { paint, type Output } from '../output';
 import { parseSince } from '../since';
+import { costSum, withCosts } from '../call-costs';
 import { registerRedeliverCommand } from './calls-redeliver';
 import { numberArgument } from './numbers';
 
@@ -151,29 +152,6 @@ function summaryRows(out: Output, calls: (CallSummary & { cost?: CallCost })[]):
 
 const SUMMARY_HEADERS = ['STARTED (UTC)', 'NUMBER', 'CALLER', 'DURATION', 'OUTCOME', 'REASON', 'COST', 'CALL ID'];
 
-/**
- * Each listed call with its cost, which needs its usage from the entries table: one read per
- * call, a few at a time.
- */
-async function withCosts(store: CallHistoryStore, calls: CallSummary[]): Promise<(CallSummary & { cost?: CallCost })[]> {
-  const costed: (CallSummary & { cost?: CallCost })[] = [...calls];
-  let next = 0;
-  const worker = async () => {
-    while (next < calls.length) {
-      const i = next++;
-      const cost = (await store.get(calls[i].callId))?.cost;
-      costed[i] = { ...calls[i], ...(cost && { cost }) };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(8, calls.length) }, worker));
-  return costed;
-}
-
-/** `--sum`: the listed calls' cost together, and how many could not be priced (left out of it). */
-function costSum(calls: { cost?: CallCost }[]): { totalUsd: number; priced: number; unpriced: number } {
-  const priced = calls.filter((c) => c.cost?.totalUsd !== undefined);
-  return { totalUsd: priced.reduce((sum, c) => sum + c.cost!.totalUsd!, 0), priced: priced.length, unpriced: calls.length - priced.length };
-}
 
 interface ListOptions extends DataOptions {
   number?: string;

@@ -5,8 +5,12 @@ import { retiringModels, type RetiringModel } from '../../core/numbers/catalogue
 import { dayOf } from '../../core/openai/models';
 import { withDataOptions, resolveDataTarget, type DataOptions } from '../data-target';
 import type { StackOutputs } from '../deployed-stack';
+import { costSum, withCosts } from '../call-costs';
 import { json } from '../format';
+import { usd } from './calls';
 import { paint, type Output } from '../output';
+
+type SpendSum = ReturnType<typeof costSum>;
 
 interface Status {
   target: string;
@@ -17,6 +21,8 @@ interface Status {
   /** Numbers whose configs use a model OpenAI is retiring (or has retired): they need a new config before the shutdown. */
   retiringModels: Array<RetiringModel & { number: string }>;
   callsToday: { total: number; live: number };
+  /** What the calls cost, at the release's price table; unpriced calls are counted apart, never guessed. */
+  spend: { today: SpendSum; month: SpendSum };
   workers?: { running: number; desired: number };
 }
 
@@ -54,26 +60,30 @@ function describe(status: Status, out: Output): string {
     }
   }
   lines.push(`  calls today   ${status.callsToday.total} (${status.callsToday.live} live now)`);
+  const spent = (sum: SpendSum) => `${usd(sum.totalUsd)}${sum.unpriced > 0 ? ` (and ${sum.unpriced} unpriced call${sum.unpriced === 1 ? '' : 's'})` : ''}`;
+  lines.push(`  spend         today ${spent(status.spend.today)}, this month ${spent(status.spend.month)} (OpenAI's part, at the prices in core/pricing/prices.ts)`);
   if (status.workers) lines.push(`  workers       ${status.workers.running} running, ${status.workers.desired} wanted`);
   return lines.join('\n');
 }
 
 export function registerStatusCommand(program: Command, out: Output): void {
   withDataOptions(program.command('status'))
-    .description('what a newcomer needs: URLs to paste into OpenAI and Wavix, secrets, numbers (and any on a model OpenAI is retiring), calls today, workers')
+    .description('what a newcomer needs: URLs to paste into OpenAI and Wavix, secrets, numbers (and any on a model OpenAI is retiring), calls and spend today and this month, workers')
     .option('--json', 'print JSON')
     .action(async (opts: DataOptions & { json?: boolean }) => {
       const target = await resolveDataTarget(opts);
       const status = await out.progress('reading status', async () => {
         const today = dayOf(new Date());
         const secretsClient = target.stack && new SecretsManagerClient({});
-        const [numbers, calls, apiKeySet, webhookSecretSet, workers] = await Promise.all([
+        const [numbers, month, apiKeySet, webhookSecretSet, workers] = await Promise.all([
           target.numbers.list(),
-          target.calls.list({ since: `${today}T00:00:00.000Z`, limit: 100_000 }),
+          // The month's calls, each read whole for its cost: a few at a time.
+          target.calls.list({ since: `${today.slice(0, 8)}01T00:00:00.000Z`, limit: 100_000 }).then((page) => withCosts(target.calls, page.calls)),
           secretsClient && isSecretSet(secretsClient, target.stack?.openAiApiKeySecretArn),
           secretsClient && isSecretSet(secretsClient, target.stack?.webhookSecretArn),
           target.stack && workerCount(target.stack),
         ]);
+        const calls = month.filter((c) => c.startedAt >= `${today}T00:00:00.000Z`);
         const result: Status = {
           target: target.description,
           webhookUrl: target.stack?.webhookUrl,
@@ -81,7 +91,8 @@ export function registerStatusCommand(program: Command, out: Output): void {
           secrets: target.stack ? { openAiApiKey: Boolean(apiKeySet), webhookSecret: Boolean(webhookSecretSet) } : undefined,
           numbers: { configured: numbers.length, enabled: numbers.filter((n) => n.config.enabled).length },
           retiringModels: numbers.flatMap((n) => retiringModels(n.config, today).map((r) => ({ number: n.config.number, ...r }))),
-          callsToday: { total: calls.calls.length, live: calls.calls.filter((c) => c.outcome === 'active').length },
+          callsToday: { total: calls.length, live: calls.filter((c) => c.outcome === 'active').length },
+          spend: { today: costSum(calls), month: costSum(month) },
           workers,
         };
         return result;

@@ -180,6 +180,8 @@ describe('the operator CLI against a deployed stack (stack outputs from a CloudF
       expect(result.stdout).toContain('webhook secret set');
       expect(result.stdout).toMatch(/numbers\s+1 configured, 1 enabled/);
       expect(result.stdout).toMatch(/calls today\s+\d+ \(1 live now\)/);
+      // rtc_done was stored without the model that answered it: counted apart, not guessed.
+      expect(result.stdout).toMatch(/spend\s+today \$0 \(and 1 unpriced call\), this month \$0 \(and 1 unpriced call\)/);
       expect(result.stdout).toContain('workers       2 running, 2 wanted');
       const asJson = JSON.parse((await cli(['status', '--stack', 'dev', '--json'])).stdout);
       expect(asJson).toMatchObject({ secrets: { openAiApiKey: false, webhookSecret: true }, workers: { running: 2, desired: 2 } });
