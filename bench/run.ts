@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchColdStart, type ColdStartResult } from './cold-start';
+import { benchDelivery, DELIVERY_TURN, type DeliveryResult, type RequestsPerThousand } from './delivery';
 import { benchGreeting, GREETING_TURN, type GreetingPart, type GreetingPathResult } from './greeting';
 import { round } from './stats';
 import { benchToolCall, TOOL_CALL_TURN, type ToolCallPart, type ToolCallResult } from './tool-call';
@@ -10,7 +11,7 @@ import { benchWebhookPath, type WebhookPathResult } from './webhook-path';
 import { benchWorkerCapacity, RUNS_PER_LOAD, type CapacityResult } from './worker-capacity';
 
 /** The benchmarks by the name they are asked for with, and the key their figures have in docs/benchmarks.json. */
-const BENCHMARKS = { webhook: 'webhook', 'webhook-lookup': 'webhookLookup', greeting: 'greeting', 'cold-start': 'coldStart', capacity: 'capacity', 'tool-call': 'toolCall' } as const;
+const BENCHMARKS = { webhook: 'webhook', 'webhook-lookup': 'webhookLookup', greeting: 'greeting', 'cold-start': 'coldStart', capacity: 'capacity', 'tool-call': 'toolCall', delivery: 'delivery' } as const;
 type BenchmarkName = keyof typeof BENCHMARKS;
 type FiguresKey = (typeof BENCHMARKS)[BenchmarkName];
 
@@ -31,6 +32,7 @@ interface Figures {
   coldStart?: ColdStartResult[];
   capacity?: CapacityResult;
   toolCall?: ToolCallResult;
+  delivery?: DeliveryResult;
   /** Per benchmark; a file from before it was kept has all its figures from `machine` and `date`. */
   ranOn?: Partial<Record<FiguresKey, RanOn>>;
 }
@@ -95,6 +97,13 @@ async function main(): Promise<void> {
     log(JSON.stringify(figures.toolCall, null, 2));
     took('tool-call');
   }
+  if (selected.has('delivery')) {
+    const deliveries = Number(process.env.BENCH_DELIVERIES ?? 200);
+    log(`call ended to delivery received: ${deliveries} deliveries per subject (half as many with analysis), one at a time, in rotating turns of ${DELIVERY_TURN}`);
+    figures.delivery = await benchDelivery({ deliveries });
+    log(JSON.stringify(figures.delivery, null, 2));
+    took('delivery');
+  }
   writeFileSync(join(DOCS, 'benchmarks.json'), JSON.stringify(figures, null, 2) + '\n');
   writeFileSync(join(DOCS, 'benchmarks.md'), report(figures));
   log(`wrote ${join(DOCS, 'benchmarks.md')}`);
@@ -145,7 +154,7 @@ interface Section {
 }
 
 function report(figures: Figures): string {
-  const { webhook, webhookLookup, greeting, coldStart, capacity, toolCall } = figures;
+  const { webhook, webhookLookup, greeting, coldStart, capacity, toolCall, delivery } = figures;
   const sections: Section[] = [
     { title: 'Webhook to accept', from: 'webhook', body: webhook && webhookSection(webhook) },
     { title: 'Webhook to accept, with a lookup', from: 'webhook-lookup', body: webhookLookup && webhookLookupSection(webhookLookup) },
@@ -154,6 +163,7 @@ function report(figures: Figures): string {
     { title: 'Worker capacity', from: 'capacity', body: capacity && capacitySection(capacity) },
     { title: 'Next to the official path', from: 'capacity', body: capacity && officialSection(capacity) },
     { title: "Tool call to the user's endpoint", from: 'tool-call', body: toolCall && toolCallSection(toolCall) },
+    { title: "Finished call to the user's endpoint", from: 'delivery', body: delivery && deliverySection(delivery) },
   ];
   const ranOn = (section: Section) => figures.ranOn?.[BENCHMARKS[section.from]];
   const runs = new Set(sections.flatMap((s) => (s.body && ranOn(s) ? [JSON.stringify(ranOn(s))] : [])));
@@ -176,7 +186,7 @@ dynalite (and fauxqs, as SQS) each in its own process, and the hosts being measu
 own process, bundled with esbuild as the worker image bundles them. Figures from another run, or
 a loaded machine, differ; the ratios, taken in the same run, are what to compare.
 \`npm run bench -- greeting\` (or \`BENCH_ONLY=greeting,webhook\`) runs only the benchmarks named
-(\`webhook\`, \`webhook-lookup\`, \`greeting\`, \`cold-start\`, \`capacity\`, \`tool-call\`) and keeps the other sections' figures from
+(\`webhook\`, \`webhook-lookup\`, \`greeting\`, \`cold-start\`, \`capacity\`, \`tool-call\`, \`delivery\`) and keeps the other sections' figures from
 docs/benchmarks.json; \`BENCH_RENDER=1 npm run bench\` rewrites this file from it.
 
 ${sections.map(heading).join('\n\n')}
@@ -481,6 +491,155 @@ ${t.parts.map((p) => row([p.subject === 'switchboard' ? 'Switchboard' : p.subjec
   from the emulator sending it to the worker reading it.
 - The p99s are the 5th-slowest of ${t.toolCalls}, on a machine that may be shared: a single stall of the
   worker's process moves them by a millisecond or more.`;
+}
+
+/** Which value of `n` a p99 (nearest rank, bench/stats.ts) is, counted from the slowest: "3rd-slowest". */
+function slowest(n: number): string {
+  const rank = n - Math.ceil(0.99 * n) + 1;
+  return rank === 1 ? 'slowest' : `${rank}${rank === 2 ? 'nd' : rank === 3 ? 'rd' : 'th'}-slowest`;
+}
+
+function deliverySection(d: DeliveryResult): string {
+  const latency = (subject: DeliveryResult['subjects'][number]['subject']) => d.subjects.find((s) => s.subject === subject)!;
+  const [ours, analysed, floor] = [latency('switchboard'), latency('switchboard-analysis'), latency('floor')];
+  const against = (subject: 'switchboard' | 'switchboard-analysis') => d.comparisons.find((c) => c.subject === subject)!;
+  const [plainVs, analysedVs] = [against('switchboard'), against('switchboard-analysis')];
+  const part = (subject: string, starts: string) => d.parts.find((p) => p.subject === subject && p.part.startsWith(starts));
+  const ms = (p: { p50Ms: number; p99Ms: number } | undefined, q: 'p50Ms' | 'p99Ms' = 'p50Ms') => (p ? p[q] : '?');
+  const [wait, poll, reads, send] = ['closing written', "the poll's Query", 'Query answered', 'config read -> POST'].map((starts) => part('switchboard', starts));
+  const [readBack, floorSend] = ['closing written', 'read back'].map((starts) => part('floor', starts));
+  const signed = (n: number) => `${n >= 0 ? '+' : ''}${n}`;
+  const count = (n: number) => n.toLocaleString('en-US');
+  const halfPoll = d.pollMs / 2;
+  type Batching = RequestsPerThousand['withoutAnalysis'];
+  const columns: ((r: RequestsPerThousand) => number)[] = [
+    (r) => r.withoutAnalysis.fullBatches,
+    (r) => r.withoutAnalysis.oneCallPerBatch,
+    (r) => r.withAnalysis.fullBatches,
+    (r) => r.withAnalysis.oneCallPerBatch,
+  ];
+  const requests = d.requests.filter((r) => r.operation !== '(event)');
+  const events = d.requests.filter((r) => r.operation === '(event)');
+  const cells = (r: RequestsPerThousand) => columns.map((c) => count(c(r)));
+  const totals = columns.map((c) => count(requests.reduce((sum, r) => sum + c(r), 0)));
+  const dynamo = (pick: (r: RequestsPerThousand) => Batching, source: RequestsPerThousand['source']) =>
+    count(requests.filter((r) => r.service === 'DynamoDB' && r.source === source).reduce((sum, r) => sum + pick(r).fullBatches, 0) / 1000);
+  return `From the moment a call's ending is stored until the number's \`notify\` endpoint has the call:
+what the business waits through after the caller hangs up. Measured locally, on \`switchboard dev\`'s
+deliveries, which poll the calls table; in AWS the calls table's stream, the EventBridge pipe and
+SQS take the poll's place (lib/constructs/call-deliveries.ts), and they are not measured here.
+
+- Switchboard: \`startDevStack\` as \`switchboard dev\` runs it (dynalite in memory, in the bench
+  process), its deliveries polling the calls of the last hour every **${d.pollMs} ms** (\`switchboard
+  dev\` itself polls every 1000 ms; the bench shortens it, as the integration tests do), and a number
+  whose \`notify\` is a receiver on 127.0.0.1 (node:http, answering 204) in the bench process. Each
+  sample writes a call as the webhook and the worker leave it, with the real stores on a client of
+  the bench's own (the claim, OpenAI's answer and the hand-over, the worker's lease, six transcript
+  lines, an action and three token usages in the entries table), then its ending
+  (\`LiveCallStore.finish\`, the worker's closing write), and is timed from that write's return until
+  the receiver's \`request\` event for the delivery.
+- With analysis: the same on a number with \`analysis: { summary: true }\`, the stack's OpenAI
+  client on the emulator, whose Responses API answers each analysis after ${d.analysisAfterMs} ms. Every one
+  of these deliveries carried a done analysis.
+- The floor: from the same closing write, in the bench process, the least that "read what is
+  stored and send it" can do: the call read back (\`CallHistoryStore.get\`: the record and its
+  entries side by side, ${d.floorRequestsPerCall} requests), the same body made, signed (Standard Webhooks, the same
+  secret) and POSTed with \`fetch\` to the same receiver. For the analysis, the floor is this plus
+  ${d.analysisAfterMs} ms (added, not run).
+- ${ours.samples} deliveries per subject (${analysed.samples} with analysis, each half a second longer), one at a time, in
+  turns of ${DELIVERY_TURN} (${DELIVERY_TURN / 2} with analysis), the three subjects in rotating order, after a turn of each to warm
+  up. Before each closing the bench waits a random time of up to one poll interval, so that the
+  closings fall anywhere between two polls; the next sample starts once the delivery's attempt is
+  recorded. The bodies were ${d.bodyBytes.switchboard} bytes (${d.bodyBytes.floor} for the floor). The whole benchmark took ${d.durationSeconds} s.
+
+${row(['path', 'deliveries', 'p50 ms', 'p99 ms', 'max ms'])}
+${row(['---', '---', '---', '---', '---'])}
+${d.subjects.map((s) => row([s.path, s.samples, s.p50Ms, s.p99Ms, s.maxMs])).join('\n')}
+${row([`floor + ${d.analysisAfterMs} ms (the analysis's wait; added, not run)`, '', analysedVs.floorP50Ms, analysedVs.floorP99Ms, ''])}
+
+- Without analysis: Switchboard is ${signed(plainVs.p50DifferenceMs)} ms behind the floor at p50 (${ours.p50Ms} - ${floor.p50Ms}) and ${signed(plainVs.p99DifferenceMs)} ms at
+  p99 (${ours.p99Ms} - ${floor.p99Ms}). Against the floor plus half the poll interval (+ ${halfPoll} ms, the expected wait for
+  the next poll): p50 **${plainVs.p50RatioWithPoll}x** (${ours.p50Ms} / ${round(floor.p50Ms + halfPoll, 2)}), p99 **${plainVs.p99RatioWithPoll}x** (${ours.p99Ms} / ${round(floor.p99Ms + halfPoll, 2)}). At the tail the wait is
+  nearly a whole interval (its own p99 below: ${ms(wait, 'p99Ms')} ms), so the p99 against the floor's plus ${d.pollMs} ms is
+  ${plainVs.p99RatioWithWholePoll}x.
+- With analysis: ${signed(analysedVs.p50DifferenceMs)} ms behind floor + ${d.analysisAfterMs} ms at p50 and ${signed(analysedVs.p99DifferenceMs)} ms at p99; against floor + ${d.analysisAfterMs} ms +
+  ${halfPoll} ms: p50 **${analysedVs.p50RatioWithPoll}x**, p99 **${analysedVs.p99RatioWithPoll}x**.
+- What is Switchboard's, the poll's wait taken out: from the poll's Query that found the call until
+  the POST arrived, p50 **${plainVs.afterPollP50Ms} ms**, p99 **${plainVs.afterPollP99Ms} ms**, against the floor's ${floor.p50Ms} / ${floor.p99Ms} ms (with analysis: ${analysedVs.afterPollP50Ms} /
+  ${analysedVs.afterPollP99Ms} ms, ${d.analysisAfterMs} ms of it the Responses API's).
+- Where the time goes, part by part (each part's own percentiles, so they add up only roughly):
+
+${row(['path', 'part', 'p50 ms', 'p99 ms'])}
+${row(['---', '---', '---', '---'])}
+${d.parts.map((p) => row([p.subject === 'floor' ? 'floor' : p.subject === 'switchboard' ? 'Switchboard' : 'Switchboard, analysis', p.part, p.p50Ms, p.p99Ms])).join('\n')}
+
+- The wait for the next poll (${ms(wait)} ms at p50, ${ms(wait, 'p99Ms')} at p99) is the largest part, and it is the poll's: with
+  \`switchboard dev\`'s own 1000 ms it is about half a second on average and up to a second.
+- The poll's Query runs every ${d.pollMs} ms whether or not a call ended (${d.poll.queriesPerSecond} a second here): the calls of the
+  last hour through the day index, newest first, at most 200 (${d.poll.callsReadP50} at p50, up to ${d.poll.callsReadMax}, as the run's calls
+  accumulate); each took ${d.poll.p50Ms} ms at p50 and ${d.poll.p99Ms} at p99 (${ms(poll)} / ${ms(poll, 'p99Ms')} ms for the ones that found a sample's call).
+- The reads (${ms(reads)} ms at p50, against ${ms(readBack)} ms for the floor's read-back): Switchboard reads the record and its
+  entries side by side, as the floor does, then the number's config (its \`notify\` and \`analysis\`),
+  one round trip in series more than the floor. The order is needed as written: the config is
+  looked up by the record's number. Each round trip is a request to dynalite in the same process.
+- Sending (${ms(send)} ms at p50 against ${ms(floorSend)} ms for the floor): the same body and signature; Switchboard opens a new
+  connection per delivery (\`agent: false\`, so that each address is checked), the floor's \`fetch\`
+  reuses a pooled one; on loopback a new connection costs little.
+- After the POST, Switchboard records the attempt on the record (an UpdateItem): outside the span,
+  since the receiver has the call by then.
+
+### AWS requests per 1,000 calls
+
+The DynamoDB requests each delivery made in the run, counted on the dev stack's client (a
+middleware after the SDK's retries, so every HTTP request; the local poll's Queries left out), are
+the delivery Lambda's too: it runs the same \`deliverCall\` on the same stores
+(lambda/delivery/index.ts), and gives it one thing \`switchboard dev\` does not, the month's spend.
+The rest of the AWS path, which the local run cannot show, is derived
+from lib/constructs/call-deliveries.ts and lambda/delivery/index.ts, for full batches of 10 (busy
+hours) and for one call per batch, the worst case at low traffic, where each closing is a batch
+of its own.
+
+${row(['service', 'operation', 'what', 'source', 'without analysis, full batches', 'without analysis, one call per batch', 'with analysis, full batches', 'with analysis, one call per batch'])}
+${row(Array(8).fill('---'))}
+${requests.map((r) => row([r.service, r.operation, r.what, r.source, ...cells(r)])).join('\n')}
+${row(['**all**', '', 'API requests', '', ...totals.map((t) => `**${t}**`)])}
+${events.map((r) => row([r.service, r.operation, r.what, r.source, ...cells(r)])).join('\n')}
+
+- DynamoDB: ${dynamo((r) => r.withoutAnalysis, 'measured')} requests per call measured without analysis, ${dynamo((r) => r.withAnalysis, 'measured')} with it (the analysis set on the record),
+  and in AWS ${dynamo((r) => r.withoutAnalysis, 'from the code')} more for the month's spend (\`MonthSpendStore.add\`: the record marked, then the
+  month's item added to; none for a call without a cost, or counted before), the same for any
+  batching: each message is delivered on its own. A call's entries come in one Query while they fit
+  DynamoDB's 1 MB page; a longer call takes one more per MB.
+- The pipe: when batching is on at the source (the pipe reads the stream in batches of 10), Pipes
+  sends each batch with the target's batch API, even a batch of one
+  ([EventBridge Pipes batching and concurrency](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html)):
+  its requests to the delivery queue are SendMessageBatch, one per stream batch of up to 10
+  closings, rather than one SendMessage per call.
+- The Lambda: its event source mapping polls the queue, invokes the function once per batch, and
+  deletes a batch's messages once the function has processed them
+  ([Using Lambda with Amazon SQS](https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html)). One
+  ReceiveMessage and one DeleteMessageBatch per batch are assumptions: AWS does not list the
+  mapping's own requests. A delivery that will retry is reported as a batch item failure and left
+  on the queue, its wait set by the Lambda's ChangeMessageVisibility (one per retry).
+- Not per call, so not in the table: the pipe's reads of the calls table's stream (each shard's
+  GetRecords, whether or not calls end) and the mapping's long polls that come back empty while the
+  queue is idle; Secrets Manager reads (each Lambda container caches the signing secret, and the
+  OpenAI key for analyses, for 5 minutes). Metrics go out as Powertools' embedded metric format in
+  the logs, not as requests.
+- With analysis, each call also makes one Responses API request (OpenAI, not AWS; ${d.responsesPerAnalysedCall} per call in the run).
+- No prices here: multiply by the services' published prices for the region.
+
+What limits the figures:
+- Locally, the poll: its interval sets the wait, and its Query reads up to 200 calls every time,
+  however few ended. In AWS the stream, the pipe, SQS and the Lambda's poll take its place, with
+  latencies AWS does not publish; this benchmark says nothing about them, only about the work on
+  either side of them, which is the same code.
+- Here dynalite runs in the bench process (\`startDevStack\` embeds it), unlike the other sections'
+  benchmarks: the bench's writes, the receiver, the emulator, the floor and the stack share one event
+  loop. Its answers, a few milliseconds each, set the reads; Switchboard's own code in between is
+  small.
+- The p99s are the ${slowest(ours.samples)} of ${ours.samples} (with analysis, the ${slowest(analysed.samples)} of ${analysed.samples}), on a machine that may be shared: one stall
+  of the process moves them by milliseconds.`;
 }
 
 function greetingSection(g: GreetingPathResult): string {

@@ -2,8 +2,8 @@ import type { CallSummary, CallHistoryStore } from '../core/store/call-history-s
 import type { CallCost } from '../core/pricing/call-cost';
 
 /**
- * Each listed call with its cost, which needs its usage from the entries table: one read per
- * call, a few at a time.
+ * Each listed call with its cost, which needs its usage from the entries table, and its engine,
+ * which the history indexes do not carry: one read per call, a few at a time.
  */
 export async function withCosts(store: CallHistoryStore, calls: CallSummary[]): Promise<(CallSummary & { cost?: CallCost })[]> {
   const costed: (CallSummary & { cost?: CallCost })[] = [...calls];
@@ -11,8 +11,8 @@ export async function withCosts(store: CallHistoryStore, calls: CallSummary[]): 
   const worker = async () => {
     while (next < calls.length) {
       const i = next++;
-      const cost = (await store.get(calls[i].callId))?.cost;
-      costed[i] = { ...calls[i], ...(cost && { cost }) };
+      const record = await store.get(calls[i].callId);
+      costed[i] = { ...calls[i], ...(record?.cost && { cost: record.cost }), ...(record?.engine && { engine: record.engine }) };
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, calls.length) }, worker));

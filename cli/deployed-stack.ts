@@ -20,6 +20,8 @@ export interface StackOutputs {
   toolSecretsPrefix?: string;
   /** Absent from stacks deployed before deliveries. */
   deliveryQueueUrl?: string;
+  /** The monthly budget the alarm watches, when the stack sets one. */
+  monthlyBudgetUsd?: number;
   /** Absent from stacks deployed before it was an output. */
   callRetentionDays?: number;
 }
@@ -83,6 +85,7 @@ export async function readStackOutputs(cfn: CloudFormationClient, name: string):
         toolSigningSecretArn: o[OUTPUTS.toolSigningSecretArn],
         toolSecretsPrefix: o[OUTPUTS.toolSecretsPrefix],
         deliveryQueueUrl: o[OUTPUTS.deliveryQueueUrl],
+        ...(Number(o[OUTPUTS.monthlyBudgetUsd]) > 0 && { monthlyBudgetUsd: Number(o[OUTPUTS.monthlyBudgetUsd]) }),
         ...(Number(o[OUTPUTS.callRetentionDays]) > 0 && { callRetentionDays: Number(o[OUTPUTS.callRetentionDays]) }),
       };
     } catch (err) {

@@ -4,7 +4,7 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { OUTPUTS } from '../core/runtime/contract';
 import { CALLS_TABLE } from '../core/store/tables';
-import { CallDeliveries } from './constructs/call-deliveries';
+import { CallDeliveries, type CallDeliveriesProps } from './constructs/call-deliveries';
 import { CallHandoffQueue } from './constructs/call-handoff-queue';
 import { CallWorkers } from './constructs/call-workers';
 import { Operations } from './constructs/operations';
@@ -36,6 +36,10 @@ export interface CallStackProps extends StackProps {
   readonly workerMaxTasks: number;
   readonly callsPerTask: number;
   readonly alarmEmail?: string;
+  /** Where the calls of numbers without their own `notify` are delivered (lib/settings.ts notifyUrl, notifyEvents). */
+  readonly defaultNotify?: CallDeliveriesProps['defaultNotify'];
+  /** US dollars: the budget alarm fires when the month's estimated OpenAI spend passes it; printed as an output. */
+  readonly monthlyBudgetUsd?: number;
 }
 
 /**
@@ -106,6 +110,7 @@ export class CallStack extends Stack {
       toolSigningSecret,
       openAiApiKey,
       callRetentionDays: props.callRetentionDays,
+      ...(props.defaultNotify && { defaultNotify: props.defaultNotify }),
       logRemovalPolicy,
     });
 
@@ -116,6 +121,7 @@ export class CallStack extends Stack {
       deliveries: this.deliveries,
       callsPerTask: props.callsPerTask,
       ...(props.alarmEmail && { alarmEmail: props.alarmEmail }),
+      ...(props.monthlyBudgetUsd !== undefined && { monthlyBudgetUsd: props.monthlyBudgetUsd }),
     });
 
     // Output keys are shared with the CLI (`switchboard ... --stack`), which reads them back.
@@ -134,6 +140,9 @@ export class CallStack extends Stack {
     output(OUTPUTS.serviceName, this.workers.service.serviceName, 'ECS service of the call workers');
     output(OUTPUTS.callRetentionDays, String(props.callRetentionDays), 'Days a call record is kept before DynamoDB expires it');
     output(OUTPUTS.deliveryQueueUrl, this.deliveries.queue.queueUrl, 'Where `switchboard calls redeliver` puts a call to deliver again');
+    if (props.monthlyBudgetUsd !== undefined) {
+      output(OUTPUTS.monthlyBudgetUsd, String(props.monthlyBudgetUsd), 'US dollars a month: the budget alarm fires when the month\'s estimated OpenAI spend passes it (`switchboard status` shows the spend)');
+    }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.operations.alarmTopic.topicArn, description: 'SNS topic the alarms notify: subscribe to it' });
     new CfnOutput(this, 'DashboardName', { value: this.operations.dashboard.dashboardName, description: 'CloudWatch dashboard' });
   }

@@ -4,6 +4,7 @@
  * record, so the rules are tested without building an app. Only `bin/switchboard.ts` reads the
  * real context and hands it here.
  */
+import { DELIVERY_EVENTS, type DeliveryEvent } from '../core/delivery/delivery-plan';
 import { DEFAULT_CALL_RETENTION_DAYS } from '../core/runtime/contract';
 
 export type NetworkingMode = 'public' | 'nat';
@@ -24,6 +25,12 @@ export interface SwitchboardSettings {
   readonly webhookReservedConcurrency: number | 'none';
   /** Email address subscribed to the alarm topic (confirm the subscription mail). */
   readonly alarmEmail?: string;
+  /** Where finished calls of numbers whose config has no `notify` are delivered (an https:// URL). */
+  readonly notifyUrl?: string;
+  /** The events notifyUrl gets, when given (only with notifyUrl); unset, the delivery Lambda sends `call.ended` alone. */
+  readonly notifyEvents?: readonly DeliveryEvent[];
+  /** US dollars: the alarm topic hears when the month's estimated OpenAI spend passes it. */
+  readonly monthlyBudgetUsd?: number;
 }
 
 /** Every setting, its default and what it means: the README's settings table is written from this. */
@@ -37,6 +44,9 @@ export const SETTINGS_HELP: Record<keyof SwitchboardSettings, { default: string;
   networking: { default: 'public', meaning: '`public`: workers in public subnets with a public IP and a security group without inbound rules (no NAT cost). `nat`: workers in private subnets, egress through one NAT gateway per AZ.' },
   webhookReservedConcurrency: { default: '50', meaning: 'Reserved concurrency of the webhook Lambda: guarantees it capacity and caps what a flood can cost. `none` reserves nothing (for accounts whose Lambda concurrency quota is too small to reserve from, e.g. new accounts limited to 10).' },
   alarmEmail: { default: '(unset)', meaning: 'Email address subscribed to the alarm topic.' },
+  notifyUrl: { default: '(unset)', meaning: 'Default delivery endpoint (`https://...`): finished calls of numbers whose config has no `notify` are delivered here, signed as any delivery.' },
+  notifyEvents: { default: 'call.ended', meaning: `Comma-separated events notifyUrl gets, of ${DELIVERY_EVENTS.join(', ')}; only with notifyUrl.` },
+  monthlyBudgetUsd: { default: '(unset)', meaning: 'Monthly budget in US dollars: an alarm when the month\'s estimated OpenAI spend passes it (`switchboard status` shows the spend).' },
 };
 
 export const DEFAULT_SETTINGS = {
@@ -55,6 +65,10 @@ const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
 const PROJECT_ID_PATTERN = /^proj_[A-Za-z0-9]+$/;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const NETWORKING_MODES: readonly NetworkingMode[] = ['public', 'nat'];
+const NOTIFY_URL_EXAMPLE = 'https://crm.example.com/voice/calls';
+/** As a number's own `notify` url (core/numbers/config.ts). */
+const NOTIFY_URL_MAX_LENGTH = 2_048;
+const DOLLARS_PATTERN = /^\s*\d+(\.\d+)?\s*$/;
 
 export class SettingsError extends Error {
   constructor(readonly problems: string[]) {
@@ -127,6 +141,25 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Switc
     problems.push(`alarmEmail must be an email address, got "${alarmEmail}"`);
   }
 
+  const notifyUrl = text('notifyUrl');
+  if (notifyUrl !== undefined) {
+    const problem = notifyUrlProblem(notifyUrl);
+    if (problem) problems.push(problem);
+  }
+
+  const notifyEvents = deliveryEvents(given('notifyEvents'), problems);
+  if (notifyEvents !== undefined && notifyUrl === undefined) {
+    problems.push('notifyEvents is only for the default endpoint: set notifyUrl too, or leave notifyEvents out');
+  }
+
+  const budget = given('monthlyBudgetUsd');
+  let monthlyBudgetUsd: number | undefined;
+  if (budget !== undefined) {
+    const parsed = typeof budget === 'number' ? budget : typeof budget === 'string' && DOLLARS_PATTERN.test(budget) ? Number(budget) : NaN;
+    if (Number.isFinite(parsed) && parsed > 0) monthlyBudgetUsd = parsed;
+    else problems.push(`monthlyBudgetUsd must be a positive number of US dollars (e.g. 100 or 49.50), got ${JSON.stringify(budget)}`);
+  }
+
   if (problems.length > 0) throw new SettingsError(problems);
   return {
     stage,
@@ -138,7 +171,50 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Switc
     networking: networking ?? DEFAULT_SETTINGS.networking,
     webhookReservedConcurrency,
     ...(alarmEmail !== undefined && { alarmEmail }),
+    ...(notifyUrl !== undefined && { notifyUrl }),
+    ...(notifyEvents !== undefined && { notifyEvents }),
+    ...(monthlyBudgetUsd !== undefined && { monthlyBudgetUsd }),
   };
+}
+
+/**
+ * https only: the delivery Lambda reaches the endpoint over the internet (lambda/delivery checks
+ * it again at its start, core/delivery/default-notify.ts, and refuses private addresses per call).
+ */
+function notifyUrlProblem(value: string): string | undefined {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  // Checked first, and the value not repeated: it holds a password.
+  if (url && (url.username || url.password)) return 'notifyUrl must not carry a user name or password: deliveries are signed (verify them with the tool signing secret)';
+  if (url?.protocol !== 'https:') return `notifyUrl must be an https:// URL (e.g. ${NOTIFY_URL_EXAMPLE}), got "${value}"`;
+  if (value.length > NOTIFY_URL_MAX_LENGTH) return `notifyUrl must be at most ${NOTIFY_URL_MAX_LENGTH} characters, got ${value.length}`;
+  return undefined;
+}
+
+/**
+ * notifyEvents as `-c` gives it (comma-separated) or cdk.json may (that, or an array of strings):
+ * the events named, each once; undefined when unset or on a problem (pushed to `problems`).
+ */
+function deliveryEvents(value: unknown, problems: string[]): DeliveryEvent[] | undefined {
+  if (value === undefined) return undefined;
+  const names = typeof value === 'string' ? value.split(',') : Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined;
+  const allowed = `comma-separated, each one of ${DELIVERY_EVENTS.join(', ')}`;
+  if (!names) {
+    problems.push(`notifyEvents must be a list of events (${allowed}), got ${JSON.stringify(value)}`);
+    return undefined;
+  }
+  const named = names.map((name) => name.trim()).filter(Boolean);
+  const unknown = named.filter((name) => !DELIVERY_EVENTS.includes(name as DeliveryEvent));
+  if (named.length === 0 || unknown.length > 0) {
+    const what = named.length === 0 ? 'names no event' : `has unknown ${unknown.length === 1 ? 'event' : 'events'} ${unknown.map((name) => `"${name}"`).join(', ')}`;
+    problems.push(`notifyEvents ${what} (${allowed}), got ${JSON.stringify(value)}`);
+    return undefined;
+  }
+  return [...new Set(named as DeliveryEvent[])];
 }
 
 /** `dev` and `dev-<name>` stages are disposable: their tables are destroyed with the stack. */

@@ -47,6 +47,8 @@ export function addSwitchboard(app: App, settings: SwitchboardSettings): Switchb
     workerMaxTasks: settings.workerMaxTasks,
     callsPerTask: settings.callsPerTask,
     ...(settings.alarmEmail && { alarmEmail: settings.alarmEmail }),
+    ...(settings.notifyUrl && { defaultNotify: { url: settings.notifyUrl, ...(settings.notifyEvents && { events: settings.notifyEvents }) } }),
+    ...(settings.monthlyBudgetUsd !== undefined && { monthlyBudgetUsd: settings.monthlyBudgetUsd }),
   });
   calls.addStackDependency(data, 'the call stack reads the tables and secrets');
 

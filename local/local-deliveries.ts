@@ -56,7 +56,14 @@ export function startLocalDeliveries(opts: LocalDeliveriesOptions): LocalDeliver
 
   const poll = async (): Promise<void> => {
     const since = new Date(Date.now() - (opts.windowMs ?? 3_600_000)).toISOString();
-    const { calls } = await opts.calls.list({ since, limit: 200 });
+    // Every call of the window, page by page: a long call's end comes after many newer calls began.
+    const calls = [];
+    let cursor: string | undefined;
+    do {
+      const page = await opts.calls.list({ since, limit: 500, cursor });
+      calls.push(...page.calls);
+      cursor = page.cursor;
+    } while (cursor);
     for (const call of calls) {
       const event = eventOfOutcome(call.outcome);
       const key = `${call.callId} ${event}`;

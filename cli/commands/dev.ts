@@ -1,3 +1,5 @@
+import { readDefaultNotify } from '../../core/delivery/default-notify';
+import type { NumberNotify } from '../../core/numbers/config';
 import type { Command } from 'commander';
 import { jsonLog, logLevelFrom } from '../../core/runtime/log';
 import { checkWebhookSecretFormat } from '../../core/webhook/signature';
@@ -18,13 +20,22 @@ export const TOOL_SIGNING_SECRET_ENV = 'SWITCHBOARD_TOOL_SIGNING_SECRET';
 /** Shortens `switchboard dev`'s delivery retries for local testing: 0.01 makes the first wait 0.3 s instead of 30 s. */
 export const DELIVERY_BACKOFF_SCALE_ENV = 'SWITCHBOARD_DELIVERY_BACKOFF_SCALE';
 
+/** Where `switchboard dev` delivers the calls of numbers without their own `notify`. */
+export const NOTIFY_ENV = { url: 'SWITCHBOARD_NOTIFY_URL', events: 'SWITCHBOARD_NOTIFY_EVENTS' } as const;
+
 /** The delivery settings from the environment, checked now. */
-export function devDeliveries(env: NodeJS.ProcessEnv): { backoffScale: number } {
+export function devDeliveries(env: NodeJS.ProcessEnv): { backoffScale: number; defaultNotify?: NumberNotify } {
   const raw = env[DELIVERY_BACKOFF_SCALE_ENV]?.trim();
-  if (!raw) return { backoffScale: 1 };
-  const scale = Number(raw);
+  const scale = raw ? Number(raw) : 1;
   if (!(scale > 0 && scale <= 1)) throw new CliError(`${DELIVERY_BACKOFF_SCALE_ENV} must be a number above 0 and at most 1 (e.g. 0.01), not "${raw}"`, EXIT.usage);
-  return { backoffScale: scale };
+  let defaultNotify: NumberNotify | undefined;
+  try {
+    // Locally the default may be a server on this machine, as a number's own notify may.
+    defaultNotify = readDefaultNotify(env[NOTIFY_ENV.url], env[NOTIFY_ENV.events], NOTIFY_ENV, true);
+  } catch (error) {
+    throw new CliError((error as Error).message, EXIT.usage);
+  }
+  return { backoffScale: scale, ...(defaultNotify && { defaultNotify }) };
 }
 
 /** Environment variable `switchboard dev` reads `{{secret:NAME}}` from: NAME upper-cased, `-` as `_` (orders-api: SWITCHBOARD_TOOL_SECRET_ORDERS_API). */

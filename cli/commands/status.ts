@@ -22,7 +22,7 @@ interface Status {
   retiringModels: Array<RetiringModel & { number: string }>;
   callsToday: { total: number; live: number };
   /** What the calls cost, at the release's price table; unpriced calls are counted apart, never guessed. */
-  spend: { today: SpendSum; month: SpendSum };
+  spend: { today: SpendSum; month: SpendSum; monthlyBudgetUsd?: number };
   workers?: { running: number; desired: number };
 }
 
@@ -62,6 +62,11 @@ function describe(status: Status, out: Output): string {
   lines.push(`  calls today   ${status.callsToday.total} (${status.callsToday.live} live now)`);
   const spent = (sum: SpendSum) => `${usd(sum.totalUsd)}${sum.unpriced > 0 ? ` (and ${sum.unpriced} unpriced call${sum.unpriced === 1 ? '' : 's'})` : ''}`;
   lines.push(`  spend         today ${spent(status.spend.today)}, this month ${spent(status.spend.month)} (OpenAI's part, at the prices in core/pricing/prices.ts)`);
+  const budget = status.spend.monthlyBudgetUsd;
+  if (budget) {
+    const share = Math.round((status.spend.month.totalUsd / budget) * 100);
+    lines.push(`  budget        ${usd(budget)} a month: ${share}% spent${share >= 100 ? ` ${paint(out, 'red', '(over: the budget alarm has fired)')}` : ''}`);
+  }
   if (status.workers) lines.push(`  workers       ${status.workers.running} running, ${status.workers.desired} wanted`);
   return lines.join('\n');
 }
@@ -92,7 +97,7 @@ export function registerStatusCommand(program: Command, out: Output): void {
           numbers: { configured: numbers.length, enabled: numbers.filter((n) => n.config.enabled).length },
           retiringModels: numbers.flatMap((n) => retiringModels(n.config, today).map((r) => ({ number: n.config.number, ...r }))),
           callsToday: { total: calls.length, live: calls.filter((c) => c.outcome === 'active').length },
-          spend: { today: costSum(calls), month: costSum(month) },
+          spend: { today: costSum(calls), month: costSum(month), ...(target.stack?.monthlyBudgetUsd && { monthlyBudgetUsd: target.stack.monthlyBudgetUsd }) },
           workers,
         };
         return result;

@@ -14,9 +14,10 @@ import { json } from '../format';
 import type { Output } from '../output';
 import { numberArgument } from './numbers';
 
-function wavixClient(): WavixClient {
+/** The client for WAVIX_API_KEY (at WAVIX_API_URL when set); `access` names the key scope the command needs, e.g. `calls read`. */
+export function wavixClient(access?: string): WavixClient {
   const key = process.env.WAVIX_API_KEY;
-  if (!key) throw new CliError('WAVIX_API_KEY is not set: create an API key in the Wavix portal (Administration > API keys) and export it', EXIT.usage);
+  if (!key) throw new CliError(`WAVIX_API_KEY is not set: create an API key in the Wavix portal (Administration > API keys)${access ? ` with ${access} access` : ''} and export it`, EXIT.usage);
   return new WavixClient(key, process.env.WAVIX_API_URL || undefined);
 }
 
@@ -30,7 +31,7 @@ function projectSipUri(projectId: string): string {
 }
 
 /** Wavix's errors as one CLI line: an unknown number is "not found", a refused change is "bad input" (nothing changed). */
-async function withWavix<T>(work: () => Promise<T>): Promise<T> {
+export async function withWavix<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {

@@ -32,8 +32,18 @@ export function parseCallParties(headers: readonly SipHeader[]): CallParties {
   return { dialed, caller };
 }
 
+/**
+ * The INVITE's SIP `Call-ID` (compact form `i`): what ties the call to the carrier's record of
+ * it (Wavix's CDR) and, for one SIP call offered to two OpenAI APIs, its two webhooks. At most
+ * 300 characters are kept; undefined when absent.
+ */
+export function sipCallIdOf(headers: readonly SipHeader[]): string | undefined {
+  const value = valuesOf(headers, 'call-id')[0]?.trim();
+  return value ? value.slice(0, 300) : undefined;
+}
+
 /** RFC 3261 compact header names, for the headers read here. */
-const COMPACT_NAMES: Readonly<Record<string, string>> = { f: 'from', t: 'to' };
+const COMPACT_NAMES: Readonly<Record<string, string>> = { f: 'from', t: 'to', i: 'call-id' };
 
 /** Values of every header with this (lower-case, full) name, in order: SIP names are case-insensitive and may repeat. */
 function valuesOf(headers: readonly SipHeader[], name: string): string[] {

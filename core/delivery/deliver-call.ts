@@ -2,6 +2,9 @@ import { version } from '../../package.json';
 import type { NumbersStore } from '../store/numbers-store';
 import type { CallHistoryStore } from '../store/call-history-store';
 import type OpenAI from 'openai';
+import type { CallRecord } from '../calls/record';
+import type { NumberNotify } from '../numbers/config';
+import type { MonthSpendStore } from '../store/month-spend-store';
 import { analyseCall } from '../analysis/analyse-call';
 import { needsAnalysis } from '../analysis/analysis-plan';
 import type { CallAnalysisStore } from '../store/call-analysis-store';
@@ -58,6 +61,10 @@ export interface DeliveryServices {
   numbers: Pick<NumbersStore, 'get'>;
   attempts: Pick<CallDeliveriesStore, 'record'>;
   analyses: Pick<CallAnalysisStore, 'record'>;
+  /** The stack's `notify`, for numbers without their own (lib/settings.ts notifyUrl). */
+  defaultNotify?: NumberNotify;
+  /** Counts each ended call's cost into its month once, and is told the month's total (the budget alarm's metric). Absent locally. */
+  spend?: { store: Pick<MonthSpendStore, 'add'>; onTotal: (month: string, usd: number) => void };
   /** For numbers with `analysis`: the Responses API. Absent where it is not set up (the analysis is then recorded as failed). */
   openai?: Pick<OpenAI, 'responses'>;
   /** The stack's signing secret (`whsec_...`), the one tool calls are signed with; asked on every attempt (the host caches it). */
@@ -74,6 +81,20 @@ export interface DeliveryServices {
 }
 
 export const DELIVERY_TIMEOUT_MS = 10_000;
+
+/** Adds an ended call's cost (once analysed, so the analysis is in it) to the month it started in; an unpriced call adds nothing. */
+async function countSpend(record: CallRecord, spend: NonNullable<DeliveryServices['spend']>, log: Log): Promise<void> {
+  const usd = record.cost?.totalUsd;
+  if (usd === undefined || usd === 0) return;
+  const month = record.startedAt.slice(0, 7);
+  try {
+    const total = await spend.store.add(record.callId, month, usd);
+    if (total !== undefined) spend.onTotal(month, total);
+  } catch (error) {
+    // An estimate for the budget alarm: never a reason to hold back the delivery.
+    log.warn('could not add the call to the month\'s spend', { error });
+  }
+}
 /** The most of an endpoint's answer read: only its status matters. */
 const ANSWER_MAX_BYTES = 64 * 1024;
 
@@ -106,7 +127,8 @@ export async function deliverCall(message: DeliveryMessage, attempt: number, dep
     else log.warn(step.kind === 'retry' ? 'analysis failed; will retry before delivering' : 'analysis failed; delivering without it', { error: step.analysis.error });
     if (step.kind === 'retry') return { kind: 'retry', delaySeconds: step.delaySeconds * (deps.backoffScale ?? 1) };
   }
-  const notify = config?.notify;
+  if (deps.spend && message.event === 'call.ended' && !message.redelivery) await countSpend(record, deps.spend, log);
+  const notify = config?.notify ?? deps.defaultNotify;
   if (!notify || !notify.events.includes(message.event)) return { kind: 'done', outcome: 'not-subscribed' };
   if (!message.redelivery && alreadyDelivered(record, message.event)) return { kind: 'done', outcome: 'duplicate' };
 

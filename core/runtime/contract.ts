@@ -27,6 +27,9 @@ export const ENV = {
   /** The delivery Lambda's: its own queue (retries wait there) and where what is given up goes. */
   deliveryQueueUrl: 'DELIVERY_QUEUE_URL',
   deliveryDeadLetterQueueUrl: 'DELIVERY_DEAD_LETTER_QUEUE_URL',
+  /** The stack's default `notify` (lib/settings.ts notifyUrl, notifyEvents: comma-separated), for numbers without their own. */
+  defaultNotifyUrl: 'DEFAULT_NOTIFY_URL',
+  defaultNotifyEvents: 'DEFAULT_NOTIFY_EVENTS',
 } as const;
 
 /** CloudWatch namespace and metric names (embedded metric format from both hosts). */
@@ -52,6 +55,8 @@ export const METRICS = {
   callDelivered: 'CallDelivered',
   deliveryAttemptFailed: 'DeliveryAttemptFailed',
   deliveryGaveUp: 'DeliveryGaveUp',
+  /** Delivery Lambda: the month's estimated OpenAI spend so far, in US dollars, after each call it counts (the budget alarm's metric). */
+  monthSpendUsd: 'MonthSpendUsd',
 } as const;
 
 /** CloudFormation output keys of the call stack, read back by the CLI (`--stack`). */
@@ -74,6 +79,8 @@ export const OUTPUTS = {
   callRetentionDays: 'CallRetentionDays',
   /** Where `switchboard calls redeliver` puts a call to be delivered again. */
   deliveryQueueUrl: 'DeliveryQueueUrl',
+  /** The monthly budget the alarm watches (lib/settings.ts monthlyBudgetUsd), when set: `switchboard status` compares the month's spend with it. */
+  monthlyBudgetUsd: 'MonthlyBudgetUsd',
 } as const;
 
 /** Port the worker's health endpoint listens on in the container. */

@@ -8,7 +8,9 @@ import { deliverCall, readDeliveryMessage } from '../../core/delivery/deliver-ca
 import { DEFAULT_CALL_RETENTION_DAYS, ENV, METRICS } from '../../core/runtime/contract';
 import type { Log } from '../../core/runtime/log';
 import { positiveIntEnv, requireEnv } from '../../core/runtime/settings';
+import { readDefaultNotify } from '../../core/delivery/default-notify';
 import { CallAnalysisStore } from '../../core/store/call-analysis-store';
+import { MonthSpendStore } from '../../core/store/month-spend-store';
 import { CallDeliveriesStore } from '../../core/store/call-deliveries-store';
 import { CallHistoryStore } from '../../core/store/call-history-store';
 import { createDocumentClient } from '../../core/store/dynamodb-client';
@@ -26,6 +28,7 @@ const secretsManager = new SecretsManagerClient({});
 const signing = secretsManagerSecret(secretsManager, requireEnv(ENV.toolSigningSecretArn), { maxAgeMs: TOOL_SECRET_MAX_AGE_MS });
 const apiKey = secretsManagerSecret(secretsManager, requireEnv(ENV.openAiApiKeySecretArn), { maxAgeMs: API_KEY_MAX_AGE_MS });
 const db = createDocumentClient();
+const defaultNotify = readDefaultNotify(process.env[ENV.defaultNotifyUrl], process.env[ENV.defaultNotifyEvents], { url: ENV.defaultNotifyUrl, events: ENV.defaultNotifyEvents });
 const services = {
   calls: new CallHistoryStore(db, tables, positiveIntEnv(ENV.callRetentionDays, DEFAULT_CALL_RETENTION_DAYS)),
   numbers: new NumbersStore(db, tables.numbers),
@@ -36,6 +39,11 @@ const services = {
   signingSecret: async () => standardWebhooksSecret(await signing.get()),
   // In AWS an endpoint on a private network needs the number's allowPrivateNetwork.
   allowLoopback: false,
+  ...(defaultNotify && { defaultNotify }),
+  spend: {
+    store: new MonthSpendStore(db, tables),
+    onTotal: (_month: string, usd: number) => metrics.addMetric(METRICS.monthSpendUsd, MetricUnit.NoUnit, usd),
+  },
   log: powertoolsLog(logger),
 };
 

@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { ANALYSIS_TIMEOUT_MS } from '../../core/analysis/analysis-plan';
 import type { Outcome } from '../../core/calls/record';
 import { DELIVERY_TIMEOUT_MS } from '../../core/delivery/deliver-call';
-import { MAX_DELIVERY_ATTEMPTS } from '../../core/delivery/delivery-plan';
+import { type DeliveryEvent, MAX_DELIVERY_ATTEMPTS } from '../../core/delivery/delivery-plan';
 import { ENV, METRICS } from '../../core/runtime/contract';
 import { CALLS_TABLE } from '../../core/store/tables';
 import { WEBHOOK_RUNTIME } from './webhook-receiver';
@@ -105,6 +105,11 @@ export interface CallDeliveriesProps {
   readonly openAiApiKey: ISecret;
   readonly callRetentionDays: number;
   /**
+   * Where the calls of numbers whose config has no `notify` are delivered, and for which events
+   * (unset: the Lambda's default, `call.ended`). Unset, those calls are not delivered.
+   */
+  readonly defaultNotify?: { readonly url: string; readonly events?: readonly DeliveryEvent[] };
+  /**
    * Deliveries made at once at most (the event source's maximum concurrency, 2 to 1000): caps what
    * a burst of ended calls does to the user's endpoint and to the account's Lambda concurrency,
    * without the throttling (and spent receives) of reserved concurrency. @default 10
@@ -117,9 +122,9 @@ export interface CallDeliveriesProps {
 }
 
 /**
- * Delivery of finished calls to the number's `notify` endpoint, on AWS's own machinery: an
- * EventBridge pipe reads the calls table's stream and puts each call's closing on the delivery
- * queue, which the delivery Lambda (lambda/delivery) consumes: it analyses the call first when
+ * Delivery of finished calls to the number's `notify` endpoint (or the stack's default one), on
+ * AWS's own machinery: an EventBridge pipe reads the calls table's stream and puts each call's
+ * closing on the delivery queue, which the delivery Lambda (lambda/delivery) consumes: it analyses the call first when
  * the number asks for it (core/delivery/deliver-call.ts), then delivers it. A retry is the same message made
  * visible again after the schedule's wait (core/delivery/delivery-plan.ts); what is given up goes
  * to the dead-letter queue, where an alarm sees it and `aws sqs start-message-move-task` redrives
@@ -227,7 +232,7 @@ export class CallDeliveries extends Construct {
       timeout: Duration.seconds(DELIVERY_FUNCTION_TIMEOUT_SECONDS),
       role,
       logGroup,
-      description: 'Switchboard: analyses finished calls if asked, delivers them to the number\'s notify endpoint (signed), with retries',
+      description: 'Switchboard: analyses finished calls if asked, delivers them to the number\'s notify endpoint or the default one (signed), with retries',
       environment: {
         [ENV.numbersTable]: props.numbers.tableName,
         [ENV.callsTable]: props.calls.tableName,
@@ -237,6 +242,9 @@ export class CallDeliveries extends Construct {
         [ENV.openAiApiKeySecretArn]: props.openAiApiKey.secretArn,
         [ENV.deliveryQueueUrl]: this.queue.queueUrl,
         [ENV.deliveryDeadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
+        // Read by core/delivery/default-notify.ts, which refuses a bad value at the Lambda's start.
+        ...(props.defaultNotify && { [ENV.defaultNotifyUrl]: props.defaultNotify.url }),
+        ...(props.defaultNotify?.events && { [ENV.defaultNotifyEvents]: props.defaultNotify.events.join(',') }),
         POWERTOOLS_SERVICE_NAME: METRICS.deliveryService,
         POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
         NODE_OPTIONS: '--enable-source-maps',

@@ -41,6 +41,8 @@ export interface OperationsProps {
   readonly callsPerTask: number;
   /** Subscribed to the alarm topic when given. */
   readonly alarmEmail?: string;
+  /** US dollars: when given, an alarm fires when the month's estimated OpenAI spend passes it. */
+  readonly monthlyBudgetUsd?: number;
 }
 
 /**
@@ -59,6 +61,8 @@ export class Operations extends Construct {
     readonly callsWaiting: Alarm;
     readonly deliveriesGivenUp: Alarm;
     readonly deliveryPipeFailures: Alarm;
+    /** Only with a monthly budget. */
+    readonly monthlyBudget?: Alarm;
   };
 
   constructor(scope: Construct, id: string, props: OperationsProps) {
@@ -114,10 +118,24 @@ export class Operations extends Construct {
     const deliveryDeadLetters = deliveries.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' });
     const pipeDeadLetters = deliveries.pipeDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' });
     const callsWaiting = queue.queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' });
+    // The month's running total, emitted by the delivery Lambda after each call it counts; a new
+    // month's starts from 0. The latest total is what counts, so the Maximum of each hour.
+    const monthSpend = new Metric({
+      namespace: METRICS.namespace,
+      metricName: METRICS.monthSpendUsd,
+      dimensionsMap: { service: METRICS.deliveryService },
+      statistic: 'Maximum',
+      period: Duration.hours(1),
+    });
 
+    const onTopic = (created: Alarm) => {
+      created.addAlarmAction(new SnsAction(this.alarmTopic));
+      created.addOkAction(new SnsAction(this.alarmTopic));
+      return created;
+    };
     /** Alarms when the metric reaches `atLeast` in each of `periods` consecutive periods. */
-    const alarm = (alarmId: string, metric: IMetric, atLeast: number, description: string, periods = 1) => {
-      const created = new Alarm(this, alarmId, {
+    const alarm = (alarmId: string, metric: IMetric, atLeast: number, description: string, periods = 1) =>
+      onTopic(new Alarm(this, alarmId, {
         metric,
         threshold: atLeast,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -125,11 +143,20 @@ export class Operations extends Construct {
         datapointsToAlarm: periods,
         treatMissingData: TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
-      });
-      created.addAlarmAction(new SnsAction(this.alarmTopic));
-      created.addOkAction(new SnsAction(this.alarmTopic));
-      return created;
-    };
+      }));
+    /** Alarms when the month's spend so far passes the budget. */
+    const budgetAlarm = (budget: number) =>
+      onTopic(new Alarm(this, 'MonthlyBudget', {
+        metric: monthSpend,
+        threshold: budget,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        // The metric is emitted only when a call ends: an hour without calls keeps the state (no
+        // flapping to OK between calls). The next month's first call brings it back to OK.
+        treatMissingData: TreatMissingData.IGNORE,
+        alarmDescription: `The month's estimated OpenAI spend passed the monthly budget of ${budget} USD (monthlyBudgetUsd). \`switchboard status\` shows the month's spend (\`switchboard calls show <call id>\` a call's cost); disable numbers (\`switchboard numbers disable <number>\`) to stop spending, or redeploy with a higher monthlyBudgetUsd. It returns to OK with the next month's first calls (each month's total starts from 0).`,
+      }));
     this.alarms = {
       webhookServerErrors: alarm('WebhookServerErrors', webhookServerErrors, 1, 'The webhook answered OpenAI with a 5xx: calls may go unanswered until OpenAI retries. Check the webhook Lambda logs.'),
       deadLetters: alarm('DeadLetters', deadLetters, 1, 'A call message reached the dead-letter queue: workers failed to take it repeatedly. Inspect the DLQ message and the worker logs.'),
@@ -148,6 +175,7 @@ export class Operations extends Construct {
         1,
         'The delivery pipe could not put finished calls on the delivery queue (its dead-letter queue has the failed batches): those calls are not delivered. Check the pipe\'s state and logs, then `switchboard calls redeliver` the calls that ended meanwhile.',
       ),
+      ...(props.monthlyBudgetUsd !== undefined && { monthlyBudget: budgetAlarm(props.monthlyBudgetUsd) }),
     };
 
     const dashboardWidth = 24;
@@ -262,6 +290,15 @@ export class Operations extends Construct {
         title: 'Delivery dead-letter queues',
         width: third,
         metrics: [deliveryDeadLetters.with({ label: 'given up (delivery DLQ)' }), pipeDeadLetters.with({ label: 'not queued (pipe DLQ)' })],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'OpenAI spend this month (USD, estimated)',
+        width: third,
+        left: [monthSpend.with({ label: 'month so far' })],
+        leftYAxis: { min: 0 },
+        ...(props.monthlyBudgetUsd !== undefined && { leftAnnotations: [{ value: props.monthlyBudgetUsd, label: 'monthly budget' }] }),
       }),
     );
   }

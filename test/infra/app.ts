@@ -59,3 +59,23 @@ export function actionsOf(statement: Statement): string[] {
 export function resourcesOf(statement: Statement): unknown[] {
   return Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
 }
+
+export interface DashboardWidget {
+  readonly title?: string;
+  readonly metrics?: unknown[][];
+  readonly annotations?: { horizontal?: { value: number; label?: string }[] };
+  readonly yAxis?: { left?: { min?: number } };
+}
+
+/**
+ * The widgets' properties of a template's one dashboard. The body is a Fn::Join of JSON text and
+ * references (queue names, the region): each reference becomes `<logical ID>` inside its string,
+ * and the JSON is read back.
+ */
+export function dashboardWidgets(template: Template): DashboardWidget[] {
+  const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  if (dashboards.length !== 1) throw new Error(`expected one dashboard, found ${dashboards.length}`);
+  const join = dashboards[0]!.Properties.DashboardBody['Fn::Join'][1] as unknown[];
+  const text = join.map((part) => (typeof part === 'string' ? part : `<${JSON.stringify(part).match(/"(\w+)"/)![1]}>`)).join('');
+  return (JSON.parse(text) as { widgets: { properties: DashboardWidget }[] }).widgets.map((w) => w.properties);
+}

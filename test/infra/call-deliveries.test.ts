@@ -6,6 +6,7 @@
 import { type AttributeValue, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { OUTCOMES } from '../../core/calls/record';
+import { readDefaultNotify } from '../../core/delivery/default-notify';
 import { readDeliveryMessage, type DeliveryMessage } from '../../core/delivery/deliver-call';
 import { eventOfOutcome, MAX_DELIVERY_ATTEMPTS, RETRY_SCHEDULE_SECONDS, type DeliveryAttempt } from '../../core/delivery/delivery-plan';
 import { ENV, METRICS, OUTPUTS } from '../../core/runtime/contract';
@@ -23,7 +24,7 @@ import {
   DELIVERY_INPUT_TEMPLATE,
   DELIVERY_MAX_RECEIVE_COUNT,
 } from '../../lib/constructs/call-deliveries';
-import { actionsOf, buildApp, logicalIds, resourcesOf, statementsOfRole } from './app';
+import { actionsOf, buildApp, dashboardWidgets, logicalIds, resourcesOf, statementsOfRole } from './app';
 
 const importOf = (name: string) => ({ 'Fn::ImportValue': `Switchboard-dev-Data:${name}` });
 const tableArnOf = (name: string) => ({
@@ -310,6 +311,34 @@ describe('the delivery Lambda', () => {
     expect(only('AWS::Logs::LogGroup', 'CallDeliveriesHandlerLogs').RetentionInDays).toBe(30);
   });
 
+  it('has no default endpoint unless notifyUrl is set, and its events only when notifyEvents is', () => {
+    const envOf = (context: Record<string, unknown>) => {
+      const other = buildApp(context).callsTemplate();
+      const [id] = logicalIds(other, 'AWS::Lambda::Function', 'CallDeliveriesHandler');
+      return other.toJSON().Resources[id!].Properties.Environment.Variables as Record<string, string>;
+    };
+    // What lambda/delivery makes of its environment at start.
+    const defaultNotifyOf = (env: Record<string, string>) =>
+      readDefaultNotify(env[ENV.defaultNotifyUrl], env[ENV.defaultNotifyEvents], { url: ENV.defaultNotifyUrl, events: ENV.defaultNotifyEvents });
+
+    const env = deliveryFunction().Environment.Variables as Record<string, string>;
+    expect(env).not.toHaveProperty(ENV.defaultNotifyUrl);
+    expect(env).not.toHaveProperty(ENV.defaultNotifyEvents);
+    expect(defaultNotifyOf(env)).toBeUndefined();
+
+    const urlOnly = envOf({ notifyUrl: 'https://crm.example.com/voice/calls' });
+    expect(urlOnly).toMatchObject({ [ENV.defaultNotifyUrl]: 'https://crm.example.com/voice/calls' });
+    expect(urlOnly).not.toHaveProperty(ENV.defaultNotifyEvents);
+    expect(defaultNotifyOf(urlOnly)).toEqual({ url: 'https://crm.example.com/voice/calls', events: ['call.ended'], allowPrivateNetwork: false });
+
+    const withEvents = envOf({ notifyUrl: 'https://crm.example.com/voice/calls', notifyEvents: 'call.rejected, call.missed' });
+    expect(withEvents).toMatchObject({
+      [ENV.defaultNotifyUrl]: 'https://crm.example.com/voice/calls',
+      [ENV.defaultNotifyEvents]: 'call.rejected,call.missed',
+    });
+    expect(defaultNotifyOf(withEvents)).toEqual({ url: 'https://crm.example.com/voice/calls', events: ['call.rejected', 'call.missed'], allowPrivateNetwork: false });
+  });
+
   it('consumes the delivery queue in batches of 10, reporting item failures, at most 10 at once', () => {
     expect(only('AWS::Lambda::EventSourceMapping', 'CallDeliveriesHandler')).toEqual({
       EventSourceArn: { 'Fn::GetAtt': ['CallDeliveriesQueueDEBECB41', 'Arn'] },
@@ -387,11 +416,7 @@ describe('operations of deliveries', () => {
   });
 
   it('graphs deliveries, failed attempts and deliveries given up, the queue\'s oldest message and the dead-letter depth', () => {
-    // The body is a Fn::Join of JSON text and references (queue names, the region): each reference
-    // becomes `<logical ID>` inside its string, and the JSON is read back.
-    const join = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody['Fn::Join'][1] as unknown[];
-    const text = join.map((part) => (typeof part === 'string' ? part : `<${JSON.stringify(part).match(/"(\w+)"/)![1]}>`)).join('');
-    const widgets = (JSON.parse(text) as { widgets: { properties: { title?: string; metrics?: unknown[][] } }[] }).widgets.map((w) => w.properties);
+    const widgets = dashboardWidgets(template);
     const metricsOf = (title: string) => widgets.find((w) => w.title === title)?.metrics?.map((m) => m.filter((x) => typeof x === 'string'));
     expect(metricsOf('Deliveries')).toEqual(
       [METRICS.callDelivered, METRICS.deliveryAttemptFailed, METRICS.deliveryGaveUp].map((metric) => [METRICS.namespace, metric, 'service', METRICS.deliveryService]),

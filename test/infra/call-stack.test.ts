@@ -11,7 +11,7 @@ import {
 import { CallHandoffQueue } from '../../lib/constructs/call-handoff-queue';
 import { REJECT_REASONS } from '../../lib/constructs/operations';
 import { SIP_URI_UNSET } from '../../lib/settings';
-import { actionsOf, buildApp, logicalIds, resourcesOf, statementsOfRole } from './app';
+import { actionsOf, buildApp, dashboardWidgets, logicalIds, resourcesOf, statementsOfRole } from './app';
 
 const importOf = (name: string) => ({ 'Fn::ImportValue': `Switchboard-dev-Data:${name}` });
 const tableArnOf = (name: string) => ({
@@ -400,7 +400,10 @@ describe('call stack', () => {
   describe('outputs', () => {
     it('prints every output the CLI reads, under the shared keys', () => {
       const outputs = template.toJSON().Outputs as Record<string, unknown>;
-      expect(Object.keys(outputs)).toEqual(expect.arrayContaining(Object.values(OUTPUTS)));
+      // The budget only when one is set (the monthly budget tests, below).
+      const always = Object.values(OUTPUTS).filter((key) => key !== OUTPUTS.monthlyBudgetUsd);
+      expect(Object.keys(outputs)).toEqual(expect.arrayContaining(always));
+      expect(outputs).not.toHaveProperty(OUTPUTS.monthlyBudgetUsd);
       template.hasOutput(OUTPUTS.webhookUrl, {
         Value: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^WebhookReceiverApi'), 'ApiEndpoint'] }, '/webhook']] },
       });
@@ -424,6 +427,56 @@ describe('call stack', () => {
         .callsTemplate()
         .hasOutput(OUTPUTS.sipUri, { Value: 'proj_XnGzQBp38qGPqjV5GaYVXVGY@sip.api.openai.com;transport=tls' });
     });
+  });
+});
+
+describe('monthly budget', () => {
+  const budgeted = buildApp({ monthlyBudgetUsd: '250' }).callsTemplate();
+  const budgetAlarms = (template: typeof budgeted) =>
+    Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+      .map((a) => a.Properties)
+      .filter((a) => a.MetricName === METRICS.monthSpendUsd);
+
+  it('alarms the topic when the month\'s spend passes the budget, and keeps its state between calls', () => {
+    expect(budgetAlarms(budgeted)).toEqual([
+      expect.objectContaining({
+        Namespace: METRICS.namespace,
+        MetricName: METRICS.monthSpendUsd,
+        Dimensions: [{ Name: 'service', Value: METRICS.deliveryService }],
+        Statistic: 'Maximum',
+        Period: 3600,
+        Threshold: 250,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        DatapointsToAlarm: 1,
+        // The metric is only emitted when a call ends: no data must not mean OK.
+        TreatMissingData: 'ignore',
+        AlarmActions: [{ Ref: expect.stringMatching(/^OperationsAlarmTopic/) }],
+        OKActions: [{ Ref: expect.stringMatching(/^OperationsAlarmTopic/) }],
+      }),
+    ]);
+    const [alarm] = budgetAlarms(budgeted);
+    expect(alarm!.AlarmDescription).toMatch(/^The month's estimated OpenAI spend passed the monthly budget of 250 USD/);
+    expect(alarm!.AlarmDescription).toContain('`switchboard status` shows the month\'s spend');
+  });
+
+  it('prints the budget for `switchboard status`', () => {
+    budgeted.hasOutput(OUTPUTS.monthlyBudgetUsd, { Value: '250', Description: Match.stringLikeRegexp('budget alarm') });
+    expect(buildApp({ monthlyBudgetUsd: 12.5 }).callsTemplate().toJSON().Outputs[OUTPUTS.monthlyBudgetUsd].Value).toBe('12.5');
+  });
+
+  it('graphs the month\'s spend, against the budget when there is one', () => {
+    const spendWidget = (template: typeof budgeted) => dashboardWidgets(template).find((w) => w.metrics?.some((m) => m.includes(METRICS.monthSpendUsd)));
+    expect(spendWidget(budgeted)).toMatchObject({
+      title: 'OpenAI spend this month (USD, estimated)',
+      metrics: [[METRICS.namespace, METRICS.monthSpendUsd, 'service', METRICS.deliveryService, expect.objectContaining({ stat: 'Maximum', period: 3600 })]],
+      annotations: { horizontal: [{ value: 250, label: 'monthly budget' }] },
+      yAxis: { left: { min: 0 } },
+    });
+    const unbudgeted = buildApp().callsTemplate();
+    expect(spendWidget(unbudgeted)).toBeDefined();
+    expect(spendWidget(unbudgeted)).not.toHaveProperty('annotations');
+    expect(budgetAlarms(unbudgeted)).toEqual([]);
   });
 });
 

@@ -12,7 +12,10 @@ type Template = { Resources: Record<string, { Type: string; Metadata?: { cdk_nag
 
 describe.each([
   ['dev defaults', {}],
-  ['prod with NAT, alarm email and project id', { stage: 'prod', networking: 'nat', alarmEmail: 'ops@example.com', openAiProjectId: 'proj_abc123' }],
+  [
+    'prod with NAT, alarm email, project id, default endpoint and budget',
+    { stage: 'prod', networking: 'nat', alarmEmail: 'ops@example.com', openAiProjectId: 'proj_abc123', notifyUrl: 'https://crm.example.com/voice/calls', notifyEvents: 'call.ended,call.missed', monthlyBudgetUsd: '250' },
+  ],
 ])('cdk-nag AwsSolutions over the whole app (%s)', (_, context) => {
   const built = buildApp(context);
   addComplianceChecks(built.app);

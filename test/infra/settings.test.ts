@@ -49,6 +49,9 @@ describe('parseSettings', () => {
         networking: 'nat',
         webhookReservedConcurrency: '20',
         alarmEmail: 'ops@example.com',
+        notifyUrl: 'https://crm.example.com/voice/calls',
+        notifyEvents: 'call.ended,call.missed',
+        monthlyBudgetUsd: '49.50',
       }),
     ).toEqual({
       stage: 'prod',
@@ -60,13 +63,37 @@ describe('parseSettings', () => {
       networking: 'nat',
       webhookReservedConcurrency: 20,
       alarmEmail: 'ops@example.com',
+      notifyUrl: 'https://crm.example.com/voice/calls',
+      notifyEvents: ['call.ended', 'call.missed'],
+      monthlyBudgetUsd: 49.5,
     });
   });
 
   it('treats empty strings (the cdk.json placeholders) as unset', () => {
-    const settings = parseSettings({ openAiProjectId: '', alarmEmail: '' });
-    expect(settings).not.toHaveProperty('openAiProjectId');
-    expect(settings).not.toHaveProperty('alarmEmail');
+    const settings = parseSettings({ openAiProjectId: '', alarmEmail: '', notifyUrl: '', notifyEvents: '', monthlyBudgetUsd: '' });
+    for (const key of ['openAiProjectId', 'alarmEmail', 'notifyUrl', 'notifyEvents', 'monthlyBudgetUsd']) expect(settings).not.toHaveProperty(key);
+  });
+
+  it('leaves notifyEvents unset with notifyUrl alone (the delivery Lambda then sends call.ended)', () => {
+    const settings = parseSettings({ notifyUrl: 'https://crm.example.com/voice/calls' });
+    expect(settings.notifyUrl).toBe('https://crm.example.com/voice/calls');
+    expect(settings).not.toHaveProperty('notifyEvents');
+    expect(SETTINGS_HELP.notifyEvents.default).toBe('call.ended');
+  });
+
+  it.each([
+    ['-c, spaced and repeated', ' call.missed , call.rejected,call.missed ', ['call.missed', 'call.rejected']],
+    ['cdk.json, as an array', ['call.ended', 'call.rejected'], ['call.ended', 'call.rejected']],
+  ])('reads notifyEvents from %s', (_, notifyEvents, events) => {
+    expect(parseSettings({ notifyUrl: 'https://crm.example.com/voice/calls', notifyEvents }).notifyEvents).toEqual(events);
+  });
+
+  it.each([
+    ['a -c string', '200', 200],
+    ['a -c string with cents', '0.5', 0.5],
+    ['a cdk.json number', 1500, 1500],
+  ])('reads monthlyBudgetUsd from %s', (_, monthlyBudgetUsd, budget) => {
+    expect(parseSettings({ monthlyBudgetUsd }).monthlyBudgetUsd).toBe(budget);
   });
 
   it('lets a small account reserve no webhook concurrency', () => {
@@ -86,9 +113,33 @@ describe('parseSettings', () => {
     [{ webhookReservedConcurrency: '0' }, 'webhookReservedConcurrency must be a whole number from 1 to 1000 or "none", got "0"'],
     [{ alarmEmail: 'ops' }, 'alarmEmail must be an email address, got "ops"'],
     [{ stage: 42 }, 'stage must be a string, got 42'],
+    [{ notifyUrl: 'http://crm.example.com/calls' }, 'notifyUrl must be an https:// URL (e.g. https://crm.example.com/voice/calls), got "http://crm.example.com/calls"'],
+    [{ notifyUrl: 'crm.example.com/calls' }, 'notifyUrl must be an https:// URL (e.g. https://crm.example.com/voice/calls), got "crm.example.com/calls"'],
+    [{ notifyUrl: 42 }, 'notifyUrl must be a string, got 42'],
+    [{ notifyUrl: 'https://crm.example.com', notifyEvents: 'call.ended,call.answered' }, 'notifyEvents has unknown event "call.answered" (comma-separated, each one of call.ended, call.rejected, call.missed), got "call.ended,call.answered"'],
+    [{ notifyUrl: 'https://crm.example.com', notifyEvents: ' , ' }, 'notifyEvents names no event (comma-separated, each one of call.ended, call.rejected, call.missed), got " , "'],
+    [{ notifyUrl: 'https://crm.example.com', notifyEvents: 7 }, 'notifyEvents must be a list of events (comma-separated, each one of call.ended, call.rejected, call.missed), got 7'],
+    [{ notifyEvents: 'call.missed' }, 'notifyEvents is only for the default endpoint: set notifyUrl too, or leave notifyEvents out'],
+    [{ monthlyBudgetUsd: '0' }, 'monthlyBudgetUsd must be a positive number of US dollars (e.g. 100 or 49.50), got "0"'],
+    [{ monthlyBudgetUsd: '-20' }, 'monthlyBudgetUsd must be a positive number of US dollars (e.g. 100 or 49.50), got "-20"'],
+    [{ monthlyBudgetUsd: '$200' }, 'got "$200"'],
+    [{ monthlyBudgetUsd: 'lots' }, 'got "lots"'],
+    [{ monthlyBudgetUsd: 0 }, 'monthlyBudgetUsd must be a positive number of US dollars (e.g. 100 or 49.50), got 0'],
   ])('rejects %j', (context, message) => {
     expect(() => parseSettings(context)).toThrow(SettingsError);
     expect(() => parseSettings(context)).toThrow(message);
+  });
+
+  it('caps notifyUrl as a number\'s notify url is capped', () => {
+    const notifyUrl = `https://crm.example.com/${'a'.repeat(2048 - 24)}`;
+    expect(parseSettings({ notifyUrl }).notifyUrl).toHaveLength(2048);
+    expect(() => parseSettings({ notifyUrl: `${notifyUrl}a` })).toThrow('notifyUrl must be at most 2048 characters, got 2049');
+  });
+
+  it('never repeats a notifyUrl that carries a password', () => {
+    const context = { notifyUrl: 'https://crm:hunter2@crm.example.com/calls' };
+    expect(() => parseSettings(context)).toThrow('notifyUrl must not carry a user name or password: deliveries are signed (verify them with the tool signing secret)');
+    expect(() => parseSettings(context)).not.toThrow(/hunter2/);
   });
 
   it('reports every problem at once, and how to set the values', () => {

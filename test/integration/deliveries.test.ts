@@ -63,7 +63,7 @@ describe('deliveries of finished calls (switchboard dev, the emulator, a real re
   let dataDir: string;
   let port: number;
 
-  const start = async (deliveries: boolean) => {
+  const start = async (deliveries: boolean, defaultNotify?: NumberConfig['notify']) => {
     stack = await startDevStack({
       port,
       dataDir,
@@ -72,7 +72,7 @@ describe('deliveries of finished calls (switchboard dev, the emulator, a real re
       log: silentLog,
       worker: { timings: { heartbeatMs: 200, holdSeconds: 2 } },
       tools: { signingSecret: SIGNING_SECRET },
-      ...(deliveries && { deliveries: { backoffScale: 0.001, pollMs: 50, timeoutMs: 300 } }),
+      ...(deliveries && { deliveries: { backoffScale: 0.001, pollMs: 50, timeoutMs: 300, ...(defaultNotify && { defaultNotify }) } }),
     });
   };
   const configure = (notify: Partial<NumberConfig['notify']> = {}) => stack.numbers.put(parseNumberConfig({ ...example, notify: { url: receiver.url, ...notify } }));
@@ -181,6 +181,16 @@ describe('deliveries of finished calls (switchboard dev, the emulator, a real re
     const [attempt] = await attempts(callId, 1);
     expect(attempt).toMatchObject({ outcome: 'delivered' });
     expect(receiver.received).toHaveLength(1);
+  });
+
+  it("delivers the calls of a number without a notify of its own to the host's default", async () => {
+    await stack.close();
+    await start(true, { url: `${receiver.url}?default`, events: ['call.ended', 'call.rejected'], allowPrivateNetwork: true });
+    await stack.numbers.put(parseNumberConfig(example));
+    const { callId } = await emulator.placeCall({ dialed: DIALED, caller: '+14155550199' });
+    const [attempt] = await attempts(callId, 1);
+    expect(attempt).toMatchObject({ event: 'call.rejected', outcome: 'delivered' });
+    expect(JSON.parse(receiver.received[0].body)).toMatchObject({ type: 'call.rejected', data: { callId } });
   });
 
   it('redelivers with `switchboard calls redeliver`, with the same webhook-id', async () => {

@@ -1,11 +1,12 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
 import { parseNumberConfig } from '../../core/numbers/config';
 import { DEFAULT_CALL_RETENTION_DAYS, ENV } from '../../core/runtime/contract';
+import { usageItem } from '../../core/store/call-entries-store';
 import { CallHistoryStore } from '../../core/store/call-history-store';
 import { createDocumentClient, createDynamoDBClient } from '../../core/store/dynamodb-client';
 import { NumbersStore } from '../../core/store/numbers-store';
@@ -38,6 +39,17 @@ describe('the delivery Lambda', () => {
   const received: { body: string; verified: boolean }[] = [];
   const saved = { ...process.env };
   let seq = 0;
+  /** What the Lambda wrote to stdout: its metrics (embedded metric format), one JSON object a line. */
+  let stdout: string[] = [];
+  const metrics = () => stdout.filter((line) => line.startsWith('{"_aws"')).map((line) => JSON.parse(line) as Record<string, unknown>);
+  beforeEach(() => {
+    stdout = [];
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      stdout.push(...String(chunk).split('\n').filter(Boolean));
+      return true;
+    });
+  });
+  afterEach(() => jest.restoreAllMocks());
 
   beforeAll(async () => {
     receiver = createServer((req, res) => {
@@ -72,7 +84,6 @@ describe('the delivery Lambda', () => {
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
-      POWERTOOLS_METRICS_DISABLED: 'true',
       [ENV.numbersTable]: TABLES.numbers,
       [ENV.callsTable]: TABLES.calls,
       [ENV.callEntriesTable]: TABLES.entries,
@@ -93,12 +104,12 @@ describe('the delivery Lambda', () => {
   });
 
   /** A call that has ended, stored as the worker leaves it. */
-  async function endedCall(): Promise<string> {
+  async function endedCall(extra: Record<string, unknown> = {}): Promise<string> {
     const callId = `rtc_delivery_${seq++}`;
     await createDocumentClient({ endpoint: dynamodb.endpoint }).send(
       new PutCommand({
         TableName: TABLES.calls,
-        Item: { callId, number: '+17134810111', caller: '+14067704205', startedAt: new Date().toISOString(), endedAt: new Date().toISOString(), outcome: 'completed', reason: 'caller-hung-up', webhookId: 'wh_1' },
+        Item: { callId, number: '+17134810111', caller: '+14067704205', startedAt: new Date().toISOString(), endedAt: new Date().toISOString(), outcome: 'completed', reason: 'caller-hung-up', webhookId: 'wh_1', day: new Date().toISOString().slice(0, 10), ...extra },
       }),
     );
     return callId;
@@ -148,6 +159,34 @@ describe('the delivery Lambda', () => {
     expect(await handler(event)).toEqual({ batchItemFailures: [] });
     expect((await deadLetters()).map((m) => m.Body)).toEqual([body]);
     expect((await record(callId))!.deliveries).toEqual([expect.objectContaining({ outcome: 'gave-up', status: 410 })]);
+  });
+
+  it("adds an ended call's cost to its month once, and reports the month's total (the budget alarm's metric)", async () => {
+    const db = createDocumentClient({ endpoint: dynamodb.endpoint });
+    const month = new Date().toISOString().slice(0, 7);
+    const before = Number((await db.send(new GetCommand({ TableName: TABLES.calls, Key: { callId: `spend#${month}` } }))).Item?.spendUsd ?? 0);
+    const callId = await endedCall({ model: 'gpt-realtime-2.1' });
+    // One response: 1,000 text tokens in, 100 audio out, at gpt-realtime-2.1's $4 and $64 per 1M.
+    await db.send(
+      new PutCommand({
+        TableName: TABLES.entries,
+        Item: usageItem(callId, 'resp_1', { inputTokens: 1000, outputTokens: 100, totalTokens: 1100, inputTextTokens: 1000, inputAudioTokens: 0, cachedTextTokens: 0, cachedAudioTokens: 0, outputTextTokens: 0, outputAudioTokens: 100 }, undefined),
+      }),
+    );
+    const usd = 1000 * 4e-6 + 100 * 64e-6;
+    stdout = [];
+    const body = JSON.stringify({ callId, outcome: 'completed' });
+    expect(await handler((await delivered(body)).event)).toEqual({ batchItemFailures: [] });
+    const spend = (await db.send(new GetCommand({ TableName: TABLES.calls, Key: { callId: `spend#${month}` } }))).Item!;
+    expect(spend.spendUsd).toBeCloseTo(before + usd, 10);
+    expect(metrics()).toEqual([expect.objectContaining({ service: 'switchboard-delivery', MonthSpendUsd: spend.spendUsd, CallDelivered: 1 })]);
+
+    // The same call again (a repeated message): counted once.
+    await handler((await delivered(body)).event);
+    expect((await db.send(new GetCommand({ TableName: TABLES.calls, Key: { callId: `spend#${month}` } }))).Item!.spendUsd).toBeCloseTo(before + usd, 10);
+    // The month's item is in no listing.
+    const listed = await new CallHistoryStore(db, TABLES, DEFAULT_CALL_RETENTION_DAYS).list({ limit: 100 });
+    expect(listed.calls.map((c) => c.callId)).not.toContain(`spend#${month}`);
   });
 
   it('moves a message that is not a delivery to the dead-letter queue, touching nothing', async () => {

@@ -1,4 +1,4 @@
-import { parseCallParties, type SipHeader } from '../../core/calls/sip-headers';
+import { parseCallParties, sipCallIdOf, type SipHeader } from '../../core/calls/sip-headers';
 
 const PROJECT_TO = 'sip:proj_XnGzQBp38qGPqjV5GaYVXVGY@sip.api.openai.com;transport=tls';
 const h = (name: string, value: string): SipHeader => ({ name, value });
@@ -87,5 +87,18 @@ describe('parseCallParties', () => {
     ])('%s', (_, headers, caller) => {
       expect(parseCallParties(headers).caller).toBe(caller);
     });
+  });
+});
+
+describe('the SIP Call-ID', () => {
+  it.each([
+    ['its full name, any case', [{ name: 'call-ID', value: ' a84b4c76e66710@pc33.example.com ' }], 'a84b4c76e66710@pc33.example.com'],
+    ['its compact form', [{ name: 'i', value: 'f81d4fae' }], 'f81d4fae'],
+    ['none', [{ name: 'From', value: '<sip:+14067704205@sip.example>' }], undefined],
+  ])('is read from %s', (_, headers, id) => {
+    expect(sipCallIdOf(headers)).toBe(id);
+  });
+  it('is bounded', () => {
+    expect(sipCallIdOf([{ name: 'Call-ID', value: 'x'.repeat(1000) }])).toHaveLength(300);
   });
 });
