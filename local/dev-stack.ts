@@ -13,13 +13,14 @@ import type { WebhookSummary } from '../core/webhook/handle-webhook';
 import { staticSecret } from '../core/webhook/secret-provider';
 import { DEFAULT_CALL_RETENTION_DAYS } from '../core/runtime/contract';
 import type { Log } from '../core/runtime/log';
+import type { NumberNotify } from '../core/numbers/config';
 import { runHttpTool, type HttpToolCall, type HttpToolResult } from '../core/tools/http-tool';
 import type { ReadSecret } from '../core/tools/secret-headers';
 import { ensureTables, LocalSecrets, startLocalDynamoDB, type LocalDynamoDB } from './dynamodb';
 import { startWebhookHost, type PlaceEmulatorCall } from './webhook-host';
 import { InProcessCallQueue } from './in-process-queue';
 import { CallWorker, type WorkerTimings } from '../core/worker/call-worker';
-import { openSideband } from '../core/worker/sideband';
+import { openLiveSideband, openSideband } from '../core/worker/sideband';
 import { LiveCallStore } from '../core/store/live-call-store';
 import { CallAnalysisStore } from '../core/store/call-analysis-store';
 import { CallDeliveriesStore } from '../core/store/call-deliveries-store';
@@ -52,7 +53,7 @@ export interface DevStackOptions {
    * Delivers finished calls to their numbers' `notify` endpoints (local/local-deliveries.ts),
    * signed with the tool signing secret. `backoffScale` shortens the retry schedule.
    */
-  deliveries?: { backoffScale?: number; pollMs?: number; timeoutMs?: number };
+  deliveries?: { backoffScale?: number; pollMs?: number; timeoutMs?: number; defaultNotify?: NumberNotify };
 }
 
 export interface DevTools {
@@ -153,6 +154,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
           allowLoopback: true,
           backoffScale: opts.deliveries.backoffScale,
           timeoutMs: opts.deliveries.timeoutMs,
+          ...(opts.deliveries.defaultNotify && { defaultNotify: opts.deliveries.defaultNotify }),
           log: opts.log.child({ component: 'deliveries' }),
         },
       });
@@ -223,6 +225,7 @@ function startWorker(
     runTool,
     readSecret,
     connect: (callId) => openSideband(callId, baseURL, async () => opts.openai.apiKey, { retryForMs: 10_000 }),
+    connectLive: (sessionId) => openLiveSideband(sessionId, baseURL, async () => opts.openai.apiKey, { retryForMs: 10_000 }),
     capacity: opts.worker?.capacity ?? 50,
     log: opts.log.child({ component: 'worker' }),
     timings: opts.worker?.timings,

@@ -12,7 +12,7 @@ import { LiveCallStore } from '../core/store/live-call-store';
 import { NumbersStore } from '../core/store/numbers-store';
 import { API_KEY_MAX_AGE_MS, secretsManagerSecret } from '../core/webhook/secret-provider';
 import { CallWorker } from '../core/worker/call-worker';
-import { openSideband } from '../core/worker/sideband';
+import { openLiveSideband, openSideband } from '../core/worker/sideband';
 import { taskProtection } from './task-protection';
 import { deployedToolRunner, toolSecrets } from './tool-runner';
 
@@ -59,6 +59,7 @@ export async function startWorkerService(env: NodeJS.ProcessEnv = process.env): 
     runTool,
     readSecret,
     connect: (callId) => openSideband(callId, openai.baseURL, apiKey, { retryForMs: 30_000, refreshApiKey: apiKeySecret && (() => apiKeySecret.refresh()) }),
+    connectLive: (sessionId) => openLiveSideband(sessionId, openai.baseURL, apiKey, { retryForMs: 30_000, refreshApiKey: apiKeySecret && (() => apiKeySecret.refresh()) }),
     capacity,
     log,
     timings: { holdSeconds, heartbeatMs: positiveIntEnv(ENV.workerHeartbeatSeconds, HEARTBEAT_SECONDS, env) * 1000 },

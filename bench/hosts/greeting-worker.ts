@@ -8,7 +8,7 @@ import { LiveCallStore } from '../../core/store/live-call-store';
 import { NumbersStore } from '../../core/store/numbers-store';
 import { LOCAL_TABLE_NAMES } from '../../core/store/tables';
 import { CallWorker } from '../../core/worker/call-worker';
-import { openSideband } from '../../core/worker/sideband';
+import { openLiveSideband, openSideband } from '../../core/worker/sideband';
 import { wallClock } from './bench-control';
 import { announceReady, env } from './child';
 
@@ -44,6 +44,8 @@ async function main(): Promise<void> {
     store: new LiveCallStore(db, LOCAL_TABLE_NAMES),
     numbers: new NumbersStore(db, LOCAL_TABLE_NAMES.numbers),
     openai,
+    // The benchmarks place Realtime calls only.
+    connectLive: (id) => openLiveSideband(id, openai.baseURL, apiKey, { retryForMs: 10_000 }),
     connect: async (callId) => {
       first(marks.attaching, callId);
       const sideband = await openSideband(callId, openai.baseURL, apiKey, { retryForMs: 30_000 });

@@ -7,7 +7,7 @@ import { NumbersStore } from '../../core/store/numbers-store';
 import { LOCAL_TABLE_NAMES } from '../../core/store/tables';
 import { silentLog } from '../../core/runtime/log';
 import { CallWorker } from '../../core/worker/call-worker';
-import { openSideband } from '../../core/worker/sideband';
+import { openLiveSideband, openSideband } from '../../core/worker/sideband';
 import { InProcessCallQueue } from '../../local/in-process-queue';
 import { demoNumber } from '../../local/simulation';
 import { startCallInbox, wallClock } from './bench-control';
@@ -66,6 +66,8 @@ async function main(): Promise<void> {
     numbers: db ? new NumbersStore(db, LOCAL_TABLE_NAMES.numbers) : { get: async () => ({ config, version: 1, updatedAt: '' }) },
     openai,
     connect,
+    // The benchmarks place Realtime calls only.
+    connectLive: (id) => openLiveSideband(id, openai.baseURL, async () => env('BENCH_API_KEY'), { retryForMs: 10_000 }),
     capacity: 100_000,
     log: silentLog,
   });

@@ -11,7 +11,7 @@ import { LOCAL_TABLE_NAMES } from '../../core/store/tables';
 import { runHttpTool, type HttpToolCall } from '../../core/tools/http-tool';
 import { signStandardWebhook } from '../../core/webhook/signature';
 import { CallWorker } from '../../core/worker/call-worker';
-import { openSideband } from '../../core/worker/sideband';
+import { openLiveSideband, openSideband } from '../../core/worker/sideband';
 import { InProcessCallQueue } from '../../local/in-process-queue';
 import { wallClock } from './bench-control';
 import { announceReady, env } from './child';
@@ -85,6 +85,8 @@ async function main(): Promise<void> {
       marks.runTool.set(call.toolCallId, wallClock());
       return runHttpTool(call, { signingSecret, secret: async () => undefined, allowLoopback: true, log: silentLog });
     },
+    // The benchmarks place Realtime calls only.
+    connectLive: (id) => openLiveSideband(id, openai.baseURL, async () => apiKey, { retryForMs: 10_000 }),
     connect: async (callId) => {
       const sideband = await openSideband(callId, openai.baseURL, async () => apiKey, { retryForMs: 10_000 });
       // Seen as ws emits it, ahead of every listener (the session's `listen` replaces the socket's listeners).

@@ -15,6 +15,7 @@ import { checkOutPath, writeOutFile } from '../out-file';
 import { paint, type Output } from '../output';
 import { parseSince } from '../since';
 import { costSum, withCosts } from '../call-costs';
+import { registerCarrierCostCommand } from './calls-cost';
 import { registerRedeliverCommand } from './calls-redeliver';
 import { numberArgument } from './numbers';
 
@@ -76,7 +77,7 @@ export function describeCall(record: CallRecord, out: Output): string {
   const lasted = record.durationSeconds !== undefined ? ` (${duration(record.durationSeconds)})` : '';
   const lines = [
     `call ${record.callId}`,
-    `  ${record.caller} -> ${record.number}${record.label ? ` (${record.label})` : ''}`,
+    `  ${record.caller} -> ${record.number}${record.label ? ` (${record.label})` : ''}, answered by ${record.engine === 'live' ? 'GPT-Live' : 'Realtime'}${record.model ? ` (${record.model})` : ''}`,
     `  started ${shortTime(record.startedAt)} UTC${record.endedAt ? `, ended ${shortTime(record.endedAt)}${lasted}` : ''}`,
     `  outcome ${endingOf(record, out)}`,
     ...(record.lookup ? [`  lookup ${lookupText(record.lookup)}`] : []),
@@ -99,9 +100,11 @@ export function costText(cost: CallCost): string {
   return cost.totalUsd !== undefined ? `${usd(cost.totalUsd)} (${each})` : `unpriced (${each})`;
 }
 
-/** Dollars to a tenth of a cent at least, more where a call cost less. */
+/** Dollars: cents from a dollar up, four places below (a call's cost), two significant digits below a cent. */
 export function usd(value: number): string {
-  return value === 0 ? '$0' : value >= 0.01 ? `$${value.toFixed(4)}` : `$${value.toPrecision(2)}`;
+  if (value === 0) return '$0';
+  if (value >= 1) return `$${value.toFixed(2)}`;
+  return value >= 0.01 ? `$${value.toFixed(4)}` : `$${value.toPrecision(2)}`;
 }
 
 function analysisLines(analysis: AnalysisRecord): string[] {
@@ -145,12 +148,13 @@ function summaryRows(out: Output, calls: (CallSummary & { cost?: CallCost })[]):
     duration(c.durationSeconds),
     outcomeText(out, c.outcome),
     c.reason ?? (c.transferTarget ? `to ${c.transferTarget}` : ''),
+    c.engine ?? 'realtime',
     c.cost ? (c.cost.totalUsd !== undefined ? usd(c.cost.totalUsd) : 'unpriced') : '',
     c.callId,
   ]);
 }
 
-const SUMMARY_HEADERS = ['STARTED (UTC)', 'NUMBER', 'CALLER', 'DURATION', 'OUTCOME', 'REASON', 'COST', 'CALL ID'];
+const SUMMARY_HEADERS = ['STARTED (UTC)', 'NUMBER', 'CALLER', 'DURATION', 'OUTCOME', 'REASON', 'ENGINE', 'COST', 'CALL ID'];
 
 
 interface ListOptions extends DataOptions {
@@ -276,6 +280,7 @@ export function registerCallCommands(program: Command, out: Output): void {
   });
 
   registerRedeliverCommand(calls, out);
+  registerCarrierCostCommand(calls, out);
 
   withDataOptions(
     calls

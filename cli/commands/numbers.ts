@@ -71,7 +71,11 @@ function describeNumber(stored: StoredNumber, out: Output): string {
   const status = c.enabled ? paint(out, 'green', 'enabled') : paint(out, 'yellow', 'disabled');
   const lines = [`${c.number}${c.label ? `  ${c.label}` : ''}  (${status}, version ${stored.version}, updated ${shortTime(stored.updatedAt)})`];
   if (c.agent) {
-    lines.push(`  agent       ${c.agent.model}, voice ${c.agent.voice}, ${c.agent.turnDetection.type}`);
+    lines.push(
+      c.agent.engine === 'live'
+        ? `  agent       GPT-Live ${c.agent.model}, voice ${c.agent.voice}, backend ${c.agent.backend.model}${c.agent.backend.webSearch ? ' with web search' : ''}`
+        : `  agent       ${c.agent.model}, voice ${c.agent.voice}, ${c.agent.turnDetection.type}`,
+    );
     lines.push(`  greeting    ${c.agent.greeting ?? '(none)'}`);
     lines.push(`  instructions ${c.agent.instructions}`);
   }

@@ -133,6 +133,8 @@ export function registerTryCommand(program: Command, out: Output): void {
     const on = dayOf(new Date());
     const decision = routeCall({ number: config.number, caller: opts.from }, config, 0, on);
     if (decision.kind === 'reject') throw new CliError(`${config.number} would turn every call away (${decision.reason}): enable it and give it an agent`, EXIT.failure);
+    // A text session is a Realtime session: GPT-Live has no text conversation to try it with.
+    if (decision.engine === 'live') throw new CliError(`${config.number} is answered by GPT-Live, which has no text session: try it with a call (\`switchboard call\` against \`switchboard dev --emulator\`)`, EXIT.usage);
 
     const tools = opts.dryRun ? undefined : await toolsFor(opts, out, stack);
     const baseURL = process.env.OPENAI_BASE_URL?.trim() || 'https://api.openai.com/v1';

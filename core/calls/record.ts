@@ -56,6 +56,8 @@ export interface TokenUsage {
   transcriptionOutputTokens?: number;
   /** The caller's transcription, for models billed by the duration of the audio. */
   transcriptionSeconds?: number;
+  /** A GPT-Live session's seconds, which it is billed by (its cumulative `session.usage.updated`). */
+  liveSeconds?: number;
 }
 
 /**
@@ -70,8 +72,11 @@ const SESSION_DETAIL = ['inputTextTokens', 'inputAudioTokens', 'cachedTextTokens
 
 const TRANSCRIPTION = ['transcriptionInputTokens', 'transcriptionOutputTokens', 'transcriptionSeconds'] as const;
 
+/** Summed like the transcription's: a Live session stores one item of them, overwritten as it grows. */
+const LIVE = ['liveSeconds'] as const;
+
 /** The fields of TokenUsage a call's sideband reports (cacheWriteTextTokens is the Responses API's). */
-export const SIDEBAND_USAGE_FIELDS = ['inputTokens', 'outputTokens', 'totalTokens', ...SESSION_DETAIL, ...TRANSCRIPTION] as const;
+export const SIDEBAND_USAGE_FIELDS = ['inputTokens', 'outputTokens', 'totalTokens', ...SESSION_DETAIL, ...TRANSCRIPTION, ...LIVE] as const;
 
 /** Whether usage has the session's detail; 'empty' when it used nothing, so there is nothing to detail. */
 export function sessionDetailOf(usage: Partial<TokenUsage>): 'known' | 'empty' | 'missing' {
@@ -96,7 +101,7 @@ export function addUsage(a: Partial<TokenUsage>, b: Partial<TokenUsage>): TokenU
   if (details.includes('known') && !details.includes('missing')) {
     for (const field of SESSION_DETAIL) sum[field] = (a[field] ?? 0) + (b[field] ?? 0);
   }
-  for (const field of TRANSCRIPTION) {
+  for (const field of [...TRANSCRIPTION, ...LIVE]) {
     if (a[field] !== undefined || b[field] !== undefined) sum[field] = (a[field] ?? 0) + (b[field] ?? 0);
   }
   return sum;
@@ -117,6 +122,10 @@ export interface CallRecord {
   transferTarget?: string;
   /** Milliseconds from webhook receipt to OpenAI's answer to accept or reject. */
   decisionMs?: number;
+  /** Which OpenAI API answered the call; absent means Realtime (records before GPT-Live, and every Realtime call). */
+  engine?: 'live';
+  /** The INVITE's SIP Call-ID, as the carrier knows the call. */
+  sipCallId?: string;
   /** The models the call was answered with (absent from records before 2026-12-01, and from calls never accepted). */
   model?: string;
   transcriptionModel?: string;
@@ -138,12 +147,12 @@ export interface CallRecord {
 export const UNKNOWN_NUMBER = 'unknown';
 
 /**
- * A Realtime call id as OpenAI documents it (`rtc_...`), to be passed on unchanged. It goes into
+ * A call id as OpenAI documents it, a Realtime call's (`rtc_...`) or a Live session's (`live_...`), to be passed on unchanged. It goes into
  * call-control paths and DynamoDB keys, so only URL-safe characters and a bounded length are
  * taken: anything else did not come from OpenAI (`../../v1/realtime/calls/rtc_other/hangup`).
  */
 export function isCallId(value: unknown): value is string {
-  return typeof value === 'string' && /^rtc_[A-Za-z0-9._~-]{1,200}$/.test(value);
+  return typeof value === 'string' && /^(rtc|live)_[A-Za-z0-9._~-]{1,200}$/.test(value);
 }
 
 /** Transcript in spoken order (entries are appended as they arrive, which can differ). */

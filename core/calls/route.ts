@@ -1,4 +1,6 @@
+import type { SessionAcceptParams } from 'openai/resources/live/sessions';
 import type { CallAcceptParams } from 'openai/resources/realtime/calls';
+import { buildLiveSessionConfig } from './live-session-config';
 import type { NumberConfig } from '../numbers/config';
 import type { Day } from '../openai/models';
 import type { LookupRecord } from './lookup';
@@ -8,7 +10,8 @@ export type RejectReason = 'unknown-number' | 'number-disabled' | 'caller-blocke
 
 export type Decision =
   /** `greeting`: the words the worker says when the call is up, filled in for this call. */
-  | { kind: 'accept'; session: CallAcceptParams; greeting?: string }
+  | { kind: 'accept'; engine: 'realtime'; session: CallAcceptParams; greeting?: string }
+  | { kind: 'accept'; engine: 'live'; session: SessionAcceptParams; greeting?: string }
   /** `status`: the SIP code, 404/480/486/603 of our own, or whatever the number's lookup answered (400-699). */
   | { kind: 'reject'; status: number; reason: RejectReason };
 
@@ -29,11 +32,12 @@ export function routeCall(call: CallParticipants, config: NumberConfig | undefin
   if (cap !== undefined && activeCalls >= cap) return { kind: 'reject', status: 486, reason: 'number-busy' };
   if (lookup?.status === 'rejected') return { kind: 'reject', status: lookup.rejectStatus, reason: 'lookup-rejected' };
   const greeting = greetingFor(call, config, lookup);
-  return {
-    kind: 'accept',
-    session: buildSessionConfig({ ...config, agent: config.agent }, call, on, lookup?.status === 'answered' ? lookup.variables : undefined),
-    ...(greeting !== undefined && { greeting }),
-  };
+  const variables = lookup?.status === 'answered' ? lookup.variables : undefined;
+  const { agent } = config;
+  if (agent.engine === 'live') {
+    return { kind: 'accept', engine: 'live', session: buildLiveSessionConfig({ ...config, agent }, call, variables), ...(greeting !== undefined && { greeting }) };
+  }
+  return { kind: 'accept', engine: 'realtime', session: buildSessionConfig({ ...config, agent }, call, on, variables), ...(greeting !== undefined && { greeting }) };
 }
 
 /** The words the agent says when the call is up: the lookup's greeting or the config's, filled in for this call. */

@@ -1,6 +1,6 @@
 import type { CallAcceptParams } from 'openai/resources/realtime/calls';
 import type { AudioTranscription, RealtimeAudioInputTurnDetection, RealtimeToolsConfigUnion } from 'openai/resources/realtime/realtime';
-import type { AgentConfig, NumberConfig, NumberMcpServer } from '../numbers/config';
+import type { AgentConfig, NumberConfig, NumberMcpServer, RealtimeAgentConfig } from '../numbers/config';
 import { languageHintOf, modelServing, type Day } from '../openai/models';
 import { fillTemplate } from './lookup';
 
@@ -29,13 +29,13 @@ export function renderTemplate(template: string, call: CallParticipants, variabl
  * (https://developers.openai.com/cookbook/examples/migrating_from_whisper_to_gpt_transcribe);
  * the older models take `language`.
  */
-function transcription({ model: configured, language }: AgentConfig['transcription'], on: Day): AudioTranscription {
+function transcription({ model: configured, language }: RealtimeAgentConfig['transcription'], on: Day): AudioTranscription {
   const model = modelServing(configured, 'transcription', on);
   if (!language) return { model };
   return languageHintOf(model) === 'languages' ? { model, languages: [language] } : { model, language };
 }
 
-function turnDetection(agent: AgentConfig): RealtimeAudioInputTurnDetection {
+function turnDetection(agent: RealtimeAgentConfig): RealtimeAudioInputTurnDetection {
   const td = agent.turnDetection;
   const common = {
     ...(td.createResponse !== undefined && { create_response: td.createResponse }),
@@ -118,6 +118,8 @@ export function buildSessionConfig(
   variables?: Readonly<Record<string, string>>,
 ): CallAcceptParams {
   const { agent } = config;
+  // A programming error, not a config one: routeCall sends a Live agent to buildLiveSessionConfig.
+  if (agent.engine === 'live') throw new Error('buildSessionConfig builds Realtime sessions; a GPT-Live agent is answered with buildLiveSessionConfig');
   const tools = toolsFor(config);
   return {
     type: 'realtime',

@@ -1,5 +1,5 @@
-import { currentModels, isListedVoice, modelStanding, VOICES, type Day, type ModelKind } from '../openai/models';
-import type { ConfigProblem, NumberConfig } from './config';
+import { currentModels, isListedVoice, LIVE_VOICES, modelStanding, VOICES, type Day, type ModelKind } from '../openai/models';
+import type { ConfigProblem, LiveAgentConfig, NumberConfig, RealtimeAgentConfig } from './config';
 
 /** A model in a config that OpenAI is retiring or has retired. */
 export interface RetiringModel {
@@ -19,7 +19,7 @@ export interface CatalogueCheck {
   errors: ConfigProblem[];
 }
 
-const MODEL_FIELDS: ReadonlyArray<{ path: RetiringModel['path']; kind: ModelKind; of: (agent: NonNullable<NumberConfig['agent']>) => string }> = [
+const MODEL_FIELDS: ReadonlyArray<{ path: RetiringModel['path']; kind: ModelKind; of: (agent: RealtimeAgentConfig) => string }> = [
   { path: 'agent.model', kind: 'realtime', of: (agent) => agent.model },
   { path: 'agent.transcription.model', kind: 'transcription', of: (agent) => agent.transcription.model },
 ];
@@ -30,7 +30,8 @@ const quoted = (ids: readonly string[]) => ids.map((id) => `"${id}"`).join(', ')
 
 /** The models of a config that OpenAI has announced the retirement of, as of `on`. */
 export function retiringModels(config: NumberConfig, on: Day): RetiringModel[] {
-  if (!config.agent) return [];
+  // GPT-Live's models are not in the lifecycle table yet: nothing of theirs is retiring.
+  if (!config.agent || config.agent.engine === 'live') return [];
   const agent = config.agent;
   return MODEL_FIELDS.flatMap(({ path, kind, of }): RetiringModel[] => {
     const model = of(agent);
@@ -45,6 +46,7 @@ export function retiringModels(config: NumberConfig, on: Day): RetiringModel[] {
 export function checkAgainstCatalogue(config: NumberConfig, on: Day): CatalogueCheck {
   const check: CatalogueCheck = { warnings: [], errors: [] };
   if (!config.agent) return check;
+  if (config.agent.engine === 'live') return liveCheck(config.agent);
   const agent = config.agent;
   for (const { path, kind, of } of MODEL_FIELDS) {
     const model = of(agent);
@@ -76,6 +78,28 @@ export function checkAgainstCatalogue(config: NumberConfig, on: Day): CatalogueC
     check.warnings.push({
       path: 'agent.voice',
       message: `"${agent.voice}" is not one of OpenAI's voices for Realtime calls (${quoted(VOICES)}); it is sent to OpenAI as written: check the name, unless the voice is newer than this list`,
+    });
+  }
+  return check;
+}
+
+/**
+ * A GPT-Live agent: its model and voice against what the Live accept reference lists (the
+ * `openai` SDK's generated types: `model` "gpt-live-1", BuiltInVoice), and the split OpenAI's Live
+ * prompting guide asks for: the business rules belong in the backend's instructions.
+ */
+function liveCheck(agent: LiveAgentConfig): CatalogueCheck {
+  const check: CatalogueCheck = { warnings: [], errors: [] };
+  if (agent.model !== 'gpt-live-1') {
+    check.warnings.push({ path: 'agent.model', message: `"${agent.model}" is not a GPT-Live model Switchboard knows ("gpt-live-1"); it is sent to OpenAI as written` });
+  }
+  if (!LIVE_VOICES.includes(agent.voice)) {
+    check.warnings.push({ path: 'agent.voice', message: `"${agent.voice}" is not one of GPT-Live's voices (${quoted(LIVE_VOICES)}); it is sent to OpenAI as written` });
+  }
+  if (!agent.backend.instructions) {
+    check.warnings.push({
+      path: 'agent.backend.instructions',
+      message: 'a GPT-Live agent has no backend instructions: its instructions steer the voice (style, when to delegate), and the business rules and tool workflows belong in backend.instructions, which the backend model reads',
     });
   }
   return check;

@@ -2,7 +2,7 @@ import { validateHeaderValue } from 'node:http';
 import { z } from 'zod';
 import { END_CALL_TOOL, TRANSFER_TOOL } from '../calls/session-config';
 import { SESSION_CAP_SECONDS } from '../openai/limits';
-import { DEFAULTS } from '../openai/models';
+import { DEFAULTS, LIVE_DEFAULTS } from '../openai/models';
 import { DEFAULT_TOOL_TIMEOUT_MS, MAX_TOOL_TIMEOUT_MS } from '../tools/limits';
 import { checkEndpointUrl } from '../outbound/address';
 import { DEFAULT_LOOKUP_TIMEOUT_MS, MAX_LOOKUP_TIMEOUT_MS } from '../calls/lookup';
@@ -85,7 +85,9 @@ const MAX_INSTRUCTIONS = 65_536;
 /** A model or voice name: OpenAI's are a few dozen characters. */
 const identifier = z.string().min(1).max(100);
 
-const agent = z.strictObject({
+const realtimeAgent = z.strictObject({
+  /** Absent means realtime: configs written before GPT-Live read as they were. */
+  engine: z.literal('realtime').optional(),
   model: identifier.default(DEFAULTS.model),
   voice: identifier.default(DEFAULTS.voice),
   instructions: text('instructions are', MAX_INSTRUCTIONS, 'shorten them (a voice agent follows a short prompt best)').min(1, 'instructions must not be empty'),
@@ -98,6 +100,46 @@ const agent = z.strictObject({
     .default({ model: DEFAULTS.transcriptionModel }),
   turnDetection: turnDetection.default({ type: 'semantic_vad' }),
   maxOutputTokens: z.number().int().positive().optional(),
+});
+
+/** What GPT-Live does not take, and why: refused on a Live agent with the reason (`numbers validate` prints it). */
+export const LIVE_REFUSED: Readonly<Record<string, string>> = {
+  turnDetection: 'GPT-Live decides itself when to speak and when it is interrupted: it takes no turn detection',
+  transcription: 'GPT-Live transcribes the call itself: it takes no transcription model',
+  maxOutputTokens: 'GPT-Live takes no limit on its speech; bound the backend with backend.maxOutputTokens',
+};
+
+/**
+ * A GPT-Live agent: a voice front end (`instructions`: voice, style, when to delegate) that hands
+ * reasoning and tools to a backend Responses model (`backend.instructions`: the business rules),
+ * as OpenAI's Live prompting guide splits them
+ * (https://developers.openai.com/api/docs/guides/live-delegation).
+ */
+const liveAgent = z.strictObject({
+  engine: z.literal('live'),
+  model: identifier.default(LIVE_DEFAULTS.model),
+  voice: identifier.default(LIVE_DEFAULTS.voice),
+  instructions: text('instructions are', MAX_INSTRUCTIONS, 'keep the front end short: voice, style and when to delegate; business rules go in backend.instructions').min(1, 'instructions must not be empty'),
+  greeting: text('the greeting is', 1_000, 'it is said word for word when the agent picks up, so keep it to a sentence or two').min(1).optional(),
+  backend: z
+    .strictObject({
+      model: identifier.default(LIVE_DEFAULTS.backendModel),
+      instructions: text('the backend instructions are', MAX_INSTRUCTIONS, 'shorten them').min(1, 'backend instructions must not be empty').optional(),
+      reasoning: z.strictObject({ effort: z.enum(['none', 'low', 'medium', 'high', 'xhigh']) }).optional(),
+      maxOutputTokens: z.number().int().positive().optional(),
+      /** OpenAI's hosted web search, for the backend (Live's backend takes function tools and web search only). */
+      webSearch: z.boolean().default(false),
+    })
+    .default({ model: LIVE_DEFAULTS.backendModel, webSearch: false }),
+});
+
+/** A number's agent: Realtime's by default, GPT-Live's with `"engine": "live"`, each checked as its engine takes it. */
+const agent = z.unknown().transform((raw, ctx) => {
+  const live = typeof raw === 'object' && raw !== null && (raw as { engine?: unknown }).engine === 'live';
+  const parsed = live ? liveAgent.safeParse(raw) : realtimeAgent.safeParse(raw);
+  if (parsed.success) return parsed.data as z.output<typeof realtimeAgent> | z.output<typeof liveAgent>;
+  for (const issue of parsed.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
+  return z.NEVER;
 });
 
 /** `+E164` (referred as `tel:`), `tel:+E164`, or a `sip:` URI, used exactly as written. */
@@ -442,6 +484,9 @@ export const numberConfigSchema = z
         .default({ block: [] }),
   })
   .superRefine((config, ctx) => {
+    if (config.agent?.engine === 'live' && config.mcp.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['mcp'], message: "a GPT-Live agent calls no MCP servers (its backend takes function tools and web search only): remove \"mcp\", or give the tools as HTTP tools" });
+    }
     if (config.enabled && !config.agent) {
       ctx.addIssue({ code: 'custom', path: ['agent'], message: 'an enabled number needs an "agent" (instructions, voice, ...)' });
     }
@@ -455,6 +500,11 @@ export const numberConfigSchema = z
 
 export type NumberConfig = z.output<typeof numberConfigSchema>;
 export type AgentConfig = NonNullable<NumberConfig['agent']>;
+export type RealtimeAgentConfig = Exclude<AgentConfig, { engine: 'live' }>;
+export type LiveAgentConfig = Extract<AgentConfig, { engine: 'live' }>;
+/** Which OpenAI API answers a number's calls. */
+export type Engine = 'realtime' | 'live';
+export const engineOf = (agent: AgentConfig | undefined): Engine => (agent?.engine === 'live' ? 'live' : 'realtime');
 export type TransferConfig = NumberConfig['transfers'][number];
 /**
  * One of a number's HTTP tools: what the runner takes (an HttpToolConfig, as it is: the test of
@@ -508,6 +558,8 @@ function unknownFieldMessage(path: readonly PropertyKey[], key: string): string 
   if (where === 'agent.turnDetection' && SIP_REFUSED_TURN_DETECTION.includes(key)) {
     return `"${key}" cannot be set for phone calls: OpenAI refuses it for SIP sessions (allowed: type, eagerness, createResponse, interruptResponse, idleTimeoutMs)`;
   }
+  if (where === 'agent' && LIVE_REFUSED[key]) return `"${key}" cannot be set for a GPT-Live agent: ${LIVE_REFUSED[key]}`;
+  if (where === 'agent' && key === 'backend') return '"backend" is for GPT-Live agents: set "engine": "live" (a Realtime agent\'s model does its own reasoning and tools)';
   if (where === '' && AGENT_FIELDS.includes(key)) {
     return `unknown field "${key}": it belongs inside "agent" (agent.${key})`;
   }

@@ -121,6 +121,24 @@ export const DEFAULTS = {
   transcriptionModel: 'gpt-live-transcribe',
 } as const;
 
+/** GPT-Live's built-in voices: the ten Realtime voices and twelve more (the `openai` SDK's `BuiltInVoice`, 7.59). */
+export const LIVE_VOICES: readonly string[] = [
+  'alloy', 'ash', 'ballad', 'beacon', 'bossa', 'cedar', 'cinder', 'coral', 'delta', 'echo', 'gleam', 'marin',
+  'meridian', 'quartz', 'ripple', 'sage', 'shida', 'shimmer', 'stone', 'tempo', 'verse', 'vesper', 'willow',
+];
+
+/**
+ * What a GPT-Live agent uses unless its config says otherwise: gpt-live-1 and its default voice
+ * marin (the Live accept reference: `audio.output.voice` "Defaults to `marin`"); the backend that
+ * Live delegates reasoning and tools to, the smallest GPT-5.6 model, as the analysis uses (see
+ * core/analysis/analysis-plan.ts): raise it for harder business logic.
+ */
+export const LIVE_DEFAULTS = {
+  model: 'gpt-live-1',
+  voice: 'marin',
+  backendModel: 'gpt-5.6-luna',
+} as const;
+
 export function dayOf(date: Date): Day {
   return date.toISOString().slice(0, 10);
 }

@@ -147,6 +147,11 @@ export function costOfRecord(record: CallRecord): CallCost {
       ...(analysis.usage.cacheWriteTokens !== undefined && { cacheWriteTextTokens: analysis.usage.cacheWriteTokens }),
     },
   };
+  if (record.engine === 'live') {
+    // Billed per second of session plus the backend's tokens: not in the table yet, so not guessed.
+    const unpriced = { unpriced: 'a GPT-Live session, whose per-minute price is not in the table yet' };
+    return { parts: { session: unpriced, transcription: { usd: 0 } } };
+  }
   if (!record.model) {
     if (record.outcome === 'rejected' || record.outcome === 'missed' || record.usage.totalTokens === 0) {
       return callCost({ inputTokens: 0, outputTokens: 0, totalTokens: 0 }, { model: '', transcriptionModel: undefined, ...(analysisModels && { analysis: analysisModels }) });

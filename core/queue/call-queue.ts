@@ -4,6 +4,8 @@ import type { NumberConfig } from '../numbers/config';
 export interface QueuedCall {
   callId: string;
   number: string;
+  /** A GPT-Live session (`live_` id); absent for a Realtime call. */
+  engine?: 'live';
   /**
    * The number's config the call was accepted with, so that the worker runs the call with the
    * instructions and transfers it was answered with, and reads nothing to start it. Absent from

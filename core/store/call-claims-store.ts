@@ -22,6 +22,8 @@ export interface NewCall {
   /** Set while the call is being answered or live (feeds the `liveByNumber` index). */
   liveNumber?: string;
   lookup?: LookupRecord;
+  sipCallId?: string;
+  engine?: 'live';
   /** What an accepted call is answered with, for its cost. */
   model?: string;
   transcriptionModel?: string;

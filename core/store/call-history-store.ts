@@ -19,7 +19,7 @@ export interface CallsPage {
 const SUMMARY_FIELDS = ['callId', 'number', 'startedAt', ...CALL_SUMMARY_ATTRIBUTES] as const;
 const PUBLIC_FIELDS = [
   'callId', 'number', 'caller', 'startedAt', 'endedAt', 'durationSeconds', 'outcome', 'reason', 'rejectStatus',
-  'transferTarget', 'decisionMs', 'label', 'webhookId', 'lookup', 'deliveries', 'analysis', 'model', 'transcriptionModel',
+  'transferTarget', 'decisionMs', 'label', 'webhookId', 'lookup', 'deliveries', 'analysis', 'model', 'transcriptionModel', 'sipCallId', 'engine',
 ] as const;
 
 /**

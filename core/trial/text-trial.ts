@@ -104,6 +104,7 @@ export class TextTrial {
       ...(this.init.variables && { variables: this.init.variables }),
     });
     if (decision.kind === 'reject') throw new TrialError(`the number would turn every call away (${decision.reason}): enable it and give it an agent`);
+    if (decision.engine === 'live') throw new TrialError('the number is answered by GPT-Live, which has no text session to try it with');
     const { session } = decision;
     let tools = session.tools ?? [];
     if (!this.init.withoutMcp && (this.init.config.mcp ?? []).length > 0) {

@@ -5,9 +5,9 @@ import { isAlreadyAccepted, isCallGone, requestMayHaveLanded } from '../openai/c
 import { dayOf } from '../openai/models';
 import { greetingFor, rejectedBeforeLookup, routeCall, type Decision } from '../calls/route';
 import type { LookupRecord } from '../calls/lookup';
-import type { NumberConfig } from '../numbers/config';
+import { engineOf, type Engine, type NumberConfig } from '../numbers/config';
 import { isCallId, UNKNOWN_NUMBER } from '../calls/record';
-import { parseCallParties, type SipHeader } from '../calls/sip-headers';
+import { parseCallParties, sipCallIdOf, type SipHeader } from '../calls/sip-headers';
 import type { NumbersStore } from '../store/numbers-store';
 import type { CallClaims } from '../store/call-claims-store';
 import type { StoredCall } from '../store/stored-call';
@@ -39,6 +39,7 @@ export interface WebhookSummary {
     | 'duplicate'
     | 'in-progress'
     | 'ignored'
+    | 'other-engine'
     | 'unauthorized'
     | 'bad-request'
     | 'retry-later';
@@ -48,6 +49,8 @@ export interface WebhookSummary {
   caller?: string;
   eventType?: string;
   webhookId?: string;
+  /** The SIP Call-ID, which ties an offer the other engine answers to its call. */
+  sipCallId?: string;
   reason?: string;
   rejectStatus?: number;
   /** Milliseconds from receipt of the webhook to OpenAI's answer to accept or reject. */
@@ -64,7 +67,8 @@ export interface WebhookDependencies {
   numbers: Pick<NumbersStore, 'get'>;
   /** The calls' records, as the webhook claims and decides them. */
   calls: CallClaims;
-  openai: Pick<OpenAI, 'realtime'>;
+  /** Call control of both engines: a number's engine answers its calls (`realtime.calls`, `live.sessions`). */
+  openai: Pick<OpenAI, 'realtime' | 'live'>;
   queue: CallQueue;
   log: Log;
   /** Called once per delivery, after the log line (the Lambda turns it into metrics). */
@@ -85,11 +89,23 @@ interface Pending {
   caller: string;
   config: NumberConfig | undefined;
   receivedAt: number;
+  /** Which API offered the call: the id is a Realtime call's (`rtc_`) or a Live session's (`live_`). */
+  engine: Engine;
   /** The words the worker greets with, once the call is decided. */
   greeting?: string;
 }
 
-const INCOMING_CALL = 'realtime.call.incoming';
+/**
+ * The incoming-call events, by the API that sends them. One SIP call can be offered to both, with
+ * different ids; "the first successful Realtime or Live accept endpoint selects the runtime
+ * surface" (the `openai` SDK's webhook reference). `live.call.incoming` is the deprecated name
+ * of `live.transport.incoming`, still sent to older subscriptions.
+ */
+const INCOMING_CALL: Readonly<Record<string, Engine>> = {
+  'realtime.call.incoming': 'realtime',
+  'live.transport.incoming': 'live',
+  'live.call.incoming': 'live',
+};
 
 /**
  * An incoming-call webhook carries the INVITE's headers: a few KiB. Anything far larger is
@@ -130,18 +146,26 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
       return { result: 'bad-request', status: 400, reason: 'body-not-json', webhookId };
     }
     if (!isObject(event)) return { result: 'bad-request', status: 400, reason: 'body-not-an-event', webhookId };
-    if (event.type !== INCOMING_CALL) return { result: 'ignored', status: 200, eventType: String(event.type), webhookId };
+    const eventType = String(event.type);
+    const engine = Object.hasOwn(INCOMING_CALL, eventType) ? INCOMING_CALL[eventType] : undefined;
     const data = isObject(event.data) ? event.data : {};
-    const callId = data.call_id;
-    if (!isCallId(callId)) return { result: 'bad-request', status: 400, reason: 'invalid-call-id', webhookId };
+    // Live also announces WebRTC sessions; only SIP calls are Switchboard's.
+    if (!engine || (eventType === 'live.transport.incoming' && data.type !== 'sip')) return { result: 'ignored', status: 200, eventType, webhookId };
+    const callId = engine === 'live' ? data.session_id : data.call_id;
+    if (!isCallId(callId) || !callId.startsWith(engine === 'live' ? 'live_' : 'rtc_')) return { result: 'bad-request', status: 400, reason: 'invalid-call-id', webhookId };
     if (!isSipHeaderList(data.sip_headers)) return { result: 'bad-request', status: 400, reason: 'invalid-sip-headers', webhookId };
 
     const parties = parseCallParties(data.sip_headers);
+    const sipCallId = sipCallIdOf(data.sip_headers);
     const number = parties.dialed ?? UNKNOWN_NUMBER;
-    const base = { callId, number, caller: parties.caller, webhookId, eventType: INCOMING_CALL };
+    const base = { callId, number, caller: parties.caller, webhookId, eventType };
 
     const stored = parties.dialed ? await deps.numbers.get(number) : undefined;
-    const call: Pending = { callId, number, caller: parties.caller, config: stored?.config, receivedAt };
+    const answeredBy = engineOf(stored?.config.agent);
+    // The number's engine answers; the other API's offer of the same SIP call is only acknowledged:
+    // rejecting it could turn away the call the other API is about to accept.
+    if (engine !== answeredBy) return { ...base, result: 'other-engine', status: 200, reason: `answered-by-${answeredBy}`, ...(sipCallId && { sipCallId }) };
+    const call: Pending = { callId, number, caller: parties.caller, config: stored?.config, receivedAt, engine };
     const lookup = call.config?.lookup && !rejectedBeforeLookup(call, call.config)
       ? runLookup(call.config.lookup, { callId, number, caller: parties.caller, sipHeaders: data.sip_headers }, { ...lookupHost, log: deps.log })
       : undefined;
@@ -157,13 +181,14 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
       startedAt: new Date(receivedAt).toISOString(),
       webhookId: webhookId ?? '',
       ...(call.config?.label && { label: call.config.label }),
+      ...(engine === 'live' && { engine }),
+      ...(sipCallId && { sipCallId }),
       ...(looked && { lookup: looked }),
       ...(decision.kind === 'accept'
         ? {
             outcome: 'active',
             liveNumber: number,
-            ...(decision.session.model && { model: decision.session.model }),
-            ...(decision.session.audio?.input?.transcription?.model && { transcriptionModel: decision.session.audio.input.transcription.model }),
+            ...modelsOf(decision),
           }
         : { outcome: 'rejected', reason: decision.reason, rejectStatus: decision.status }),
       claimToken,
@@ -183,7 +208,7 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
     ]);
     const decision = routeCall(call, call.config, live, dayOf(new Date(call.receivedAt)), looked);
     const agent = call.config?.agent;
-    if (decision.kind === 'accept' && agent && (decision.session.model !== agent.model || decision.session.audio?.input?.transcription?.model !== agent.transcription.model)) {
+    if (decision.kind === 'accept' && decision.engine === 'realtime' && agent && agent.engine !== 'live' && (decision.session.model !== agent.model || decision.session.audio?.input?.transcription?.model !== agent.transcription.model)) {
       deps.log.warn("the number's config names a model OpenAI has shut down: answering with its replacement; update the config", {
         number: call.number,
         configured: { model: agent.model, transcription: agent.transcription.model },
@@ -199,7 +224,8 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
     const label = call.config?.label;
     if (decision.kind === 'reject') {
       try {
-        await deps.openai.realtime.calls.reject(callId, { status_code: decision.status });
+        if (call.engine === 'live') await deps.openai.live.sessions.reject(callId, { status_code: decision.status });
+        else await deps.openai.realtime.calls.reject(callId, { status_code: decision.status });
       } catch (err) {
         if (!isCallGone(err)) return giveBack(callId, claimToken, 'reject', err);
       }
@@ -209,7 +235,8 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
     }
 
     try {
-      await deps.openai.realtime.calls.accept(callId, decision.session);
+      if (decision.engine === 'live') await deps.openai.live.sessions.accept(callId, decision.session);
+      else await deps.openai.realtime.calls.accept(callId, decision.session);
     } catch (err) {
       const decisionMs = now() - call.receivedAt;
       const ended = { answered: true, label, decisionMs, endedAt: new Date(now()).toISOString() };
@@ -252,6 +279,7 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
       deps.queue.enqueue({
         callId,
         number,
+        ...(call.engine === 'live' && { engine: 'live' as const }),
         config: call.config,
         ...(call.greeting !== undefined && { greeting: call.greeting }),
         ...(opts.acceptUnconfirmed && { acceptUnconfirmed: true }),
@@ -323,4 +351,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function isSipHeaderList(value: unknown): value is SipHeader[] {
   return Array.isArray(value) && value.every((header) => isObject(header) && typeof header.name === 'string' && typeof header.value === 'string');
+}
+
+/** The models an accepted call is answered with, for its record (and its cost). */
+function modelsOf(decision: Extract<Decision, { kind: 'accept' }>): { model?: string; transcriptionModel?: string } {
+  if (decision.engine === 'live') return { model: decision.session.session.model };
+  const transcriptionModel = decision.session.audio?.input?.transcription?.model;
+  return { ...(decision.session.model && { model: decision.session.model }), ...(transcriptionModel && { transcriptionModel }) };
 }

@@ -46,9 +46,11 @@ export interface SessionServices {
   store: LiveCalls;
   /** Writes what is said and done on every call, many calls' entries to a request. */
   entries: EntryWriter;
-  openai: Pick<OpenAI, 'realtime'>;
+  openai: Pick<OpenAI, 'realtime' | 'live'>;
   /** Opens (or re-opens) a call's sideband; rejects with CallNotFoundError when the call is gone. */
   connect: (callId: string) => Promise<Sideband>;
+  /** GPT-Live sessions: opens (or re-opens) a session's sideband (`/v1/live/sessions/{id}/attach`). Absent where Live calls are not taken. */
+  live?: { connect: (sessionId: string) => Promise<Sideband> };
   /** Whether this worker still holds the call's lease: only the owner runs a tool. */
   ownsCall: (callId: string) => Promise<boolean>;
   /** Runs one of a number's HTTP tools (signed, bounded, address-checked); absent where tools are not set up. */

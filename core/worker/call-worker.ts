@@ -1,4 +1,5 @@
 import { greetingFor } from '../calls/route';
+import { LiveCallSession } from './live-call-session';
 import type OpenAI from 'openai';
 import type { CallDelivery, CallSource } from '../queue/call-queue';
 import { CALL_VISIBILITY_SECONDS, HEARTBEAT_SECONDS } from '../runtime/contract';
@@ -33,13 +34,15 @@ export interface CallWorkerOptions {
   source: CallSource;
   store: LiveCalls;
   numbers: Pick<NumbersStore, 'get'>;
-  openai: Pick<OpenAI, 'realtime'>;
+  openai: Pick<OpenAI, 'realtime' | 'live'>;
   /** Runs one of a number's HTTP tools; without it, a tool call is answered that the tool is not available. */
   runTool?: (call: HttpToolCall) => Promise<HttpToolResult>;
   /** Reads a tool secret by name, for MCP servers' headers (the tool runner's reader). */
   readSecret?: ReadSecret;
   /** Opens a call's sideband (see `openSideband`). */
   connect: (callId: string) => Promise<Sideband>;
+  /** Opens a GPT-Live session's sideband (`/v1/live/sessions/{id}/attach`). */
+  connectLive: (sessionId: string) => Promise<Sideband>;
   /** Most calls held at once. */
   capacity: number;
   log: Log;
@@ -52,7 +55,7 @@ export interface CallWorkerOptions {
 }
 
 interface HeldCall {
-  session: CallSession;
+  session: Pick<CallSession, 'handBack'>;
   /** The newest delivery of the call's message (an older receipt handle goes stale). */
   delivery: CallDelivery;
   /** Resolves once this worker stopped holding the call (see stopHolding). */
@@ -89,6 +92,7 @@ export class CallWorker {
       entries: new EntryWriter(opts.store, opts.log),
       openai: opts.openai,
       connect: opts.connect,
+      live: { connect: opts.connectLive },
       runTool: opts.runTool,
       readSecret: opts.readSecret,
       ownsCall: (callId) => this.ownsCall(callId),
@@ -185,7 +189,8 @@ export class CallWorker {
     }
     // The caller hears silence until the greeting: the sideband opens while the lease is written,
     // and nothing is sent on it unless the lease is ours.
-    const attaching = this.opts.connect(callId);
+    const live = delivery.call.engine === 'live';
+    const attaching = live ? this.opts.connectLive(callId) : this.opts.connect(callId);
     const letGo = () => void attaching.then((sideband) => sideband.socket.close(), () => undefined);
     let call;
     const leaseUntil = this.leaseEnd();
@@ -211,16 +216,15 @@ export class CallWorker {
     const config =
       delivery.call.config ??
       (await this.opts.numbers.get(call.number).catch((err: unknown) => log.error('could not read the number config', { error: err })))?.config;
-    const session = new CallSession(
-      {
-        call: { ...call, actions: call.actions ?? [] },
-        config,
-        log,
-        acceptUnconfirmed: delivery.call.acceptUnconfirmed || call.acceptUnconfirmed,
-        greeting: delivery.call.greeting ?? greetingFor(call, config),
-      },
-      this.services,
-    );
+    const init = {
+      call: { ...call, actions: call.actions ?? [] },
+      config,
+      log,
+      acceptUnconfirmed: delivery.call.acceptUnconfirmed || call.acceptUnconfirmed,
+      greeting: delivery.call.greeting ?? greetingFor(call, config),
+    };
+    // A GPT-Live session, or a Realtime call: one record and one lease either way.
+    const session = live ? new LiveCallSession(init, { ...this.services, live: { connect: this.opts.connectLive } }) : new CallSession(init, this.services);
     const held: HeldCall = { session, delivery, done: Promise.resolve(), leaseUntil, beatAt: this.now(), beating: false };
     held.done = session.run(attaching).then((end) => this.stopHolding(callId, held, end, log));
     this.held.set(callId, held);

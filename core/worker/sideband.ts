@@ -76,7 +76,22 @@ export interface ConnectOptions {
  * time; a 404 means the call does not exist and is not retried (CallNotFoundError).
  */
 export async function openSideband(callId: string, baseURL: string, apiKey: () => Promise<string>, opts: ConnectOptions): Promise<Sideband> {
-  const url = sidebandUrl(baseURL, callId);
+  return openWith(sidebandUrl(baseURL, callId), callId, apiKey, opts);
+}
+
+/** `https://api.openai.com/v1` -> `wss://api.openai.com/v1/live/sessions/{id}/attach`: a GPT-Live session's sideband. */
+export function liveSidebandUrl(baseURL: string, sessionId: string): string {
+  const url = new URL(`${baseURL.replace(/\/+$/, '')}/live/sessions/${encodeURIComponent(sessionId)}/attach`);
+  url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
+  return url.toString();
+}
+
+/** Opens a GPT-Live session's sideband, as openSideband opens a Realtime call's (404: the session is gone). */
+export async function openLiveSideband(sessionId: string, baseURL: string, apiKey: () => Promise<string>, opts: ConnectOptions): Promise<Sideband> {
+  return openWith(liveSidebandUrl(baseURL, sessionId), sessionId, apiKey, opts);
+}
+
+async function openWith(url: string, callId: string, apiKey: () => Promise<string>, opts: ConnectOptions): Promise<Sideband> {
   const deadline = Date.now() + opts.retryForMs;
   let key: string | undefined;
   let refreshed = false;

@@ -33,7 +33,7 @@ export interface CallControlContext {
 }
 
 /** What call control answers a request: 200 with an empty body, or a status with an OpenAI error body. */
-type ControlResponse = { status: 200 } | { status: number; error: ReturnType<typeof apiError> };
+export type ControlResponse = { status: 200 } | { status: number; error: ReturnType<typeof apiError> };
 
 const ROUTE = /^\/v1\/realtime\/calls\/([^/]+)\/(accept|reject|refer|hangup)$/;
 const MAX_BODY_BYTES = 1 << 20;
@@ -48,6 +48,9 @@ const notFound = (callId: string): ControlResponse => ({
   error: apiError(`Call '${callId}' not found.`, 'invalid_request_error', null, 'call_not_found'),
 });
 const notAccepted = (callId: string) => invalid(`Call '${callId}' has not been accepted.`, null, 'call_not_accepted');
+/** The Live API accepted the same SIP call: it runs it, and only its session id controls it. */
+const acceptedThroughLive = (callId: string) =>
+  invalid(`Call '${callId}' was accepted through the Live API: control it with its Live session_id instead.`, null, 'call_not_accepted');
 const isGone = (call: Call | undefined): call is undefined => !call || !['ringing', 'accepted'].includes(call.state);
 
 export async function handleCallControl(ctx: CallControlContext, req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
@@ -120,6 +123,7 @@ const VERBS: Record<Verb, (ctx: CallControlContext, callId: string, body: unknow
     const call = ctx.calls.get(callId);
     if (isGone(call)) return notFound(callId);
     if (call.state !== 'accepted') return notAccepted(callId);
+    if (call.surface === 'live') return acceptedThroughLive(callId);
     call.referredTo = target;
     // 200 means "relayed to the carrier": the call leaves a moment later, not during the request.
     ctx.timers.after(ctx.referDelayMs, () => {
@@ -132,12 +136,13 @@ const VERBS: Record<Verb, (ctx: CallControlContext, callId: string, body: unknow
     const call = ctx.calls.get(callId);
     if (isGone(call)) return notFound(callId);
     if (call.state !== 'accepted') return notAccepted(callId);
+    if (call.surface === 'live') return acceptedThroughLive(callId);
     call.leave('ended', 'agent');
     return ok;
   },
 };
 
-function respond(res: ServerResponse, response: ControlResponse): void {
+export function respond(res: ServerResponse, response: ControlResponse): void {
   if (res.destroyed) return;
   if (!('error' in response)) {
     res.writeHead(200, { 'content-length': 0 }).end();
@@ -147,7 +152,7 @@ function respond(res: ServerResponse, response: ControlResponse): void {
   res.writeHead(response.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) }).end(json);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -161,7 +166,7 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function parseJson(raw: string): { ok: true; value: unknown } | { ok: false } {
+export function parseJson(raw: string): { ok: true; value: unknown } | { ok: false } {
   if (raw.trim() === '') return { ok: true, value: undefined };
   try {
     return { ok: true, value: JSON.parse(raw) };

@@ -1,5 +1,9 @@
-/** The `realtime.call.incoming` webhook body and the SIP headers it carries, as Wavix + OpenAI send them. */
+/**
+ * The incoming-call webhook bodies (`realtime.call.incoming`, `live.transport.incoming` and the
+ * deprecated `live.call.incoming`) and the SIP headers they carry, as Wavix + OpenAI send them.
+ */
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { LiveCallIncomingWebhookEvent, LiveTransportIncomingWebhookEvent } from 'openai/resources/webhooks/webhooks';
 import type { SipHeader } from '../../core/calls/sip-headers';
 import { newId } from './ids';
 
@@ -8,18 +12,47 @@ export interface IncomingCallEvent {
   id: string;
   type: 'realtime.call.incoming';
   created_at: number;
-  data: { call_id: string; sip_headers: SipHeader[] };
+  data: { call_id: string; sip_headers: SipHeader[]; sip_media_security?: 'srtp' | 'rtp' };
 }
 
-/** The event with its keys in the order OpenAI sends them. */
-export function buildIncomingCallEvent(callId: string, sipHeaders: SipHeader[]): IncomingCallEvent {
+/**
+ * `live.transport.incoming` (`data.type: 'sip'`), or the deprecated `live.call.incoming`, which has
+ * no `data.type` (the `openai` SDK's LiveTransportIncomingWebhookEvent and LiveCallIncomingWebhookEvent, 7.59).
+ */
+export interface LiveIncomingEvent {
+  object: 'event';
+  id: string;
+  type: LiveIncomingEventType;
+  created_at: number;
+  data: { type?: 'sip'; session_id: string; sip_headers: SipHeader[]; sip_media_security?: 'srtp' | 'rtp' };
+}
+
+export type LiveIncomingEventType = 'live.transport.incoming' | 'live.call.incoming';
+
+/**
+ * The event with its keys in the order OpenAI sends them. `mediaSecurity` is what SDP settled on
+ * the leg; omitted when unknown, as OpenAI omits it (a call offered only to Realtime, as before).
+ */
+export function buildIncomingCallEvent(callId: string, sipHeaders: SipHeader[], mediaSecurity?: 'srtp' | 'rtp'): IncomingCallEvent {
   return {
     object: 'event',
     id: newId('evt'),
     type: 'realtime.call.incoming',
     created_at: Math.floor(Date.now() / 1000),
-    data: { call_id: callId, sip_headers: sipHeaders },
+    data: { call_id: callId, sip_headers: sipHeaders, ...(mediaSecurity && { sip_media_security: mediaSecurity }) },
   };
+}
+
+/**
+ * The Live webhook for the same pending SIP call, in the key order of the "Telephony and SIP"
+ * guide's example. GPT-Live requires SRTP for call audio, so a call offered to it says `srtp`.
+ */
+export function buildLiveIncomingEvent(sessionId: string, sipHeaders: SipHeader[], type: LiveIncomingEventType = 'live.transport.incoming'): LiveIncomingEvent {
+  const head = { object: 'event', id: newId('evt') } as const;
+  const created_at = Math.floor(Date.now() / 1000);
+  const data = { session_id: sessionId, sip_headers: sipHeaders, sip_media_security: 'srtp' } as const;
+  if (type === 'live.call.incoming') return { ...head, type, created_at, data } satisfies LiveCallIncomingWebhookEvent;
+  return { ...head, type, created_at, data: { type: 'sip', ...data } } satisfies LiveTransportIncomingWebhookEvent;
 }
 
 /** The address Wavix's INVITEs come from in OpenAI's and Wavix's published example. */

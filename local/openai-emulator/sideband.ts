@@ -68,7 +68,8 @@ export function handleUpgrade(ctx: SidebandContext, req: IncomingMessage, socket
   }
   // With a call_id the socket is the call's sideband, whatever else the URL says.
   const call = ctx.calls.get(callId);
-  if (!call || call.state !== 'accepted') {
+  // A call the Live API accepted has no Realtime session to attach to.
+  if (!call || call.state !== 'accepted' || call.surface !== 'realtime') {
     return refuse(socket, 404, apiError(`Call '${callId}' not found.`, 'invalid_request_error', 'call_id', 'call_not_found'));
   }
   upgrade(ctx.wss, req, socket, head, (ws) => attach(call, ws, ctx.onClientEvent));
@@ -86,7 +87,7 @@ function upgrade(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, hea
   });
 }
 
-function refuse(socket: Duplex, status: number, body: object): void {
+export function refuse(socket: Duplex, status: number, body: object): void {
   const json = JSON.stringify(body);
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,

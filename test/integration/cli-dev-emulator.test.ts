@@ -68,7 +68,7 @@ describe('switchboard dev --emulator and switchboard call', () => {
   it('prints the timeline for people, and says how to configure a number it does not know', async () => {
     const call = await runCli(['call', '+17134810999', '--port', String(port)]);
     expect(call.code).toBe(0);
-    expect(call.stdout).toMatch(/^call rtc_\w+\n  \+14067704205 -> \+17134810999\n/);
+    expect(call.stdout).toMatch(/^call rtc_\w+\n  \+14067704205 -> \+17134810999, answered by Realtime\n/);
     expect(call.stdout).toContain('outcome rejected (unknown-number), SIP 404');
     expect(call.stderr).toContain(`npx switchboard numbers put +17134810999 --file <config.json> --endpoint ${endpoint}`);
   });

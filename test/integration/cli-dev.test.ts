@@ -87,8 +87,8 @@ describe('the switchboard CLI against `switchboard dev`', () => {
     ]);
 
     const table = await runCli(['calls', 'list', '--endpoint', endpoint]);
-    expect(table.stdout.split('\n')[0]).toMatch(/^STARTED \(UTC\)\s+NUMBER\s+CALLER\s+DURATION\s+OUTCOME\s+REASON\s+COST\s+CALL ID$/);
-    expect(table.stdout).toMatch(new RegExp(`\\+17134810111\\s+\\+14155550199\\s+rejected\\s+caller-blocked\\s+\\$0\\s+${rejected.callId}`));
+    expect(table.stdout.split('\n')[0]).toMatch(/^STARTED \(UTC\)\s+NUMBER\s+CALLER\s+DURATION\s+OUTCOME\s+REASON\s+ENGINE\s+COST\s+CALL ID$/);
+    expect(table.stdout).toMatch(new RegExp(`\\+17134810111\\s+\\+14155550199\\s+rejected\\s+caller-blocked\\s+realtime\\s+\\$0\\s+${rejected.callId}`));
 
     // The dev server's call worker holds the call until the caller hangs up.
     const shown = await eventually(async () => {

@@ -30,7 +30,7 @@ describe('switchboard simulate', () => {
   it('prints a timeline for people, through npx', async () => {
     const result = await runCli(['simulate', '--fast'], { npx: true });
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^call rtc_\w+\n  \+14067704205 -> \+17134810111 \(Support line\)\n/);
+    expect(result.stdout).toMatch(/^call rtc_\w+\n  \+14067704205 -> \+17134810111 \(Support line\), answered by Realtime \(gpt-realtime-2\.1\)\n/);
     expect(result.stdout).toContain('agent : Thanks for calling Wavix support, this is Alex. How can I help?');
   });
 

@@ -7,7 +7,7 @@ import type { CallRecord } from '../../core/calls/record';
 import { parseNumberConfig } from '../../core/numbers/config';
 import { silentLog } from '../../core/runtime/log';
 import { CallWorker } from '../../core/worker/call-worker';
-import { openSideband } from '../../core/worker/sideband';
+import { openLiveSideband, openSideband } from '../../core/worker/sideband';
 import type { ConversationScript } from '../../local/openai-emulator';
 import { API_KEY, eventually, startLocalStack, type LocalStack } from '../support/local-stack';
 
@@ -169,6 +169,7 @@ describe("a number's HTTP tools, run by the call worker (local stack, emulator, 
       numbers: local.stack.numbers,
       openai: local.stack.openai,
       connect: (id) => openSideband(id, local.emulator.baseURL, async () => API_KEY, { retryForMs: 5000 }),
+      connectLive: (id) => openLiveSideband(id, local.emulator.baseURL, async () => API_KEY, { retryForMs: 5000 }),
       runTool: local.stack.tools!.runTool,
       capacity: 5,
       log: silentLog,

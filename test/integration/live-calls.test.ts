@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { CallRecord } from '../../core/calls/record';
+import { parseNumberConfig } from '../../core/numbers/config';
+import type { ConversationScript } from '../../local/openai-emulator';
+import { eventually, startLocalStack, type LocalStack } from '../support/local-stack';
+
+/**
+ * GPT-Live calls through the whole local stack: both webhooks of one SIP call, the number's
+ * engine answering and the other offer acknowledged, the Live accept, and the worker on the Live
+ * sideband (greeting, transcript, a tool batch, transfer, hang-up, DTMF, usage, re-attach).
+ */
+
+const example = JSON.parse(readFileSync(join(__dirname, '../../examples/support-line.json'), 'utf8'));
+const DIALED = '+17134810111';
+const CALLER = '+14067704205';
+const TOOL_SIGNING_SECRET = 'whsec_' + Buffer.from('the-tool-signing-key-of-the-live-tests').toString('base64');
+
+describe('GPT-Live calls (local stack, emulator offering both APIs, a real tool endpoint)', () => {
+  let local: LocalStack;
+  let orders: Server;
+  const ordered: unknown[] = [];
+
+  beforeAll(async () => {
+    orders = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        ordered.push(JSON.parse(body));
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"shipped"}');
+      });
+    });
+    await new Promise<void>((resolve) => orders.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(() => new Promise<void>((resolve) => orders.close(() => resolve())));
+
+  beforeEach(async () => {
+    local = await startLocalStack({ stack: { worker: { timings: { heartbeatMs: 200, holdSeconds: 2, hangupTimeoutMs: 2000 } }, tools: { signingSecret: TOOL_SIGNING_SECRET } } });
+  });
+  afterEach(() => local.close());
+
+  const configure = (engine: 'live' | 'realtime') =>
+    local.stack.numbers.put(
+      parseNumberConfig({
+        ...example,
+        agent:
+          engine === 'live'
+            ? { engine: 'live', instructions: 'Warm and brief. Delegate orders.', greeting: example.agent.greeting, backend: { instructions: 'Use lookup_order for orders.' } }
+            : example.agent,
+        tools: [
+          {
+            name: 'lookup_order',
+            description: 'Look up an order',
+            parameters: { type: 'object', properties: { order: { type: 'string' } } },
+            url: `http://127.0.0.1:${(orders.address() as AddressInfo).port}/orders`,
+          },
+        ],
+      }),
+    );
+  const ended = (id: string) =>
+    eventually(async () => {
+      const r = await local.stack.calls.get(id);
+      return r && r.outcome !== 'active' ? r : undefined;
+    }, 15_000);
+  const place = (script: ConversationScript) => local.emulator.placeCall({ dialed: DIALED, caller: CALLER, offer: ['realtime', 'live'], script });
+
+  it('answers a Live number through the Live API only, and acknowledges the Realtime offer of the same call', async () => {
+    await configure('live');
+    const placed = await place([{ pause: 100 }, { caller: 'Where is order A-17?' }, { tool: 'lookup_order', args: { order: 'A-17' } }, { tool: 'lookup_order', args: { order: 'B-2' } }, { agent: 'Both orders have shipped.' }, { dtmf: '1' }, { hangup: true }]);
+    const liveId = placed.liveSessionId!;
+    const record: CallRecord = await ended(liveId);
+
+    expect(local.emulator.received(placed.callId).map((r) => r.verb)).toEqual([]);
+    expect(local.emulator.received(liveId).map((r) => r.verb)).toEqual(['accept']);
+    expect(local.webhooks.map((w) => [w.eventType, w.result])).toEqual(expect.arrayContaining([['realtime.call.incoming', 'other-engine'], ['live.transport.incoming', 'accepted']]));
+    expect(await local.stack.calls.get(placed.callId)).toBeUndefined();
+
+    expect(record).toMatchObject({ callId: liveId, engine: 'live', model: 'gpt-live-1', outcome: 'completed', reason: 'caller-hung-up', sipCallId: expect.any(String) });
+    expect(record.transcript.map((t) => [t.role, t.text])).toEqual([
+      ['agent', example.agent.greeting],
+      ['caller', 'Where is order A-17?'],
+      ['agent', 'Both orders have shipped.'],
+    ]);
+    // Both calls of the batch ran, each answered, then one response.create.
+    expect(ordered).toEqual(expect.arrayContaining([expect.objectContaining({ arguments: { order: 'A-17' } }), expect.objectContaining({ arguments: { order: 'B-2' } })]));
+    const sent = local.emulator.clientEvents(liveId) as { type: string }[];
+    expect(sent.filter((e) => e.type === 'response.item.create')).toHaveLength(2);
+    expect(sent.filter((e) => e.type === 'response.create')).toHaveLength(1);
+    expect(sent.findIndex((e) => e.type === 'response.create')).toBeGreaterThan(sent.map((e) => e.type).lastIndexOf('response.item.create'));
+    expect(record.actions.filter((a) => a.type === 'tool-result').map((a) => a.outcome)).toEqual(['ok', 'ok']);
+    expect(record.actions).toContainEqual(expect.objectContaining({ type: 'dtmf', key: '1' }));
+    expect(record.usage.liveSeconds).toBeGreaterThan(0);
+    expect(record.cost).toEqual({ parts: { session: { unpriced: expect.stringContaining('GPT-Live') }, transcription: { usd: 0 } } });
+  });
+
+  it('answers a Realtime number through the Realtime API only, and acknowledges the Live offer', async () => {
+    await configure('realtime');
+    const placed = await place([{ pause: 100 }, { caller: 'Hello?' }, { hangup: true }]);
+    const record = await ended(placed.callId);
+    expect(local.emulator.received(placed.liveSessionId!).map((r) => r.verb)).toEqual([]);
+    expect(local.emulator.received(placed.callId).map((r) => r.verb)).toEqual(['accept']);
+    expect(record).not.toHaveProperty('engine');
+    expect(local.webhooks.map((w) => [w.eventType, w.result])).toEqual(expect.arrayContaining([['live.transport.incoming', 'other-engine']]));
+  });
+
+  it('transfers through the Live API after the tool call, and records it', async () => {
+    await configure('live');
+    const placed = await place([{ pause: 100 }, { caller: 'Sales, please.' }, { tool: 'transfer_call', args: { target: 'sales' } }]);
+    const record = await ended(placed.liveSessionId!);
+    expect(local.emulator.received(placed.liveSessionId!).map((r) => r.verb)).toEqual(['accept', 'refer']);
+    expect(record).toMatchObject({ outcome: 'transferred', transferTarget: 'tel:+17135550100' });
+  });
+
+  it('hangs up through the Live API once the goodbye has been said', async () => {
+    await configure('live');
+    const placed = await place([{ pause: 100 }, { caller: 'That is all, bye.' }, { tool: 'end_call', args: {} }, { agent: 'Goodbye!' }]);
+    const record = await ended(placed.liveSessionId!);
+    expect(local.emulator.received(placed.liveSessionId!).map((r) => r.verb)).toEqual(['accept', 'hangup']);
+    expect(record).toMatchObject({ outcome: 'completed', reason: 'agent-hung-up' });
+    expect(record.transcript.map((t) => t.text)).toContain('Goodbye!');
+  });
+
+  it('re-attaches after the sideband drops, with no line stored twice and no tool run twice', async () => {
+    await configure('live');
+    ordered.length = 0;
+    const placed = await place([{ pause: 100 }, { caller: 'Order A-17?' }, { tool: 'lookup_order', args: { order: 'A-17' } }, { drop: true }, { agent: 'It has shipped.' }, { hangup: true }]);
+    const record = await ended(placed.liveSessionId!);
+    expect(record.actions.map((a) => a.type)).toContain('reattached');
+    expect(ordered).toHaveLength(1);
+    const texts = record.transcript.map((t) => t.text);
+    expect(new Set(texts).size).toBe(texts.length);
+    expect(texts).toContain('It has shipped.');
+  });
+});
