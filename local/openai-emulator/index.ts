@@ -4,6 +4,6 @@ export { buildIncomingCallEvent, buildLiveIncomingEvent, sipHeadersFor, type Inc
 export { SCRIPTS, TIMING, type ConversationScript, type ScriptName, type ScriptStep, type Timing } from './scripts';
 export type { CallState, CallStatus, Surface, WebhookAttempt } from './calls';
 export { LIVE_MODELS } from './live-params';
-export type { ReceivedRequest } from './call-control';
+export type { ReceivedRequest } from './control-request';
 export type { Fault, ResponsesFault, Verb } from './faults';
 export type { ResponsesRequest } from './responses';

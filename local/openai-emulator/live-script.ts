@@ -6,10 +6,8 @@
  *   `function_call_output` per call and then one `response.create` (live-delegation guide);
  * - `{ dtmf }`: `transport.dtmf.received` per key; `{ drop }`, `{ hangup }`, `{ pause }`, `{ error }`
  *   as on the Realtime API; `{ mcp }` is a script error (GPT-Live has no MCP tools).
- * After each step, `session.usage.updated` with the cumulative seconds.
- *
- * Position is kept per session, event by event, so a socket that drops loses nothing: the next
- * send waits for a re-attach and carries on from there, and no step plays twice.
+ * After each step, `session.usage.updated` with the cumulative seconds. The steps are played as on
+ * the Realtime API (script-player.ts).
  */
 import { newId } from './ids';
 import {
@@ -24,11 +22,9 @@ import {
   type ServerEvent,
 } from './live-events';
 import { spokenMs } from './events';
-import type { ConversationScript, ScriptStep, Timing } from './scripts';
-import type { Timers } from './timers';
+import { ScriptPlayer, type PlayerAction, type PlayerHost } from './script-player';
+import type { ScriptStep } from './scripts';
 
-/** A caller waits this long at least before speaking, so a greeting sent as the worker attaches comes first. */
-const FIRST_WORDS_MS = 200;
 /** Silence on the timeline after each spoken turn. */
 const SILENCE_MS = 1000;
 /** Timeline a step without speech takes (a tool batch), and each DTMF key. */
@@ -38,11 +34,9 @@ const KEY_MS = 200;
 const OUTPUT_SHOWN = 200;
 
 /** What the runner needs from its session. */
-export interface LiveScriptHost {
+export interface LiveScriptHost extends PlayerHost<ServerEvent> {
   /** The Live API runs the call and it has not ended. */
   live(): boolean;
-  attached(): boolean;
-  send(event: ServerEvent): void;
   /** Destroys the sockets, keeps the session. */
   drop(): void;
   /** The caller hangs up. */
@@ -51,12 +45,10 @@ export interface LiveScriptHost {
   backend(): Record<string, unknown> | undefined;
 }
 
-export type LiveAction =
-  /** `event` may be built as it is sent (usage: the seconds at that moment). */
-  | { kind: 'send'; event: ServerEvent | (() => ServerEvent) }
-  | { kind: 'wait'; ms: number }
-  /** Blocks until the batch has every output and a `response.create`; then its continuation plays. */
-  | { kind: 'await-batch' };
+/** Blocks until the batch has every output and a `response.create`; then its continuation plays. */
+type AwaitBatch = { kind: 'await-batch' };
+
+export type LiveAction = PlayerAction<ServerEvent, AwaitBatch>;
 
 /** A batch of function calls the backend made in one delegation, and what the client sent for it. */
 interface Batch {
@@ -74,62 +66,18 @@ export type ResponseCreateResult = { kind: 'continued' } | { kind: 'pending'; de
 /** What a client's `function_call_output` did. */
 export type ToolOutputResult = 'recorded' | 'unknown-call' | 'duplicate';
 
-export class LiveScriptRunner {
-  private turn: LiveAction[] = [];
-  private nextStep = 0;
-  /** Turns asked for by the client (appended instructions, commentary), built when they start. */
-  private readonly requested: (() => LiveAction[])[] = [];
+export class LiveScriptRunner extends ScriptPlayer<ServerEvent, AwaitBatch, LiveScriptHost> {
   private batch: Batch | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private inGap = false;
-  private gapDone = false;
   /** Position on the session's timeline, ms from the accept. */
   private clockMs = 0;
-
-  constructor(
-    private readonly script: ConversationScript,
-    private readonly timing: Timing,
-    private readonly timers: Timers,
-    private readonly host: LiveScriptHost,
-  ) {}
-
-  /** Runs as far as it can; called on attach, on client events and when a timer fires. */
-  kick(): void {
-    if (!this.timer) this.advance();
-  }
-
-  stop(): void {
-    if (this.timer) this.timers.cancel(this.timer);
-    this.timer = undefined;
-    this.inGap = false;
-  }
-
-  get step(): number {
-    return this.nextStep;
-  }
 
   get timelineMs(): number {
     return this.clockMs;
   }
 
-  get waitingForToolOutput(): boolean {
-    return this.turn[0]?.kind === 'await-batch';
-  }
-
   /** The model says this, between script turns (and while a batch waits for its outputs). */
   say(text: string): void {
     this.request(() => this.speech('agent', text));
-  }
-
-  /** Plays these actions between script turns. */
-  request(build: () => LiveAction[]): void {
-    this.requested.push(build);
-    // A greeting should not wait out the gap before the caller's first words.
-    if (this.inGap) {
-      this.stop();
-      this.gapDone = false;
-    }
-    this.kick();
   }
 
   /** A `response.item.create` with a `function_call_output`. */
@@ -159,60 +107,15 @@ export class LiveScriptRunner {
     return { kind: 'new-response' };
   }
 
-  private wait(ms: number, gap: boolean): void {
-    this.inGap = gap;
-    this.timer = this.timers.after(ms, () => {
-      this.timer = undefined;
-      this.inGap = false;
-      this.advance();
-    });
+  /** The batch goes once it has every output and a `response.create`: the backend answers. */
+  protected unblock(): LiveAction[] | undefined {
+    const batch = this.batch;
+    if (!batch?.continued) return undefined;
+    this.batch = undefined;
+    return this.continuation(batch);
   }
 
-  private advance(): void {
-    while (this.host.live()) {
-      const head = this.turn[0];
-      // Requested turns play between script turns, and also while a batch waits for its outputs.
-      if (!head || head.kind === 'await-batch') {
-        const requested = this.requested.shift();
-        if (requested) {
-          this.turn.unshift(...requested());
-          continue;
-        }
-      }
-      if (!head) {
-        const step = this.script[this.nextStep];
-        if (!step) return;
-        if (!this.gapDone) {
-          this.gapDone = true;
-          return this.wait(this.nextStep === 0 ? Math.max(this.timing.stepDelayMs, FIRST_WORDS_MS) : this.timing.stepDelayMs, true);
-        }
-        this.gapDone = false;
-        this.nextStep++;
-        if (!this.begin(step)) return;
-        continue;
-      }
-      switch (head.kind) {
-        case 'send':
-          if (!this.host.attached()) return;
-          this.host.send(typeof head.event === 'function' ? head.event() : head.event);
-          this.turn.shift();
-          break;
-        case 'wait':
-          this.turn.shift();
-          return this.wait(head.ms, false);
-        case 'await-batch': {
-          const batch = this.batch;
-          if (!batch?.continued) return;
-          this.turn.shift();
-          this.batch = undefined;
-          this.turn.unshift(...this.continuation(batch));
-          break;
-        }
-      }
-    }
-  }
-
-  /** `session.usage.updated` with the seconds when it is sent. */
+  /** `session.usage.updated` with the seconds when it is sent (built as it is sent). */
   private usage(): LiveAction {
     return { kind: 'send', event: () => usageUpdated(this.clockMs) };
   }
@@ -269,7 +172,7 @@ export class LiveScriptRunner {
   }
 
   /** Starts a step; false when the step ends the run (a hang-up). */
-  private begin(step: ScriptStep): boolean {
+  protected begin(step: ScriptStep): boolean {
     if ('caller' in step) this.turn = this.speech('caller', step.caller, step.cutOff ?? false);
     else if ('agent' in step) this.turn = this.speech('agent', step.agent);
     else if ('tool' in step) this.turn = this.toolBatch(step);

@@ -13,11 +13,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SessionAcceptParams } from 'openai/resources/live/sessions';
 import type { WebSocket } from 'ws';
 import type { ParamError } from './accept-params';
-import { apiError, authError } from './auth';
-import { parseJson, readBody, respond, type ControlResponse, type ReceivedRequest } from './call-control';
+import { apiError } from './auth';
 import type { Call, LiveSide, WebhookAttempt } from './calls';
+import { handleControlRequest, invalid, ok, type ControlRequestContext, type ControlResponse, type VerbTable } from './control-request';
 import { serialize } from './events';
-import type { Faults, Verb } from './faults';
 import { sessionClosed, sessionResource, responsesOf, type CloseReason, type ServerEvent } from './live-events';
 import { liveAcceptError, liveHangupError, liveReferError, liveRejectError } from './live-params';
 import { LiveScriptRunner } from './live-script';
@@ -118,25 +117,15 @@ export class LiveSession implements LiveSide {
   }
 }
 
-export interface LiveControlContext {
-  apiKey: string;
+/** `received` is shared with the Realtime API's call control: ids do not collide (`rtc_` and `live_`). */
+export interface LiveControlContext extends ControlRequestContext {
   sessions: Map<string, LiveSession>;
-  faults: Faults;
-  /** Shared with the Realtime API's call control: ids do not collide (`rtc_` and `live_`). */
-  received: Map<string, ReceivedRequest[]>;
-  timers: Timers;
   /** How long after a 200 to `/refer` the call leaves. */
   referDelayMs: number;
-  onRequest?: (sessionId: string, verb: Verb) => void;
 }
 
 const ROUTE = /^\/v1\/live\/sessions\/([^/]+)\/(accept|reject|refer|hangup)$/;
 
-const ok: ControlResponse = { status: 200 };
-const invalid = (message: string, param: string | null = null, code: string | null = null): ControlResponse => ({
-  status: 400,
-  error: apiError(message, 'invalid_request_error', param, code),
-});
 const refused = (error: ParamError): ControlResponse => invalid(error.message, error.param, error.code);
 /** Unconfirmed: no page gives the Live API's 404 body; this is the Realtime one with the Live names. */
 const notFound = (sessionId: string): ControlResponse => ({
@@ -162,40 +151,11 @@ const notAccepted = (sessionId: string, call: Call): ControlResponse =>
 /** Ringing or accepted; a rejected, missed or finished call's session is gone. */
 const isGone = (session: LiveSession | undefined): session is undefined => !session || !['ringing', 'accepted'].includes(session.call.state);
 
-export async function handleLiveCallControl(ctx: LiveControlContext, req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
-  const at = Date.now();
-  const route = ROUTE.exec(pathname);
-  if (req.method !== 'POST' || !route) {
-    return respond(res, { status: 404, error: apiError(`Invalid URL (${req.method} ${pathname})`, 'invalid_request_error') });
-  }
-  const sessionId = decodeURIComponent(route[1]);
-  const verb = route[2] as Verb;
-  ctx.onRequest?.(sessionId, verb);
-  const raw = await readBody(req);
-  const body = parseJson(raw);
-  const answer = (response: ControlResponse) => {
-    const log = ctx.received.get(sessionId) ?? [];
-    log.push({ verb, body: body.ok ? body.value : raw, status: response.status, at });
-    ctx.received.set(sessionId, log);
-    respond(res, response);
-  };
-
-  const unauthorized = authError(req.headers.authorization, ctx.apiKey);
-  if (unauthorized) return answer({ status: 401, error: unauthorized });
-  const fault = ctx.faults.take(sessionId, verb);
-  if (fault && 'status' in fault) {
-    const type = fault.status >= 500 ? 'server_error' : 'invalid_request_error';
-    return answer({ status: fault.status, error: apiError(`Injected failure (${fault.status}).`, type) });
-  }
-  if (fault && 'ignore' in fault) return answer(ok);
-  if (fault && 'delayMs' in fault) await ctx.timers.sleep(fault.delayMs);
-  if (!body.ok) return answer(invalid('We could not parse the JSON body of your request.'));
-  const response = VERBS[verb](ctx, sessionId, body.value);
-  if (fault && 'answerAfterMs' in fault) await ctx.timers.sleep(fault.answerAfterMs);
-  answer(response);
+export function handleLiveCallControl(ctx: LiveControlContext, req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+  return handleControlRequest(ctx, ROUTE, VERBS, req, res, pathname);
 }
 
-const VERBS: Record<Verb, (ctx: LiveControlContext, sessionId: string, body: unknown) => ControlResponse> = {
+const VERBS: VerbTable<LiveControlContext> = {
   accept(ctx, sessionId, body) {
     const error = liveAcceptError(body);
     if (error) return refused(error);

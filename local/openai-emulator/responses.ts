@@ -10,6 +10,7 @@ import type { Response, ResponseCreateParamsNonStreaming, ResponseFormatTextConf
 import { apiError, authError } from './auth';
 import type { Faults } from './faults';
 import { newId } from './ids';
+import { parseJson, readBody } from './request-body';
 import type { Timers } from './timers';
 
 export interface ResponsesRequest {
@@ -36,7 +37,6 @@ type Schema = Record<string, unknown>;
 /** A body `requestError` let through. */
 type ValidRequest = ResponseCreateParamsNonStreaming & { model: string };
 
-const MAX_BODY_BYTES = 1 << 20;
 const SUMMARY_MAX_CHARS = 200;
 
 const invalid = (message: string, param: string | null, code: string | null): ApiError => apiError(message, 'invalid_request_error', param, code);
@@ -341,27 +341,4 @@ function respond(res: ServerResponse, answer: Answer): void {
   const json = JSON.stringify('error' in answer ? answer.error : answer.response);
   const headers = 'headers' in answer ? answer.headers : {};
   res.writeHead(answer.status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) }).end(json);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) req.destroy(new Error('request body too large'));
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function parseJson(raw: string): { ok: true; value: unknown } | { ok: false } {
-  if (raw.trim() === '') return { ok: true, value: undefined };
-  try {
-    return { ok: true, value: JSON.parse(raw) };
-  } catch {
-    return { ok: false };
-  }
 }

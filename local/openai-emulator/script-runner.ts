@@ -1,18 +1,9 @@
 import { agentTurn, callerTurn, dtmf, errorEvent, mcpCall, mcpListing, spokenMs, toolCall, type Action, type ServerEvent, type SessionMcpTool } from './events';
-import type { ConversationScript, McpStep, ScriptStep, Timing } from './scripts';
-import type { Timers } from './timers';
-
-/**
- * A caller waits this long at least for the line to answer before speaking, so that a greeting
- * sent as the worker attaches comes first even when a loaded machine slows the worker down.
- */
-const FIRST_WORDS_MS = 200;
+import { ScriptPlayer, type PlayerHost } from './script-player';
+import type { McpStep, ScriptStep } from './scripts';
 
 /** What the runner needs from its call. */
-export interface ScriptHost {
-  live(): boolean;
-  attached(): boolean;
-  send(event: ServerEvent): void;
+export interface ScriptHost extends PlayerHost<ServerEvent> {
   /** Destroys the sockets, keeps the call. */
   drop(): void;
   /** The caller hangs up. */
@@ -21,51 +12,15 @@ export interface ScriptHost {
   mcpTools(): SessionMcpTool[];
 }
 
-/**
- * Plays one call's script. Position is kept per call, event by event, so a socket that drops
- * loses nothing: the next `send` waits for a re-attach and carries on from there. At most one
- * timer is pending per call, and only while a gap or some speech is in progress.
- */
-export class ScriptRunner {
-  /** What is left of the turn in progress. */
-  private turn: Action[] = [];
-  private nextStep = 0;
-  /** Agent turns asked for by the client's `response.create`; played between script turns. */
-  private readonly requested: Action[][] = [];
+type AwaitTool = Extract<Action, { kind: 'await-tool' }>;
+
+/** Plays one call's script as the Realtime API's events (script-player.ts plays the steps). */
+export class ScriptRunner extends ScriptPlayer<ServerEvent, AwaitTool, ScriptHost> {
   private readonly toolOutputs = new Set<string>();
-  private timer: NodeJS.Timeout | undefined;
-  private inGap = false;
-  private gapDone = false;
   /** Position in the caller's audio stream, for `audio_start_ms`. */
   private audioMs = 0;
   /** MCP servers whose tools have been listed, by label. */
   private readonly listed = new Set<string>();
-
-  constructor(
-    private readonly script: ConversationScript,
-    private readonly timing: Timing,
-    private readonly timers: Timers,
-    private readonly host: ScriptHost,
-  ) {}
-
-  /** Runs as far as it can; called on attach, on client events and when a timer fires. */
-  kick(): void {
-    if (!this.timer) this.advance();
-  }
-
-  stop(): void {
-    if (this.timer) this.timers.cancel(this.timer);
-    this.timer = undefined;
-    this.inGap = false;
-  }
-
-  get step(): number {
-    return this.nextStep;
-  }
-
-  get waitingForToolOutput(): boolean {
-    return this.turn[0]?.kind === 'await-tool';
-  }
 
   toolOutput(callId: string): void {
     this.toolOutputs.add(callId);
@@ -76,15 +31,11 @@ export class ScriptRunner {
     const head = this.turn[0];
     if (head?.kind === 'await-tool' && this.toolOutputs.has(head.callId)) {
       this.turn.shift();
+      this.kick();
     } else {
-      this.requested.push(agentTurn(speech, this.timing.msPerWord));
-      // A greeting should not wait out the gap before the caller's first words.
-      if (this.inGap) {
-        this.stop();
-        this.gapDone = false;
-      }
+      const turn = agentTurn(speech, this.timing.msPerWord);
+      this.request(() => turn);
     }
-    this.kick();
   }
 
   /**
@@ -95,17 +46,14 @@ export class ScriptRunner {
   listMcpTools(tools: readonly SessionMcpTool[]): void {
     const fresh = tools.filter((t) => !this.listed.has(t.server_label));
     if (fresh.length === 0) return;
-    for (const tool of fresh) {
+    const listings = fresh.map((tool) => {
       this.listed.add(tool.server_label);
       const allowed = Array.isArray(tool.allowed_tools) ? tool.allowed_tools.filter((n): n is string => typeof n === 'string') : undefined;
       const called = this.script.flatMap((step) => ('mcp' in step && step.mcp.server === tool.server_label ? [step.mcp.tool] : []));
-      this.requested.push(mcpListing(tool, allowed ?? [...new Set(called)]));
-    }
-    if (this.inGap) {
-      this.stop();
-      this.gapDone = false;
-    }
-    this.kick();
+      const listing = mcpListing(tool, allowed ?? [...new Set(called)]);
+      return () => listing;
+    });
+    this.request(...listings);
   }
 
   private mcpTurn(step: McpStep): Action[] {
@@ -121,55 +69,13 @@ export class ScriptRunner {
     return mcpCall(step.server, step.tool, step.args ?? {}, result);
   }
 
-  private wait(ms: number, gap: boolean): void {
-    this.inGap = gap;
-    this.timer = this.timers.after(ms, () => {
-      this.timer = undefined;
-      this.inGap = false;
-      this.advance();
-    });
-  }
-
-  private advance(): void {
-    while (this.host.live()) {
-      const head = this.turn[0];
-      // Requested agent turns play between script turns, and also while a tool call is pending.
-      if (!head || head.kind === 'await-tool') {
-        const requested = this.requested.shift();
-        if (requested) {
-          this.turn.unshift(...requested);
-          continue;
-        }
-      }
-      if (!head) {
-        const step = this.script[this.nextStep];
-        if (!step) return;
-        if (!this.gapDone) {
-          this.gapDone = true;
-          return this.wait(this.nextStep === 0 ? Math.max(this.timing.stepDelayMs, FIRST_WORDS_MS) : this.timing.stepDelayMs, true);
-        }
-        this.gapDone = false;
-        this.nextStep++;
-        if (!this.begin(step)) return;
-        continue;
-      }
-      switch (head.kind) {
-        case 'send':
-          if (!this.host.attached()) return;
-          this.host.send(head.event);
-          this.turn.shift();
-          break;
-        case 'wait':
-          this.turn.shift();
-          return this.wait(head.ms, false);
-        case 'await-tool':
-          return;
-      }
-    }
+  /** An awaited tool call goes once `responseCreate` has its output, and not from here. */
+  protected unblock(): undefined {
+    return undefined;
   }
 
   /** Starts a step; false when the step ends the run (a hang-up). */
-  private begin(step: ScriptStep): boolean {
+  protected begin(step: ScriptStep): boolean {
     const { msPerWord } = this.timing;
     if ('caller' in step) {
       this.turn = callerTurn(step.caller, step.cutOff ?? false, msPerWord, this.audioMs);

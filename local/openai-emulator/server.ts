@@ -7,7 +7,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { handleCallControl, type ReceivedRequest } from './call-control';
+import { handleCallControl } from './call-control';
+import type { ReceivedRequest } from './control-request';
 import type { SipHeader } from '../../core/calls/sip-headers';
 import { Call, type CallState, type Surface, type WebhookAttempt } from './calls';
 import { Faults, type Fault, type ResponsesFault, type Verb } from './faults';
