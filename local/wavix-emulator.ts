@@ -27,6 +27,11 @@ export interface WavixEmulatorOptions {
   cdrs?: EmulatedCdr[];
   /** Which of the CDR list's paths it answers (default: both, CDR_PATHS); the others are 404. */
   cdrPaths?: readonly string[];
+  /**
+   * A PATCH's `srtp` is not kept (the read side says `srtp: false`): whether Wavix's API sets it
+   * is unconfirmed (only its read-side type has the field), so both behaviours are played.
+   */
+  ignoresSrtp?: boolean;
 }
 
 export interface ReceivedRequest {
@@ -117,6 +122,7 @@ export async function startWavixEmulator(opts: WavixEmulatorOptions): Promise<Wa
       trunk_id: null,
       trunk_label: null,
       ...d,
+      srtp: opts.ignoresSrtp ? false : d.srtp === true,
     }));
     send(res, 200, number);
   }
@@ -184,6 +190,7 @@ function destinationProblems(body: unknown): Record<string, string[]> | undefine
     if (d.transport !== 1 && d.transport !== 4 && d.transport !== 5) return field('transport', 'The selected transport is invalid (1 = SIP URI, 4 = PSTN, 5 = SIP trunk).');
     if (d.transport === 1 && !/^[^@\s]+@[^@\s]+$/.test(d.destination)) return field('destination', 'The destination must be a SIP URI (user@host).');
     if (d.transport === 5 && !Number.isInteger(d.trunk_id)) return field('trunk_id', 'The trunk id field is required when transport is 5.');
+    if (d.srtp !== undefined && typeof d.srtp !== 'boolean') return field('srtp', 'The srtp field must be true or false.');
   }
   return undefined;
 }

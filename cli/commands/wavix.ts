@@ -4,7 +4,9 @@ import {
   InvalidProjectIdError,
   isRoutedTo,
   routedProject,
+  OPENAI_SIP_HOSTS,
   sipUriForProject,
+  type SipRegion,
   WavixApiError,
   WavixClient,
   type WavixNumber,
@@ -21,9 +23,14 @@ export function wavixClient(access?: string): WavixClient {
   return new WavixClient(key, process.env.WAVIX_API_URL || undefined);
 }
 
-function projectSipUri(projectId: string): string {
+function regionArgument(value: string): SipRegion {
+  if (!Object.hasOwn(OPENAI_SIP_HOSTS, value)) throw new CliError(`--region must be one of ${Object.keys(OPENAI_SIP_HOSTS).join(', ')} (${Object.entries(OPENAI_SIP_HOSTS).map(([r, h]) => `${r}: ${h}`).join(', ')}), not "${value}"`, EXIT.usage);
+  return value as SipRegion;
+}
+
+function projectSipUri(projectId: string, region: SipRegion): string {
   try {
-    return sipUriForProject(projectId);
+    return sipUriForProject(projectId, region);
   } catch (err) {
     if (err instanceof InvalidProjectIdError) throw new CliError(err.message, EXIT.usage);
     throw err;
@@ -58,19 +65,22 @@ export function registerWavixCommands(program: Command, out: Output): void {
     .command('route <number>')
     .description("send the number's inbound calls to the OpenAI project's SIP URI, printing the routing before and after")
     .requiredOption('--project <proj_id>', 'the OpenAI project id (proj_..., Settings > Project > General)')
+    .option('--region <region>', `OpenAI's SIP host: us (${OPENAI_SIP_HOSTS.us}), eu (EU data residency) or in (India)`, regionArgument, 'us' as SipRegion)
+    .option('--srtp', 'encrypt the media with SRTP: GPT-Live requires it (a number whose agent has "engine": "live")')
     .option('--json', 'print { number, before, after } (Wavix destinations) as JSON')
-    .action(async (numberArg: string, opts: { project: string; json?: boolean }) => {
+    .action(async (numberArg: string, opts: { project: string; region: SipRegion; srtp?: boolean; json?: boolean }) => {
       // Check every argument before the first request, so a typo changes nothing.
       const number = numberArgument(numberArg);
-      const sipUri = projectSipUri(opts.project);
+      const sipUri = projectSipUri(opts.project, opts.region);
+      const srtp = Boolean(opts.srtp);
       const api = wavixClient();
       await withWavix(async () => {
         const before = await find(api, number, out);
-        const already = isRoutedTo(before, sipUri);
+        const already = isRoutedTo(before, sipUri, srtp);
         const after = already
           ? before
           : await out.progress('changing the routing', async () => {
-              await api.setSipUriDestination(before.id, sipUri);
+              await api.setSipUriDestination(before.id, sipUri, srtp);
               // Show what Wavix now has, not what was sent.
               return api.getNumber(before.id);
             });
@@ -81,6 +91,10 @@ export function registerWavixCommands(program: Command, out: Output): void {
           out.line(already ? `  already routed to ${sipUri}; nothing changed` : `  after:  ${describeRouting(after)}`);
         }
         if (!isRoutedTo(after, sipUri)) throw new CliError(`Wavix did not keep the new routing of ${number}; it shows: ${describeRouting(after)}`);
+        // Whether Wavix's API sets SRTP is not documented for writes: what it reads back decides.
+        if (!isRoutedTo(after, sipUri, srtp)) {
+          throw new CliError(`Wavix routes ${number} to ${sipUri} but did not turn SRTP on, which GPT-Live requires: enable SRTP for this destination in the Wavix portal (Numbers > ${number} > Inbound destination)`);
+        }
       });
     });
 
@@ -93,10 +107,12 @@ export function registerWavixCommands(program: Command, out: Output): void {
       const api = wavixClient();
       await withWavix(async () => {
         const found = await find(api, number, out);
-        const project = routedProject(found);
+        const routed = routedProject(found);
         if (opts.json) {
           const { id, label, status, channels, destination } = found;
-          return out.line(json({ number, id, label: label ?? null, status: status ?? null, channels: channels ?? null, destinations: destination ?? [], openaiProject: project ?? null }));
+          return out.line(
+            json({ number, id, label: label ?? null, status: status ?? null, channels: channels ?? null, destinations: destination ?? [], openaiProject: routed?.project ?? null, region: routed?.region ?? null, srtp: routed?.srtp ?? null }),
+          );
         }
         const fields: [string, string][] = [
           ['id', String(found.id)],
@@ -104,7 +120,12 @@ export function registerWavixCommands(program: Command, out: Output): void {
           ['status', found.status ?? '-'],
           ['channels', found.channels === undefined ? '-' : String(found.channels)],
           ['routing', describeRouting(found)],
-          ['OpenAI', project ? `routed to project ${project}` : `not routed to an OpenAI project (switchboard wavix route ${number} --project <proj_id>)`],
+          [
+            'OpenAI',
+            routed
+              ? `routed to project ${routed.project} (${routed.region} host, ${routed.srtp ? 'SRTP media: ready for GPT-Live' : 'media not SRTP: GPT-Live needs --srtp'})`
+              : `not routed to an OpenAI project (switchboard wavix route ${number} --project <proj_id>)`,
+          ],
         ];
         out.line([number, ...fields.map(([name, value]) => `  ${name.padEnd(9)} ${value}`)].join('\n'));
       });

@@ -12,6 +12,12 @@ export interface WavixDestination {
   transport: number;
   trunk_id?: number | null;
   trunk_label?: string | null;
+  /**
+   * SRTP media encryption for this destination: on the read side in Wavix's generated SDK
+   * (Wavix/wavix-node-sdk src/api/types/InboundCallDestination.ts), not on the write side
+   * (NumberDestination.ts). Whether a PATCH sets it is unconfirmed: it is sent, and read back.
+   */
+  srtp?: boolean;
 }
 
 export interface WavixNumber {
@@ -125,9 +131,14 @@ function day(ms: number): string {
 
 export const DEFAULT_WAVIX_URL = 'https://api.wavix.com';
 
-const OPENAI_SIP_HOST = 'sip.api.openai.com';
+/**
+ * OpenAI's SIP hosts by region: the default, EU data residency, India (the "Telephony and SIP"
+ * guide; the same for both engines).
+ */
+export const OPENAI_SIP_HOSTS = { us: 'sip.api.openai.com', eu: 'sip-eu.api.openai.com', in: 'sip-in.api.openai.com' } as const;
+export type SipRegion = keyof typeof OPENAI_SIP_HOSTS;
 const PROJECT_ID = /^proj_[A-Za-z0-9]+$/;
-const OPENAI_SIP_URI = /^(proj_[A-Za-z0-9]+)@sip\.api\.openai\.com(;|$)/;
+const OPENAI_SIP_URI = /^(proj_[A-Za-z0-9]+)@(sip(?:-eu|-in)?\.api\.openai\.com)(;|$)/;
 const TIMEOUT_MS = 30_000;
 
 export class WavixApiError extends Error {
@@ -148,10 +159,10 @@ export class InvalidProjectIdError extends Error {
   }
 }
 
-/** `proj_abc` -> `proj_abc@sip.api.openai.com;transport=tls`, where Wavix must send the number's calls. */
-export function sipUriForProject(projectId: string): string {
+/** `proj_abc` -> `proj_abc@sip.api.openai.com;transport=tls` (or a regional host), where Wavix must send the number's calls. */
+export function sipUriForProject(projectId: string, region: SipRegion = 'us'): string {
   if (!PROJECT_ID.test(projectId)) throw new InvalidProjectIdError(projectId);
-  return `${projectId}@${OPENAI_SIP_HOST};transport=tls`;
+  return `${projectId}@${OPENAI_SIP_HOSTS[region]};transport=tls`;
 }
 
 function byPriority(number: WavixNumber): WavixDestination[] {
@@ -161,7 +172,7 @@ function byPriority(number: WavixNumber): WavixDestination[] {
 function describeDestination(d: WavixDestination): string {
   switch (d.transport) {
     case TRANSPORT.sipUri:
-      return `SIP URI ${d.destination} (priority ${d.priority})`;
+      return `SIP URI ${d.destination}${d.srtp ? ' with SRTP' : ''} (priority ${d.priority})`;
     case TRANSPORT.pstn:
       return `PSTN ${d.destination} (priority ${d.priority})`;
     case TRANSPORT.sipTrunk:
@@ -177,16 +188,19 @@ export function describeRouting(number: WavixNumber): string {
   return destinations.length === 0 ? 'no inbound destination' : destinations.map(describeDestination).join('; then ');
 }
 
-/** Whether Wavix sends the number's calls to this SIP URI first. */
-export function isRoutedTo(number: WavixNumber, sipUri: string): boolean {
+/** Whether Wavix sends the number's calls to this SIP URI first, with SRTP when `srtp` asks for it. */
+export function isRoutedTo(number: WavixNumber, sipUri: string, srtp = false): boolean {
   const first = byPriority(number)[0];
-  return first?.transport === TRANSPORT.sipUri && first.destination === sipUri;
+  return first?.transport === TRANSPORT.sipUri && first.destination === sipUri && (!srtp || first.srtp === true);
 }
 
-/** The OpenAI project whose SIP URI takes the number's calls first, if any. */
-export function routedProject(number: WavixNumber): string | undefined {
+/** The OpenAI project whose SIP URI takes the number's calls first, if any, its region, and whether the media is SRTP. */
+export function routedProject(number: WavixNumber): { project: string; region: SipRegion; srtp: boolean } | undefined {
   const first = byPriority(number)[0];
-  return first?.transport === TRANSPORT.sipUri ? OPENAI_SIP_URI.exec(first.destination)?.[1] : undefined;
+  const match = first?.transport === TRANSPORT.sipUri ? OPENAI_SIP_URI.exec(first.destination) : null;
+  if (!first || !match) return undefined;
+  const region = (Object.entries(OPENAI_SIP_HOSTS).find(([, host]) => host === match[2])?.[0] ?? 'us') as SipRegion;
+  return { project: match[1], region, srtp: first.srtp === true };
 }
 
 export class WavixClient {
@@ -220,9 +234,9 @@ export class WavixClient {
     return this.request('GET', `/v1/numbers/${id}`);
   }
 
-  /** Makes the SIP URI the number's only inbound destination. */
-  setSipUriDestination(id: number, sipUri: string): Promise<WavixNumber> {
-    return this.request('PATCH', `/v1/numbers/${id}`, { destinations: [{ destination: sipUri, priority: 1, transport: TRANSPORT.sipUri }] });
+  /** Makes the SIP URI the number's only inbound destination, with SRTP media when `srtp` (GPT-Live requires it). */
+  setSipUriDestination(id: number, sipUri: string, srtp = false): Promise<WavixNumber> {
+    return this.request('PATCH', `/v1/numbers/${id}`, { destinations: [{ destination: sipUri, priority: 1, transport: TRANSPORT.sipUri, ...(srtp && { srtp: true }) }] });
   }
 
   /**

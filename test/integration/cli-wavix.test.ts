@@ -47,6 +47,27 @@ describe('switchboard wavix (against the Wavix emulator)', () => {
       expect(wavix.number(101)?.destination).toEqual([expect.objectContaining({ destination: SIP, priority: 1, transport: 1 })]);
     });
 
+    it('routes a GPT-Live number with SRTP media and to a regional host, checked by reading it back', async () => {
+      const eu = `${PROJECT}@sip-eu.api.openai.com;transport=tls`;
+      const result = await cli(['route', '+17134810111', '--project', PROJECT, '--srtp', '--region', 'eu']);
+      expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining(`after:  SIP URI ${eu} with SRTP (priority 1)`) });
+      expect(patches()).toEqual([{ method: 'PATCH', path: '/v1/numbers/101', body: { destinations: [{ destination: eu, priority: 1, transport: 1, srtp: true }] } }]);
+      const status = await cli(['status', '+17134810111']);
+      expect(status.stdout).toContain(`routed to project ${PROJECT} (eu host, SRTP media: ready for GPT-Live)`);
+      expect(JSON.parse((await cli(['status', '+17134810111', '--json'])).stdout)).toMatchObject({ openaiProject: PROJECT, region: 'eu', srtp: true });
+      // Routed without SRTP, the number is not ready for GPT-Live, and status says so.
+      expect((await cli(['status', '+17134810122'])).stdout).toContain('media not SRTP: GPT-Live needs --srtp');
+    });
+
+    it('says how to turn SRTP on when Wavix does not keep it, and refuses an unknown region', async () => {
+      await wavix.close();
+      wavix = await startWavixEmulator({ apiKey: KEY, numbers: [{ id: 101, number: '17134810111', destination: [PSTN] }], ignoresSrtp: true });
+      const result = await cli(['route', '+17134810111', '--project', PROJECT, '--srtp']);
+      expect(result).toMatchObject({ code: 1, stderr: expect.stringContaining('did not turn SRTP on, which GPT-Live requires: enable SRTP for this destination in the Wavix portal') });
+      const region = await cli(['route', '+17134810111', '--project', PROJECT, '--region', 'mars']);
+      expect(region).toMatchObject({ code: 2, stderr: expect.stringContaining('--region must be one of us, eu, in') });
+    });
+
     it('changes nothing when the number already points at the project', async () => {
       const result = await route('17134810122');
       expect(result).toMatchObject({ code: 0, stdout: `+17134810122 (Wavix id 102, Sales)\n  before: SIP URI ${SIP} (priority 1)\n  already routed to ${SIP}; nothing changed\n` });
@@ -59,7 +80,7 @@ describe('switchboard wavix (against the Wavix emulator)', () => {
       expect(JSON.parse(result.stdout)).toEqual({
         number: '+17134819999',
         before: [],
-        after: [{ id: 1000, destination: SIP, priority: 1, transport: 1, trunk_id: null, trunk_label: null }],
+        after: [{ id: 1000, destination: SIP, priority: 1, transport: 1, trunk_id: null, trunk_label: null, srtp: false }],
       });
       expect(wavix.requests().map((r) => `${r.method} ${r.path}`)).toEqual([
         'GET /v1/numbers?search=17134819999&page=1&per_page=50',
@@ -136,7 +157,7 @@ describe('switchboard wavix (against the Wavix emulator)', () => {
           '  status    active',
           '  channels  4',
           `  routing   SIP URI ${SIP} (priority 1)`,
-          `  OpenAI    routed to project ${PROJECT}`,
+          `  OpenAI    routed to project ${PROJECT} (us host, media not SRTP: GPT-Live needs --srtp)`,
           '',
         ].join('\n'),
         stderr: '',
@@ -153,7 +174,7 @@ describe('switchboard wavix (against the Wavix emulator)', () => {
     it('prints JSON for programs', async () => {
       const result = await cli(['status', '+17134810111', '--json']);
       expect(result.code).toBe(0);
-      expect(JSON.parse(result.stdout)).toEqual({ number: '+17134810111', id: 101, label: 'Support', status: 'active', channels: 10, destinations: [PSTN], openaiProject: null });
+      expect(JSON.parse(result.stdout)).toEqual({ number: '+17134810111', id: 101, label: 'Support', status: 'active', channels: 10, destinations: [PSTN], openaiProject: null, region: null, srtp: null });
     });
   });
 });

@@ -47,6 +47,15 @@ describe('isRoutedTo and routedProject', () => {
     ['nothing', number(), false, undefined],
   ])('%s', (_, n, routed, project) => {
     expect(isRoutedTo(n, SIP)).toBe(routed);
-    expect(routedProject(n)).toBe(project);
+    expect(routedProject(n)?.project).toBe(project);
+  });
+
+  it('tells the region and SRTP of the route, and routes for GPT-Live only with SRTP', () => {
+    const eu = sipUriForProject(PROJECT, 'eu');
+    expect(eu).toBe(`${PROJECT}@sip-eu.api.openai.com;transport=tls`);
+    expect(routedProject(number({ ...sipUri(eu), srtp: true }))).toEqual({ project: PROJECT, region: 'eu', srtp: true });
+    expect(routedProject(number(sipUri(sipUriForProject(PROJECT, 'in'))))).toEqual({ project: PROJECT, region: 'in', srtp: false });
+    expect(isRoutedTo(number(sipUri(SIP)), SIP, true)).toBe(false);
+    expect(isRoutedTo(number({ ...sipUri(SIP), srtp: true }), SIP, true)).toBe(true);
   });
 });
