@@ -2,6 +2,7 @@ import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Command } from 'commander';
 import { retiringModels, type RetiringModel } from '../../core/numbers/catalogue-check';
+import type { NumberConfig } from '../../core/numbers/config';
 import { dayOf } from '../../core/openai/models';
 import { withDataOptions, resolveDataTarget, type DataOptions } from '../data-target';
 import type { StackOutputs } from '../deployed-stack';
@@ -20,6 +21,11 @@ interface Status {
   numbers: { configured: number; enabled: number };
   /** Numbers whose configs use a model OpenAI is retiring (or has retired): they need a new config before the shutdown. */
   retiringModels: Array<RetiringModel & { number: string }>;
+  /**
+   * Enabled numbers on an engine that answered none of this month's calls: the webhook may not
+   * subscribe to that engine's events (live.transport.incoming), or the project lacks its SIP.
+   */
+  quietEngines: Array<{ engine: 'live'; numbers: string[] }>;
   callsToday: { total: number; live: number };
   /** What the calls cost, at the release's price table; unpriced calls are counted apart, never guessed. */
   spend: { today: SpendSum; month: SpendSum; monthlyBudgetUsd?: number };
@@ -40,6 +46,13 @@ async function workerCount(stack: StackOutputs): Promise<Status['workers']> {
   return service ? { running: service.runningCount ?? 0, desired: service.desiredCount ?? 0 } : undefined;
 }
 
+/** Enabled GPT-Live numbers, when no call of the month was answered by GPT-Live (its events may never arrive). */
+export function quietEngines(configs: readonly NumberConfig[], month: readonly { engine?: 'live' }[]): Status['quietEngines'] {
+  const live = configs.filter((c) => c.enabled && c.agent?.engine === 'live').map((c) => c.number);
+  if (live.length === 0 || month.some((call) => call.engine === 'live')) return [];
+  return [{ engine: 'live', numbers: live }];
+}
+
 function describe(status: Status, out: Output): string {
   const yes = (set: boolean, fix: string) => (set ? paint(out, 'green', 'set') : `${paint(out, 'red', 'NOT SET')} (${fix})`);
   const lines = [`Switchboard ${status.target}`];
@@ -58,6 +71,11 @@ function describe(status: Status, out: Output): string {
       const when = r.shutDown ? paint(out, 'red', `SHUT DOWN on ${r.shutdown}: calls fail`) : paint(out, 'yellow', `stops working on ${r.shutdown}`);
       lines.push(`                ${r.number}  ${r.path} "${r.model}" ${when}; use "${r.replacement}"`);
     }
+  }
+  for (const quiet of status.quietEngines) {
+    lines.push(
+      `  engines       ${paint(out, 'yellow', `no GPT-Live call was answered this month`)}, though ${quiet.numbers.join(', ')} ${quiet.numbers.length === 1 ? 'is' : 'are'} on GPT-Live: check that the OpenAI webhook subscribes to live.transport.incoming and that the project has GPT-Live SIP enabled`,
+    );
   }
   lines.push(`  calls today   ${status.callsToday.total} (${status.callsToday.live} live now)`);
   const spent = (sum: SpendSum) => `${usd(sum.totalUsd)}${sum.unpriced > 0 ? ` (and ${sum.unpriced} unpriced call${sum.unpriced === 1 ? '' : 's'})` : ''}`;
@@ -96,6 +114,10 @@ export function registerStatusCommand(program: Command, out: Output): void {
           secrets: target.stack ? { openAiApiKey: Boolean(apiKeySet), webhookSecret: Boolean(webhookSecretSet) } : undefined,
           numbers: { configured: numbers.length, enabled: numbers.filter((n) => n.config.enabled).length },
           retiringModels: numbers.flatMap((n) => retiringModels(n.config, today).map((r) => ({ number: n.config.number, ...r }))),
+          quietEngines: quietEngines(
+            numbers.map((n) => n.config),
+            month,
+          ),
           callsToday: { total: calls.length, live: calls.filter((c) => c.outcome === 'active').length },
           spend: { today: costSum(calls), month: costSum(month), ...(target.stack?.monthlyBudgetUsd && { monthlyBudgetUsd: target.stack.monthlyBudgetUsd }) },
           workers,

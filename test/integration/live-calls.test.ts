@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { CallRecord } from '../../core/calls/record';
 import { parseNumberConfig } from '../../core/numbers/config';
 import type { ConversationScript } from '../../local/openai-emulator';
+import { runCli } from '../support/cli';
 import { eventually, startLocalStack, type LocalStack } from '../support/local-stack';
 
 /**
@@ -93,6 +94,15 @@ describe('GPT-Live calls (local stack, emulator offering both APIs, a real tool 
     expect(record.actions).toContainEqual(expect.objectContaining({ type: 'dtmf', key: '1' }));
     expect(record.usage.liveSeconds).toBeGreaterThan(0);
     expect(record.cost).toEqual({ parts: { session: { unpriced: expect.stringContaining('GPT-Live') }, transcription: { usd: 0 } } });
+  });
+
+  it('has switchboard status warn about GPT-Live numbers while no GPT-Live call was answered, and not once one was', async () => {
+    await configure('live');
+    const status = () => runCli(['status', '--endpoint', local.stack.dynamodb.endpoint]);
+    expect((await status()).stdout).toContain('no GPT-Live call was answered this month, though +17134810111 is on GPT-Live: check that the OpenAI webhook subscribes to live.transport.incoming');
+    const placed = await place([{ pause: 50 }, { caller: 'Hi.' }, { hangup: true }]);
+    await ended(placed.liveSessionId!);
+    expect((await status()).stdout).not.toContain('no GPT-Live call was answered');
   });
 
   it('answers a Realtime number through the Realtime API only, and acknowledges the Live offer', async () => {
