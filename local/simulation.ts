@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CallRecord } from '../core/calls/record';
-import { parseNumberConfig, type NumberConfig } from '../core/numbers/config';
+import { engineOf, parseNumberConfig, type Engine, type NumberConfig } from '../core/numbers/config';
 import { toE164 } from '../core/numbers/e164';
 import type { Log } from '../core/runtime/log';
 import type { CallHistoryStore } from '../core/store/call-history-store';
@@ -44,8 +44,17 @@ export function scenarioScript(scenario: Scenario): ConversationScript {
 }
 
 /** The demo number: the documented example config. */
-export function demoNumber(): NumberConfig {
-  return parseNumberConfig(JSON.parse(readFileSync(join(__dirname, '../examples/support-line.json'), 'utf8')));
+export function demoNumber(engine: Engine = 'realtime'): NumberConfig {
+  const doc = JSON.parse(readFileSync(join(__dirname, '../examples/support-line.json'), 'utf8'));
+  if (engine === 'realtime') return parseNumberConfig(doc);
+  // The same agent on GPT-Live: its instructions become the backend's, the front end keeps the voice's part.
+  const { instructions, greeting } = doc.agent;
+  return parseNumberConfig({ ...doc, agent: { engine: 'live', instructions: 'Warm, brief and clear. Delegate anything that needs looking up.', greeting, backend: { instructions } } });
+}
+
+/** The id the call is recorded under: the offer of the API the number's engine answers with. */
+function answeringId(placed: { callId: string; liveSessionId?: string }, config: NumberConfig | undefined): string {
+  return engineOf(config?.agent) === 'live' && placed.liveSessionId ? placed.liveSessionId : placed.callId;
 }
 
 export const DEMO_CALLER = '+14067704205';
@@ -98,7 +107,9 @@ export async function startEmulatedStack(opts: EmulatedStackOptions): Promise<Em
     const stored = await stack.numbers.get(parsed.number);
     const problem = stored && scenarioProblem(parsed.scenario, stored.config);
     if (problem) return { status: 400, body: { error: problem } };
-    const { callId } = await emulator.placeCall({ dialed: parsed.number, caller: parsed.caller, script: scenarioScript(parsed.scenario) });
+    // Offered to both APIs, as a project subscribed to both sees each call: the number's engine answers.
+    const placed = await emulator.placeCall({ dialed: parsed.number, caller: parsed.caller, script: scenarioScript(parsed.scenario), offer: ['realtime', 'live'] });
+    const callId = answeringId(placed, stored?.config);
     const webhook = webhooks.get(callId);
     webhooks.delete(callId);
     return { status: 201, body: { callId, number: parsed.number, caller: parsed.caller, scenario: parsed.scenario, webhook, dynamodb: stack.dynamodb.endpoint } };
@@ -191,8 +202,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<CallRecord
     const config = opts.config ?? demoNumber();
     await stack.numbers.put(config);
     opts.onConfigured?.(config, stack.tools);
-    const { callId } = await emulator.placeCall({ dialed: config.number, caller: DEMO_CALLER, script: scenarioScript(opts.scenario) });
-    return await followCall(stack.calls, callId, opts.onProgress);
+    const placed = await emulator.placeCall({ dialed: config.number, caller: DEMO_CALLER, script: scenarioScript(opts.scenario), offer: ['realtime', 'live'] });
+    return await followCall(stack.calls, answeringId(placed, config), opts.onProgress);
   } finally {
     await close();
   }

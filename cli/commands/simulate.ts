@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CallRecord } from '../../core/calls/record';
-import { checkNumberConfig, type NumberConfig } from '../../core/numbers/config';
+import { checkNumberConfig, type Engine, type NumberConfig } from '../../core/numbers/config';
 import { dayOf } from '../../core/openai/models';
 import type { WebhookSummary } from '../../core/webhook/handle-webhook';
 import type { DevToolSigning } from '../../local/dev-stack';
@@ -17,6 +17,11 @@ export function scenarioArgument(value: string): Scenario {
   const checked = checkScenario(value);
   if (!checked.ok) throw new CliError(checked.message, EXIT.usage);
   return checked.scenario;
+}
+
+function engineArgument(value: string): Engine {
+  if (value !== 'realtime' && value !== 'live') throw new CliError(`--engine must be realtime or live, not "${value}"`, EXIT.usage);
+  return value;
 }
 
 export const SCENARIO_HELP = `what happens on the call: ${SCENARIOS.join(', ')}, or tool:<name> (the caller asks, the agent calls the number's tool <name> with {}, answers, the caller hangs up)`;
@@ -68,10 +73,12 @@ export function registerSimulateCommand(program: Command, out: Output): void {
     )
     .option('--scenario <name>', SCENARIO_HELP, scenarioArgument, 'question' as Scenario)
     .option('-f, --file <path>', 'call this number config (JSON or YAML, checked as `numbers validate` does) instead of examples/support-line.json')
+    .option('--engine <engine>', 'answer the demo number with realtime (default) or live (GPT-Live); with --file, the file\'s agent.engine decides', engineArgument)
     .option('--fast', 'play the call as fast as possible instead of at a phone conversation\'s pace')
     .option('--json', 'print the final call record as JSON')
-    .action(async (opts: { scenario: Scenario; file?: string; fast?: boolean; json?: boolean }) => {
-      const config = opts.file ? await configFromFile(out, opts.file) : undefined;
+    .action(async (opts: { scenario: Scenario; file?: string; engine?: Engine; fast?: boolean; json?: boolean }) => {
+      if (opts.file && opts.engine) throw new CliError('--engine is for the demo number: with --file, set "engine" in the file\'s agent', EXIT.usage);
+      const config = opts.file ? await configFromFile(out, opts.file) : opts.engine === 'live' ? demoNumber('live') : undefined;
       const problem = scenarioProblem(opts.scenario, config ?? demoNumber());
       if (problem) throw new CliError(problem, EXIT.usage);
       out.note(`switchboard simulate: scenario "${opts.scenario}" on this machine: embedded DynamoDB, webhook server and call worker against the OpenAI emulator`);
@@ -82,7 +89,7 @@ export function registerSimulateCommand(program: Command, out: Output): void {
         pace: opts.fast ? 'fast' : 'realistic',
         log: silentLog,
         onConfigured: (configured, tools) => {
-          out.note(`configured ${configured.number} (${configured.label ?? 'demo'}) from ${opts.file ?? 'examples/support-line.json'}`);
+          out.note(`configured ${configured.number} (${configured.label ?? 'demo'}) from ${opts.file ?? 'examples/support-line.json'}${configured.agent?.engine === 'live' ? ', answered by GPT-Live' : ''}`);
           if (tools) out.note(describeSimulatedToolSigning(tools));
           out.note(`calling ${configured.number} from ${DEMO_CALLER} ...`);
         },

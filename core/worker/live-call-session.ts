@@ -137,7 +137,9 @@ export class LiveCallSession {
     if (role === 'agent') this.lastAgentWordsAt = this.now();
     if (!this.line || this.line.role !== role) {
       this.storeLine();
-      this.line = { role, id: `${role === 'caller' ? 'in' : 'out'}-${startMs}`, text: '', at: new Date(this.startedAt + startMs).toISOString() };
+      // When its first words arrived: the timeline reads in the order things happened here (the
+      // session's own clock starts at the accept, not at the record's start).
+      this.line = { role, id: `${role === 'caller' ? 'in' : 'out'}-${startMs}`, text: '', at: new Date(this.now()).toISOString() };
     }
     this.line.text += delta;
   }

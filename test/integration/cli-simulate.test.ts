@@ -34,6 +34,15 @@ describe('switchboard simulate', () => {
     expect(result.stdout).toContain('agent : Thanks for calling Wavix support, this is Alex. How can I help?');
   });
 
+  it('answers the demo number with GPT-Live with --engine live, the Realtime offer acknowledged', async () => {
+    const result = await runCli(['simulate', '--fast', '--engine', 'live', '--scenario', 'transfer', '--json']);
+    expect(result.code).toBe(0);
+    const record = JSON.parse(result.stdout);
+    expect(record).toMatchObject({ callId: expect.stringMatching(/^live_/), engine: 'live', outcome: 'transferred', transferTarget: 'tel:+17135550100' });
+    expect(result.stderr).toContain('webhook: other-engine (answered-by-live)');
+    expect((await runCli(['simulate', '--engine', 'gpt'])).stderr).toContain('--engine must be realtime or live');
+  });
+
   it('refuses an unknown scenario', async () => {
     const result = await runCli(['simulate', '--scenario', 'party']);
     expect(result).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown scenario "party": choose one of question, transfer, agent-ends, hangup-mid-sentence') });
