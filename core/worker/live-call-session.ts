@@ -8,7 +8,7 @@ import type { CallSessionInit, SessionEnd, SessionServices } from './call-sessio
 import { attachFailedEnding, durationSeconds, reattachFailedEnding, type PlannedEnding } from './ending';
 import { liveClosedEnding, readLiveEvent, type LiveEvent } from './live-events';
 import { listen, type Sideband } from './sideband';
-import { END_CALL_OUTPUT, planFunctionCall, sayExactly, toolsNotSetUpOutput } from './tools';
+import { END_CALL_OUTPUT, planFunctionCall, sayExactly, toolsNotSetUpOutput, WRAP_UP_INSTRUCTIONS } from './tools';
 import type { HandBackReason } from './call-phase';
 
 /**
@@ -45,6 +45,7 @@ export class LiveCallSession {
   private leaving: PlannedEnding | undefined;
   private lastAgentWordsAt = 0;
   private hangupTimer: NodeJS.Timeout | undefined;
+  private limitTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly init: CallSessionInit,
@@ -70,7 +71,21 @@ export class LiveCallSession {
       return this.ended;
     }
     this.greetOnce();
+    this.scheduleTimeLimit();
     return this.ended;
+  }
+
+  /** At the number's maxCallSeconds the agent is told to wrap up, and the line is hung up after its goodbye. */
+  private scheduleTimeLimit(): void {
+    const maxCallSeconds = this.init.config?.limits.maxCallSeconds;
+    if (maxCallSeconds === undefined) return;
+    this.limitTimer = setTimeout(() => {
+      if (this.over || this.leaving) return;
+      this.action('time-limit', { maxCallSeconds });
+      this.send({ type: 'session.instructions.append', content: WRAP_UP_INSTRUCTIONS, delegation_id: null });
+      this.lastAgentWordsAt = this.now();
+      this.hangUpAfterGoodbye({ outcome: 'completed', reason: 'max-duration' });
+    }, Math.max(0, this.startedAt + maxCallSeconds * 1000 - this.now()));
   }
 
   /** Lets go of the call without ending it (drain), or because another worker has it. */
@@ -78,6 +93,7 @@ export class LiveCallSession {
     if (this.over) return;
     this.over = true;
     clearTimeout(this.hangupTimer);
+    clearTimeout(this.limitTimer);
     this.socket?.removeAllListeners('close');
     this.socket?.close(1000, 'worker handing the call over');
     this.resolveEnd({ kind: why === 'lease-lost' ? 'lost' : 'handed-back' });
@@ -169,7 +185,7 @@ export class LiveCallSession {
       case 'end-call':
         this.answer(delegationId, toolCallId, END_CALL_OUTPUT);
         this.action('end-call', { toolCallId });
-        return this.hangUpAfterGoodbye();
+        return this.hangUpAfterGoodbye({ outcome: 'completed', reason: 'agent-hung-up' });
       case 'http-tool':
         return this.runTool(delegationId, toolCallId, planned.tool, args);
       case 'refuse':
@@ -232,8 +248,8 @@ export class LiveCallSession {
   }
 
   /** The goodbye is heard first: the line is hung up once the agent has been quiet a moment, at most hangupTimeoutMs on. */
-  private hangUpAfterGoodbye(): void {
-    this.leaving = { outcome: 'completed', reason: 'agent-hung-up' };
+  private hangUpAfterGoodbye(ending: PlannedEnding): void {
+    this.leaving = ending;
     const giveUpAt = this.now() + this.deps.timings.hangupTimeoutMs;
     const check = () => {
       if (this.over) return;
@@ -269,6 +285,7 @@ export class LiveCallSession {
     if (this.over) return;
     this.over = true;
     clearTimeout(this.hangupTimer);
+    clearTimeout(this.limitTimer);
     this.socket?.removeAllListeners('close');
     this.socket?.close();
     this.storeLine();

@@ -105,6 +105,18 @@ describe('GPT-Live calls (local stack, emulator offering both APIs, a real tool 
     expect((await status()).stdout).not.toContain('no GPT-Live call was answered');
   });
 
+  it('accepts once however often, and however concurrently, both webhooks are delivered', async () => {
+    await configure('live');
+    const placed = await local.emulator.placeCall({ dialed: DIALED, caller: CALLER, offer: ['realtime', 'live'], duplicateDeliveries: 3, script: [{ pause: 50 }, { caller: 'Hi.' }, { hangup: true }] });
+    await ended(placed.liveSessionId!);
+    expect(local.emulator.received(placed.liveSessionId!).map((r) => r.verb)).toEqual(['accept']);
+    expect(local.emulator.received(placed.callId)).toEqual([]);
+    // Three copies of each webhook, at once: one accept, the other copies duplicates or in progress.
+    expect(local.webhooks.filter((w) => w.eventType === 'live.transport.incoming').length).toBeGreaterThanOrEqual(3);
+    expect(local.webhooks.filter((w) => w.eventType === 'realtime.call.incoming').map((w) => w.result)).toEqual(['other-engine', 'other-engine', 'other-engine']);
+    expect(local.webhooks.filter((w) => w.result === 'accepted')).toHaveLength(1);
+  });
+
   it('answers a Realtime number through the Realtime API only, and acknowledges the Live offer', async () => {
     await configure('realtime');
     const placed = await place([{ pause: 100 }, { caller: 'Hello?' }, { hangup: true }]);
@@ -130,6 +142,19 @@ describe('GPT-Live calls (local stack, emulator offering both APIs, a real tool 
     expect(local.emulator.received(placed.liveSessionId!).map((r) => r.verb)).toEqual(['accept', 'hangup']);
     expect(record).toMatchObject({ outcome: 'completed', reason: 'agent-hung-up' });
     expect(record.transcript.map((t) => t.text)).toContain('Goodbye!');
+  });
+
+  it("wraps up and hangs up at the number's maxCallSeconds", async () => {
+    // The worker's clock runs 1799.4 s ahead: the number's 1800 s limit comes 0.6 s into the call.
+    await local.close();
+    local = await startLocalStack({ stack: { worker: { timings: { heartbeatMs: 200, holdSeconds: 2, hangupTimeoutMs: 2000 }, now: () => Date.now() + 1_799_400 } } });
+    await configure('live');
+    const placed = await place([{ pause: 50 }, { caller: 'Let me tell you a long story.' }]);
+    const record = await ended(placed.liveSessionId!);
+    expect(local.emulator.clientEvents(placed.liveSessionId!)).toContainEqual(expect.objectContaining({ type: 'session.instructions.append', content: expect.stringContaining('time allowed for this call is up') }));
+    expect(local.emulator.received(placed.liveSessionId!).map((r) => r.verb)).toEqual(['accept', 'hangup']);
+    expect(record).toMatchObject({ outcome: 'completed', reason: 'max-duration' });
+    expect(record.actions.map((a) => a.type)).toEqual(['greeting', 'time-limit', 'hangup']);
   });
 
   it('re-attaches after the sideband drops, with no line stored twice and no tool run twice', async () => {
