@@ -1,10 +1,9 @@
-import * as path from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnPipe } from 'aws-cdk-lib/aws-pipes';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -16,12 +15,7 @@ import { DELIVERY_TIMEOUT_MS } from '../../core/delivery/deliver-call';
 import { type DeliveryEvent, MAX_DELIVERY_ATTEMPTS } from '../../core/delivery/delivery-plan';
 import { ENV, METRICS } from '../../core/runtime/contract';
 import { CALLS_TABLE } from '../../core/store/tables';
-import { WEBHOOK_RUNTIME } from './webhook-receiver';
-
-const REPO_ROOT = path.join(__dirname, '..', '..');
-
-/** The delivery Lambda runs on the webhook's runtime (one Node major for every host). */
-export const DELIVERY_RUNTIME = WEBHOOK_RUNTIME;
+import { bundledLambda } from '../lambda-bundling';
 
 /**
  * How long one invocation may run. A batch's messages run side by side; each is, at most, the
@@ -222,11 +216,7 @@ export class CallDeliveries extends Construct {
     logGroup.grantWrite(role);
 
     this.handler = new NodejsFunction(this, 'Handler', {
-      entry: path.join(REPO_ROOT, 'lambda', 'delivery', 'index.ts'),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
-      runtime: DELIVERY_RUNTIME,
+      ...bundledLambda('delivery'),
       architecture: Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(DELIVERY_FUNCTION_TIMEOUT_SECONDS),
@@ -248,16 +238,6 @@ export class CallDeliveries extends Construct {
         POWERTOOLS_SERVICE_NAME: METRICS.deliveryService,
         POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
         NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        // As the webhook's: esbuild from node_modules, no Docker; one tested AWS SDK, minified.
-        forceDockerBundling: false,
-        format: OutputFormat.CJS,
-        target: DELIVERY_RUNTIME.name.replace(/^nodejs(\d+)\.x$/, 'node$1'),
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        bundleAwsSDK: true,
       },
     });
 

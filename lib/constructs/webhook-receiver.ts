@@ -1,23 +1,18 @@
-import * as path from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV, METRICS } from '../../core/runtime/contract';
 import { wildcardResourceFinding } from '../nag';
-
-const REPO_ROOT = path.join(__dirname, '..', '..');
-
-/** The webhook Lambda's runtime; service/Dockerfile builds the worker on the same Node major. */
-export const WEBHOOK_RUNTIME = Runtime.NODEJS_24_X;
+import { bundledLambda } from '../lambda-bundling';
 
 export interface WebhookReceiverProps {
   readonly numbers: ITableV2;
@@ -69,11 +64,7 @@ export class WebhookReceiver extends Construct {
     logGroup.grantWrite(role);
 
     this.handler = new NodejsFunction(this, 'Handler', {
-      entry: path.join(REPO_ROOT, 'lambda', 'webhook', 'index.ts'),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
-      runtime: WEBHOOK_RUNTIME,
+      ...bundledLambda('webhook'),
       architecture: Architecture.ARM_64,
       // The caller hears ringing until accept: plenty of memory buys CPU for a fast cold start.
       memorySize: 512,
@@ -93,18 +84,6 @@ export class WebhookReceiver extends Construct {
         POWERTOOLS_SERVICE_NAME: METRICS.webhookService,
         POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
         NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        // esbuild from node_modules, on this machine: no Docker needed to synth or deploy the Lambda.
-        forceDockerBundling: false,
-        format: OutputFormat.CJS,
-        target: WEBHOOK_RUNTIME.name.replace(/^nodejs(\d+)\.x$/, 'node$1'),
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Bundle the AWS SDK too: one tested version, and a minified bundle loads faster than the
-        // runtime's copy.
-        bundleAwsSDK: true,
       },
     });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { WORKER_HEALTH_PORT } from '../../core/runtime/contract';
-import { WEBHOOK_RUNTIME } from '../../lib/constructs/webhook-receiver';
+import { LAMBDA_RUNTIME } from '../../lib/lambda-bundling';
 
 const root = path.join(__dirname, '..', '..');
 const dockerfile = readFileSync(path.join(root, 'service', 'Dockerfile'), 'utf8');
@@ -25,7 +25,7 @@ describe('service/Dockerfile', () => {
 
   it('uses the same Node major as the webhook Lambda', () => {
     const majors = new Set([...instructions.matchAll(/node:(\d+)-slim|--target=node(\d+)/g)].map((m) => m[1] ?? m[2]));
-    const lambdaMajor = WEBHOOK_RUNTIME.name.match(/^nodejs(\d+)\.x$/)![1];
+    const lambdaMajor = LAMBDA_RUNTIME.name.match(/^nodejs(\d+)\.x$/)![1];
     expect([...majors]).toEqual([lambdaMajor]);
   });
 
