@@ -8,7 +8,7 @@ import { toolRequestBody, type HttpToolCall, type HttpToolResult } from '../tool
 import { recordedArguments } from '../tools/redact';
 import type { ReadSecret } from '../tools/secret-headers';
 import { mcpSessionUpdate } from '../worker/mcp-session';
-import { END_CALL_OUTPUT, planFunctionCall, sayExactly } from '../worker/tools';
+import { END_CALL_OUTPUT, planFunctionCall, sayExactly, toolResultDetails } from '../worker/tools';
 
 /**
  * `switchboard try`: a text conversation with the number's agent, on a Realtime session of its
@@ -230,17 +230,7 @@ export class TextTrial {
     // OpenAI refuses a second active response: the filler's finishes first.
     await fillerSaid;
     this.output(call.callId, result.output);
-    this.action('tool-result', {
-      toolCallId: call.callId,
-      name: tool.name,
-      outcome: result.outcome,
-      ...(result.status !== undefined && { status: result.status }),
-      durationMs: result.durationMs,
-      ...(result.bytes !== undefined && { bytes: result.bytes }),
-      ...(result.truncated && { truncated: true }),
-      ...(result.detail && { detail: result.detail }),
-      ...(tool.record === 'full' && result.body !== undefined && { answer: result.body }),
-    });
+    this.action('tool-result', toolResultDetails(tool, call.callId, result));
   }
 
   private output(callId: string, output: string): void {

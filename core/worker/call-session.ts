@@ -18,7 +18,7 @@ import { attachFailedEnding, durationSeconds, QUICK_DROP_MS, reattachFailedEndin
 import type { EntryWriter } from './entry-writer';
 import { readSessionEvent, type SessionEvent } from './server-events';
 import { listen, type Sideband } from './sideband';
-import { END_CALL_OUTPUT, interruptedToolOutput, planFunctionCall, sayExactly, toolsNotSetUpOutput, WRAP_UP_INSTRUCTIONS, type TransferPlan } from './tools';
+import { END_CALL_OUTPUT, interruptedToolOutput, planFunctionCall, sayExactly, toolResultDetails, toolsNotSetUpOutput, WRAP_UP_INSTRUCTIONS, type TransferPlan } from './tools';
 
 export interface SessionTimings {
   /** A transfer whose call has not left by then is reported to the model as failed. */
@@ -469,17 +469,7 @@ export class CallSession {
     if (isLetGo(this.phase)) return;
     this.toolOutput(toolCallId, result?.output ?? toolsNotSetUpOutput(tool.name));
     this.respond();
-    this.action('tool-result', {
-      toolCallId,
-      name: tool.name,
-      outcome: result?.outcome ?? 'not-set-up',
-      ...(result?.status !== undefined && { status: result.status }),
-      ...(result && { durationMs: result.durationMs }),
-      ...(result?.bytes !== undefined && { bytes: result.bytes }),
-      ...(result?.truncated && { truncated: true }),
-      ...(result?.detail && { detail: result.detail }),
-      ...(tool.record === 'full' && result?.body !== undefined && { answer: result.body }),
-    });
+    this.action('tool-result', toolResultDetails(tool, toolCallId, result));
   }
 
   private sayWhileWaiting(words: string): void {

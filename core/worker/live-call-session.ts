@@ -8,7 +8,7 @@ import type { CallSessionInit, SessionEnd, SessionServices } from './call-sessio
 import { attachFailedEnding, durationSeconds, reattachFailedEnding, type PlannedEnding } from './ending';
 import { liveClosedEnding, readLiveEvent, type LiveEvent } from './live-events';
 import { listen, type Sideband } from './sideband';
-import { END_CALL_OUTPUT, planFunctionCall, sayExactly, toolsNotSetUpOutput, WRAP_UP_INSTRUCTIONS } from './tools';
+import { END_CALL_OUTPUT, planFunctionCall, sayExactly, toolResultDetails, toolsNotSetUpOutput, WRAP_UP_INSTRUCTIONS } from './tools';
 import type { HandBackReason } from './call-phase';
 
 /**
@@ -202,16 +202,7 @@ export class LiveCallSession {
       : undefined;
     if (this.over) return;
     this.answer(delegationId, toolCallId, result?.output ?? toolsNotSetUpOutput(tool.name));
-    this.action('tool-result', {
-      toolCallId,
-      name: tool.name,
-      outcome: result?.outcome ?? 'not-set-up',
-      ...(result?.status !== undefined && { status: result.status }),
-      ...(result && { durationMs: result.durationMs }),
-      ...(result?.bytes !== undefined && { bytes: result.bytes }),
-      ...(result?.detail && { detail: result.detail }),
-      ...(tool.record === 'full' && result?.body !== undefined && { answer: result.body }),
-    });
+    this.action('tool-result', toolResultDetails(tool, toolCallId, result));
   }
 
   /**

@@ -1,5 +1,6 @@
 import { END_CALL_TOOL, TRANSFER_TOOL } from '../calls/session-config';
 import type { NumberConfig, NumberTool } from '../numbers/config';
+import type { HttpToolResult } from '../tools/http-tool';
 
 /**
  * What the worker says to the model: the tools' `function_call_output` strings and the
@@ -81,4 +82,23 @@ export const WRAP_UP_INSTRUCTIONS =
 
 export function transferFailedNote(name: string): string {
   return `The transfer to ${name} did not go through. Apologise briefly, tell the caller the transfer failed, and offer to help in another way.`;
+}
+
+/**
+ * The `tool-result` action of an HTTP tool call, as the call's timeline keeps it: the outcome
+ * (`not-set-up` when the host runs no tools), status, duration, size, and the answer itself only
+ * where the tool says `record: "full"`.
+ */
+export function toolResultDetails(tool: NumberTool, toolCallId: string, result: HttpToolResult | undefined): Record<string, unknown> {
+  return {
+    toolCallId,
+    name: tool.name,
+    outcome: result?.outcome ?? 'not-set-up',
+    ...(result?.status !== undefined && { status: result.status }),
+    ...(result && { durationMs: result.durationMs }),
+    ...(result?.bytes !== undefined && { bytes: result.bytes }),
+    ...(result?.truncated && { truncated: true }),
+    ...(result?.detail && { detail: result.detail }),
+    ...(tool.record === 'full' && result?.body !== undefined && { answer: result.body }),
+  };
 }
