@@ -6,7 +6,6 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import OpenAI from 'openai';
 import { deliverCall, readDeliveryMessage } from '../../core/delivery/deliver-call';
 import { DEFAULT_CALL_RETENTION_DAYS, ENV, METRICS } from '../../core/runtime/contract';
-import type { Log } from '../../core/runtime/log';
 import { positiveIntEnv, requireEnv } from '../../core/runtime/settings';
 import { readDefaultNotify } from '../../core/delivery/default-notify';
 import { CallAnalysisStore } from '../../core/store/call-analysis-store';
@@ -16,6 +15,7 @@ import { CallHistoryStore } from '../../core/store/call-history-store';
 import { createDocumentClient } from '../../core/store/dynamodb-client';
 import { NumbersStore } from '../../core/store/numbers-store';
 import { API_KEY_MAX_AGE_MS, secretsManagerSecret, standardWebhooksSecret, TOOL_SECRET_MAX_AGE_MS } from '../../core/webhook/secret-provider';
+import { powertoolsLog } from '../powertools-log';
 
 // Built once per container: clients and the cached signing secret survive invocations.
 const tables = { numbers: requireEnv(ENV.numbersTable), calls: requireEnv(ENV.callsTable), entries: requireEnv(ENV.callEntriesTable) };
@@ -46,15 +46,6 @@ const services = {
   },
   log: powertoolsLog(logger),
 };
-
-function powertoolsLog(target: Logger): Log {
-  return {
-    info: (message, fields) => target.info(message, { ...fields }),
-    warn: (message, fields) => target.warn(message, { ...fields }),
-    error: (message, fields) => target.error(message, { ...fields }),
-    child: (fields) => powertoolsLog(target.createChild({ persistentKeys: fields })),
-  };
-}
 
 /**
  * One delivery per message. A retry is the same message made visible again after the wait

@@ -5,7 +5,6 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { callControlClient, WEBHOOK_CALL_CONTROL_TIMEOUT_MS } from '../../core/openai/call-control';
 import { METRICS, ENV } from '../../core/runtime/contract';
-import type { Log } from '../../core/runtime/log';
 import { deployedSettings, requireEnv } from '../../core/runtime/settings';
 import { createDocumentClient } from '../../core/store/dynamodb-client';
 import { CallClaimsStore } from '../../core/store/call-claims-store';
@@ -13,6 +12,7 @@ import { NumbersStore } from '../../core/store/numbers-store';
 import { SqsCallQueue } from '../../core/queue/sqs-call-queue';
 import { createWebhookHandler, type WebhookSummary } from '../../core/webhook/handle-webhook';
 import { API_KEY_MAX_AGE_MS, secretsManagerSecret } from '../../core/webhook/secret-provider';
+import { powertoolsLog } from '../powertools-log';
 
 // Built once per container, outside the handler: clients and cached secrets survive invocations.
 const settings = deployedSettings();
@@ -34,15 +34,6 @@ const handleWebhook = createWebhookHandler({
   log: powertoolsLog(logger),
   onHandled: recordMetrics,
 });
-
-function powertoolsLog(target: Logger): Log {
-  return {
-    info: (message, fields) => target.info(message, { ...fields }),
-    warn: (message, fields) => target.warn(message, { ...fields }),
-    error: (message, fields) => target.error(message, { ...fields }),
-    child: (fields) => powertoolsLog(target.createChild({ persistentKeys: fields })),
-  };
-}
 
 function recordMetrics(summary: WebhookSummary): void {
   metrics.addMetric(METRICS.webhookReceived, MetricUnit.Count, 1);
