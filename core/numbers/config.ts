@@ -85,13 +85,16 @@ const MAX_INSTRUCTIONS = 65_536;
 /** A model or voice name: OpenAI's are a few dozen characters. */
 const identifier = z.string().min(1).max(100);
 
+/** Said word for word as the agent picks up, on either engine. */
+const greeting = text('the greeting is', 1_000, 'it is said word for word when the agent picks up, so keep it to a sentence or two').min(1).optional();
+
 const realtimeAgent = z.strictObject({
   /** Absent means realtime: configs written before GPT-Live read as they were. */
   engine: z.literal('realtime').optional(),
   model: identifier.default(DEFAULTS.model),
   voice: identifier.default(DEFAULTS.voice),
   instructions: text('instructions are', MAX_INSTRUCTIONS, 'shorten them (a voice agent follows a short prompt best)').min(1, 'instructions must not be empty'),
-  greeting: text('the greeting is', 1_000, 'it is said word for word when the agent picks up, so keep it to a sentence or two').min(1).optional(),
+  greeting,
   transcription: z
     .strictObject({
       model: identifier.default(DEFAULTS.transcriptionModel),
@@ -120,7 +123,7 @@ const liveAgent = z.strictObject({
   model: identifier.default(LIVE_DEFAULTS.model),
   voice: identifier.default(LIVE_DEFAULTS.voice),
   instructions: text('instructions are', MAX_INSTRUCTIONS, 'keep the front end short: voice, style and when to delegate; business rules go in backend.instructions').min(1, 'instructions must not be empty'),
-  greeting: text('the greeting is', 1_000, 'it is said word for word when the agent picks up, so keep it to a sentence or two').min(1).optional(),
+  greeting,
   backend: z
     .strictObject({
       model: identifier.default(LIVE_DEFAULTS.backendModel),
@@ -261,6 +264,15 @@ const redactedFields = z
   .array(text('the redacted field is', 100, 'name the field as the arguments or the answer name it').min(1, 'a redacted field must be named'))
   .max(MAX_REDACTED_FIELDS, `at most ${MAX_REDACTED_FIELDS} redacted fields`);
 
+/** Refuses an address Switchboard would not POST to; core/outbound/address.ts checks it again before each request. */
+function checkedEndpoint(what: string) {
+  return (url: string, ctx: z.RefinementCtx): string => {
+    const checked = checkEndpointUrl(url, what);
+    if (!checked.ok) ctx.addIssue({ code: 'custom', message: checked.problem });
+    return url;
+  };
+}
+
 /** A function the agent may call: Switchboard POSTs the model's arguments to `url` (core/tools/http-tool.ts). */
 const tool = z
   .strictObject({
@@ -274,11 +286,7 @@ const tool = z
         return parameters as Record<string, unknown>;
       })
       .default(() => ({ type: 'object', properties: {} })),
-    url: text('the url is', 2_048, 'use a shorter address', 'a tool needs a "url": where Switchboard POSTs the call, e.g. https://api.example.com/voice/orders').transform((url, ctx) => {
-      const checked = checkEndpointUrl(url, 'the tool url');
-      if (!checked.ok) ctx.addIssue({ code: 'custom', message: checked.problem });
-      return url;
-    }),
+    url: text('the url is', 2_048, 'use a shorter address', 'a tool needs a "url": where Switchboard POSTs the call, e.g. https://api.example.com/voice/orders').transform(checkedEndpoint('the tool url')),
     headers: toolHeaders.default(() => ({})),
     timeoutMs: millis('timeoutMs', 100, MAX_TOOL_TIMEOUT_MS, 'the caller waits meanwhile').default(DEFAULT_TOOL_TIMEOUT_MS),
     whileWaiting: text('whileWaiting is', 300, 'it is said word for word while the tool runs, so keep it to a sentence').min(1, 'whileWaiting must not be empty: leave it out to say nothing').optional(),
@@ -411,11 +419,7 @@ const mcpServers = z
  * webhook holds no tool secrets, and the signature is what proves the request is Switchboard's.
  */
 const lookup = z.strictObject({
-  url: text('the lookup url is', 2_048, 'use a shorter address', 'a lookup needs a "url": where Switchboard POSTs each incoming call, e.g. https://api.example.com/voice/caller').transform((url, ctx) => {
-    const checked = checkEndpointUrl(url, 'the lookup url');
-    if (!checked.ok) ctx.addIssue({ code: 'custom', message: checked.problem });
-    return url;
-  }),
+  url: text('the lookup url is', 2_048, 'use a shorter address', 'a lookup needs a "url": where Switchboard POSTs each incoming call, e.g. https://api.example.com/voice/caller').transform(checkedEndpoint('the lookup url')),
   timeoutMs: millis('timeoutMs', 100, MAX_LOOKUP_TIMEOUT_MS, 'the caller hears ringing meanwhile').default(DEFAULT_LOOKUP_TIMEOUT_MS),
   allowPrivateNetwork: z.boolean().default(false),
 });
@@ -425,11 +429,7 @@ const lookup = z.strictObject({
  * of the whole call for each event subscribed, retried for a day.
  */
 const notify = z.strictObject({
-  url: text('the notify url is', 2_048, 'use a shorter address', 'notify needs a "url": where Switchboard POSTs each finished call, e.g. https://crm.example.com/voice/calls').transform((url, ctx) => {
-    const checked = checkEndpointUrl(url, 'the notify url');
-    if (!checked.ok) ctx.addIssue({ code: 'custom', message: checked.problem });
-    return url;
-  }),
+  url: text('the notify url is', 2_048, 'use a shorter address', 'notify needs a "url": where Switchboard POSTs each finished call, e.g. https://crm.example.com/voice/calls').transform(checkedEndpoint('the notify url')),
   events: z
     .array(z.enum(DELIVERY_EVENTS, { error: `an event is one of ${DELIVERY_EVENTS.join(', ')}` }))
     .min(1, 'notify needs at least one event (leave "events" out for call.ended)')
