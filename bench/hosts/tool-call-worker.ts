@@ -1,13 +1,13 @@
 import { subscribe } from 'node:diagnostics_channel';
 import { createServer, request, Agent, type ClientRequest } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { version } from '../../package.json';
 import { callControlClient, WORKER_CALL_CONTROL_TIMEOUT_MS } from '../../core/openai/call-control';
 import type { QueuedCall } from '../../core/queue/call-queue';
 import { silentLog } from '../../core/runtime/log';
 import { createDocumentClient } from '../../core/store/dynamodb-client';
 import { LiveCallStore } from '../../core/store/live-call-store';
 import { LOCAL_TABLE_NAMES } from '../../core/store/tables';
+import { signedJsonHeaders } from '../../core/outbound/post';
 import { runHttpTool, type HttpToolCall } from '../../core/tools/http-tool';
 import { signStandardWebhook } from '../../core/webhook/signature';
 import { CallWorker } from '../../core/worker/call-worker';
@@ -150,16 +150,7 @@ async function main(): Promise<void> {
  */
 async function sendFloor(turn: FloorTurn, id: string, secret: string, keepAlive: Agent, starts: Map<string, number>): Promise<void> {
   const text = JSON.stringify({ call: { ...turn.call, label: turn.call.label ?? null }, tool: turn.tool, arguments: turn.arguments, toolCallId: id });
-  const timestamp = Math.floor(Date.now() / 1000);
-  const headers: Record<string, string> = {
-    accept: 'application/json, text/plain;q=0.9, */*;q=0.5',
-    'content-type': 'application/json',
-    'content-length': String(Buffer.byteLength(text)),
-    'user-agent': `switchboard/${version}`,
-    'webhook-id': id,
-    'webhook-timestamp': String(timestamp),
-    'webhook-signature': signStandardWebhook(secret, id, timestamp, text),
-  };
+  const headers: Record<string, string> = { accept: 'application/json, text/plain;q=0.9, */*;q=0.5', ...signedJsonHeaders(secret, id, Math.floor(Date.now() / 1000), text) };
   if (turn.kind === 'fetch') {
     // fetch sets content-length itself.
     const { 'content-length': _length, ...fetchHeaders } = headers;

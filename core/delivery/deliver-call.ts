@@ -1,4 +1,3 @@
-import { version } from '../../package.json';
 import type { NumbersStore } from '../store/numbers-store';
 import type { CallHistoryStore } from '../store/call-history-store';
 import type OpenAI from 'openai';
@@ -9,10 +8,9 @@ import { analyseCall } from '../analysis/analyse-call';
 import { needsAnalysis } from '../analysis/analysis-plan';
 import type { CallAnalysisStore } from '../store/call-analysis-store';
 import type { CallDeliveriesStore } from '../store/call-deliveries-store';
-import { addressLiteral, checkEndpointUrl, classAllowed, classifyAddress, type AddressPolicy } from '../outbound/address';
-import { post, refusalDetail, resolveAll, type ResolvedAddress, type Sent } from '../outbound/post';
+import { checkEndpointUrl, type AddressPolicy } from '../outbound/address';
+import { post, refusalDetail, refusedLiteral, resolveAll, signedJsonHeaders, type ResolvedAddress, type Sent } from '../outbound/post';
 import type { Log } from '../runtime/log';
-import { signStandardWebhook } from '../webhook/signature';
 import {
   afterAttempt,
   alreadyDelivered,
@@ -158,10 +156,8 @@ export async function deliverCall(message: DeliveryMessage, attempt: number, dep
   if (!checked.ok) return finish({ kind: 'refused', detail: checked.problem });
   const { url } = checked;
   const policy: AddressPolicy = { allowLoopback: deps.allowLoopback, allowPrivateNetwork: notify.allowPrivateNetwork };
-  const literal = addressLiteral(url.hostname);
-  if (literal !== undefined && !classAllowed(classifyAddress(literal), policy)) {
-    return finish({ kind: 'refused', detail: refusalDetail(url, literal, classifyAddress(literal), 'notify endpoint') });
-  }
+  const refused = refusedLiteral(url, policy, 'notify endpoint');
+  if (refused) return finish({ kind: 'refused', detail: refused });
   let secret: string;
   try {
     secret = await deps.signingSecret();
@@ -172,31 +168,13 @@ export async function deliverCall(message: DeliveryMessage, attempt: number, dep
 
   const body = deliveryBody(message.event, record, new Date(startedAt).toISOString());
   const id = deliveryId(message.callId, message.event);
-  const timestamp = Math.floor(startedAt / 1000);
-  let signature: string;
+  let headers: Record<string, string>;
   try {
-    signature = signStandardWebhook(secret, id, timestamp, body);
+    headers = signedJsonHeaders(secret, id, Math.floor(startedAt / 1000), body);
   } catch (error) {
     return finish({ kind: 'unreachable', detail: `the signing secret is not usable (${(error as Error).message}); nothing was sent` });
   }
-  const sent: Sent = await post(
-    {
-      url,
-      headers: {
-        'content-type': 'application/json',
-        'content-length': String(Buffer.byteLength(body)),
-        'user-agent': `switchboard/${version}`,
-        'webhook-id': id,
-        'webhook-timestamp': String(timestamp),
-        'webhook-signature': signature,
-      },
-      body,
-      policy,
-      resolve: deps.resolve ?? resolveAll,
-      maxBytes: ANSWER_MAX_BYTES,
-    },
-    deps.timeoutMs ?? DELIVERY_TIMEOUT_MS,
-  );
+  const sent: Sent = await post({ url, headers, body, policy, resolve: deps.resolve ?? resolveAll, maxBytes: ANSWER_MAX_BYTES }, deps.timeoutMs ?? DELIVERY_TIMEOUT_MS);
   switch (sent.kind) {
     case 'answered':
       return finish({ kind: 'answered', status: sent.status, ...(sent.retryAfter && { retryAfter: sent.retryAfter }) }, sent.status);

@@ -2,10 +2,13 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { LookupFunction } from 'node:net';
+import { version } from '../../package.json';
+import { signStandardWebhook } from '../webhook/signature';
 import { addressLiteral, classAllowed, classifyAddress, type AddressClass, type AddressPolicy } from './address';
 
 /**
- * One POST from Switchboard to a user's system (a tool call, a lookup before answering), with
+ * One POST from Switchboard to a user's system (a tool call, a lookup before answering, a
+ * delivery), with
  * every address it connects to checked against the policy first. It never throws: each way a
  * request can end is a value the caller turns into words and a record.
  */
@@ -131,8 +134,49 @@ function guardedLookup(send: Send, onRefused: (address: string, cls: AddressClas
  */
 const NEVER_LEFT = new Set(['ECONNREFUSED', 'EAI_AGAIN']);
 
-export function neverLeft(sent: Sent): boolean {
+function neverLeft(sent: Sent): boolean {
   return sent.kind === 'failed' && NEVER_LEFT.has(sent.code);
+}
+
+/**
+ * The pause before the one retry of a request that never left: long enough for a restarting
+ * endpoint to come back, short against the deadline, which the retry shares.
+ */
+export const NEVER_LEFT_RETRY_DELAY_MS = 200;
+
+/** `post` by `deadline`, sent once more when the first provably never left and the deadline leaves room for the pause. */
+export async function postBy(send: Send, deadline: number): Promise<{ sent: Sent; attempts: 1 | 2 }> {
+  const sent = await post(send, deadline - Date.now());
+  if (!neverLeft(sent) || deadline - Date.now() <= NEVER_LEFT_RETRY_DELAY_MS) return { sent, attempts: 1 };
+  await new Promise((resolve) => setTimeout(resolve, NEVER_LEFT_RETRY_DELAY_MS));
+  return { sent: await post(send, deadline - Date.now()), attempts: 2 };
+}
+
+/**
+ * The headers Switchboard writes on every POST it signs: the JSON body's type and length, who
+ * sends it, and its Standard Webhooks signature. Throws as signStandardWebhook does on a secret
+ * it cannot use.
+ */
+export function signedJsonHeaders(secret: string, id: string, timestampSeconds: number, body: string): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    'user-agent': `switchboard/${version}`,
+    'webhook-id': id,
+    'webhook-timestamp': String(timestampSeconds),
+    'webhook-signature': signStandardWebhook(secret, id, timestampSeconds, body),
+  };
+}
+
+/**
+ * Why nothing may be sent to a url whose host is an address literal the policy refuses, or
+ * undefined: node connects to a literal without a lookup, so the guarded lookup never sees it.
+ */
+export function refusedLiteral(url: URL, policy: AddressPolicy, owner: string): string | undefined {
+  const literal = addressLiteral(url.hostname);
+  if (literal === undefined) return undefined;
+  const cls = classifyAddress(literal);
+  return classAllowed(cls, policy) ? undefined : refusalDetail(url, literal, cls, owner);
 }
 
 /** The promise's value, or undefined when the deadline comes first. */

@@ -1,11 +1,10 @@
 import * as http from 'node:http';
 import { rootCertificates } from 'node:tls';
-import { version } from '../../package.json';
 import type { Log } from '../runtime/log';
-import { signStandardWebhook, WebhookSecretFormatError } from '../webhook/signature';
-import { DEFAULT_TOOL_TIMEOUT_MS, MAX_TOOL_TIMEOUT_MS, TOOL_ANSWER_MAX_BYTES, TOOL_RETRY_DELAY_MS } from './limits';
-import { addressLiteral, checkEndpointUrl, classAllowed, classifyAddress, type AddressPolicy } from '../outbound/address';
-import { beforeDeadline, neverLeft, post, refusalDetail, resolveAll, type ResolvedAddress } from '../outbound/post';
+import { WebhookSecretFormatError } from '../webhook/signature';
+import { DEFAULT_TOOL_TIMEOUT_MS, MAX_TOOL_TIMEOUT_MS, TOOL_ANSWER_MAX_BYTES } from './limits';
+import { checkEndpointUrl, type AddressPolicy } from '../outbound/address';
+import { beforeDeadline, postBy, refusalDetail, refusedLiteral, resolveAll, signedJsonHeaders, type ResolvedAddress } from '../outbound/post';
 import { recordedArguments, redactArguments } from './redact';
 import { fillSecretHeaders, withoutSecrets, type ReadSecret } from './secret-headers';
 import { answerOutput, toolFailureOutput, type HttpToolFailure, type HttpToolOutcome } from './tool-output';
@@ -86,8 +85,6 @@ export interface HttpToolResult {
   detail?: string;
 }
 
-const USER_AGENT = `switchboard/${version}`;
-
 /** Switchboard's headers win over a tool's headers of the same name: the signature covers what it says it covers. */
 const OWN_HEADERS = ['content-type', 'content-length', 'transfer-encoding', 'connection', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature'];
 
@@ -146,12 +143,8 @@ export async function runHttpTool(request: HttpToolCall, host: HttpToolHost): Pr
   if (!checked.ok) return fail('bad-url', checked.problem);
   const url = checked.url;
   const policy: AddressPolicy = { allowLoopback: host.allowLoopback, allowPrivateNetwork: tool.allowPrivateNetwork ?? false };
-  // node connects to an address literal without a lookup, so the lookup's check cannot see it.
-  const literal = addressLiteral(url.hostname);
-  if (literal !== undefined) {
-    const cls = classifyAddress(literal);
-    if (!classAllowed(cls, policy)) return fail('refused-address', refusalDetail(url, literal, cls, 'tool'));
-  }
+  const refused = refusedLiteral(url, policy, 'tool');
+  if (refused) return fail('refused-address', refused);
 
   const deadline = startedAt + timeoutMs;
   // The secrets come within the timeout too: a slow secret store must not hold the caller longer.
@@ -166,10 +159,9 @@ export async function runHttpTool(request: HttpToolCall, host: HttpToolHost): Pr
   const signingSecret = await beforeDeadline(readSigningSecret(host.signingSecret), deadline);
   if (!signingSecret) return fail('timeout', `the tool signing secret was not read within ${timeoutMs} ms; nothing was sent`);
   if (!signingSecret.ok) return fail('bad-signing-secret', `the tool signing secret could not be read (${signingSecret.problem}); nothing was sent`);
-  const timestamp = Math.floor(Date.now() / 1000);
-  let signature: string;
+  let signed: Record<string, string>;
   try {
-    signature = signStandardWebhook(signingSecret.value, request.toolCallId, timestamp, body);
+    signed = signedJsonHeaders(signingSecret.value, request.toolCallId, Math.floor(Date.now() / 1000), body);
   } catch (error) {
     if (!(error instanceof WebhookSecretFormatError)) throw error;
     return fail('bad-signing-secret', 'the tool signing secret must be "whsec_" followed by base64; nothing was sent');
@@ -177,24 +169,13 @@ export async function runHttpTool(request: HttpToolCall, host: HttpToolHost): Pr
   const headers: Record<string, string> = {
     accept: 'application/json, text/plain;q=0.9, */*;q=0.5',
     ...Object.fromEntries(Object.entries(filled.headers).filter(([name]) => !OWN_HEADERS.includes(name.toLowerCase()))),
-    'content-type': 'application/json',
-    'content-length': String(Buffer.byteLength(body)),
-    'user-agent': USER_AGENT,
-    'webhook-id': request.toolCallId,
-    'webhook-timestamp': String(timestamp),
-    'webhook-signature': signature,
+    ...signed,
   };
 
   // node's `ca` replaces the public authorities rather than adding to them: add them back.
   const ca = host.ca === undefined ? undefined : [...rootCertificates, ...[host.ca].flat()];
   const send = { url, headers, body, policy, resolve: host.resolve ?? resolveAll, ca, maxBytes: TOOL_ANSWER_MAX_BYTES };
-  let attempts = 1;
-  let sent = await post(send, deadline - Date.now());
-  if (neverLeft(sent) && deadline - Date.now() > TOOL_RETRY_DELAY_MS) {
-    await new Promise((resolve) => setTimeout(resolve, TOOL_RETRY_DELAY_MS));
-    attempts = 2;
-    sent = await post(send, deadline - Date.now());
-  }
+  const { sent, attempts } = await postBy(send, deadline);
 
   const recorded = (text: string) => (tool.record === 'full' ? { body: recordedBody(text, redact) } : {});
   switch (sent.kind) {

@@ -18,10 +18,3 @@ export const TOOL_ANSWER_CUT_BYTES = 8 * 1024;
 
 /** The most of an answer that is read: past this the call is an error ("answer too large") and reading stops. */
 export const TOOL_ANSWER_MAX_BYTES = 256 * 1024;
-
-/**
- * The pause before the one retry of a request that never left (the connection was refused, or
- * DNS failed for the moment): long enough for a restarting endpoint to come back, short against
- * the timeout, which the retry shares.
- */
-export const TOOL_RETRY_DELAY_MS = 200;

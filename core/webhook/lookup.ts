@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { version } from '../../package.json';
 import { LOOKUP_ANSWER_MAX_BYTES, MAX_LOOKUP_TIMEOUT_MS, readLookupAnswer, type LookupRecord } from '../calls/lookup';
 import type { SipHeader } from '../calls/sip-headers';
 import type { NumberLookup } from '../numbers/config';
-import { addressLiteral, checkEndpointUrl, classAllowed, classifyAddress, type AddressPolicy } from '../outbound/address';
-import { beforeDeadline, neverLeft, post, refusalDetail, resolveAll, type ResolvedAddress, type Sent } from '../outbound/post';
+import { checkEndpointUrl, type AddressPolicy } from '../outbound/address';
+import { beforeDeadline, postBy, refusalDetail, refusedLiteral, resolveAll, signedJsonHeaders, type ResolvedAddress } from '../outbound/post';
 import type { Log } from '../runtime/log';
-import { TOOL_RETRY_DELAY_MS } from '../tools/limits';
 import type { SecretProvider } from './secret-provider';
-import { deriveSigningSecret, signStandardWebhook } from './signature';
+import { deriveSigningSecret } from './signature';
 
 /**
  * Lookups are signed with a secret derived from OpenAI's webhook secret, which the webhook holds
@@ -61,10 +59,8 @@ export async function runLookup(lookup: NumberLookup, request: LookupRequest, ho
   if (!checked.ok) return failed(checked.problem);
   const { url } = checked;
   const policy: AddressPolicy = { allowLoopback: host.allowLoopback, allowPrivateNetwork: lookup.allowPrivateNetwork };
-  const literal = addressLiteral(url.hostname);
-  if (literal !== undefined && !classAllowed(classifyAddress(literal), policy)) {
-    return failed(refusalDetail(url, literal, classifyAddress(literal), 'lookup'));
-  }
+  const refused = refusedLiteral(url, policy, 'lookup');
+  if (refused) return failed(refused);
 
   const secret = await beforeDeadline(host.webhookSecret.get().then((value) => ({ ok: true as const, value }), (error: Error) => ({ ok: false as const, error })), deadline);
   if (!secret) return failed(`the webhook secret was not read within ${timeoutMs} ms; nothing was sent`);
@@ -79,22 +75,9 @@ export async function runLookup(lookup: NumberLookup, request: LookupRequest, ho
   const body = JSON.stringify({ callId: request.callId, number: request.number, caller: request.caller, sipHeaders: request.sipHeaders });
   // A lookup is a question, not an event: each one is a message of its own.
   const id = `msg_${randomUUID().replace(/-/g, '')}`;
-  const timestamp = Math.floor(Date.now() / 1000);
-  const headers = {
-    accept: 'application/json',
-    'content-type': 'application/json',
-    'content-length': String(Buffer.byteLength(body)),
-    'user-agent': `switchboard/${version}`,
-    'webhook-id': id,
-    'webhook-timestamp': String(timestamp),
-    'webhook-signature': signStandardWebhook(signingSecret, id, timestamp, body),
-  };
+  const headers = { accept: 'application/json', ...signedJsonHeaders(signingSecret, id, Math.floor(Date.now() / 1000), body) };
   const send = { url, headers, body, policy, resolve: host.resolve ?? resolveAll, maxBytes: LOOKUP_ANSWER_MAX_BYTES };
-  let sent: Sent = await post(send, deadline - Date.now());
-  if (neverLeft(sent) && deadline - Date.now() > TOOL_RETRY_DELAY_MS) {
-    await new Promise((resolve) => setTimeout(resolve, TOOL_RETRY_DELAY_MS));
-    sent = await post(send, deadline - Date.now());
-  }
+  const { sent } = await postBy(send, deadline);
 
   switch (sent.kind) {
     case 'timeout':

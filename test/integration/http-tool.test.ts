@@ -6,7 +6,8 @@ import type { AddressInfo, Server } from 'node:net';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { runHttpTool, type HttpToolCall, type HttpToolConfig, type HttpToolHost, type ResolvedAddress } from '../../core/tools/http-tool';
-import { TOOL_ANSWER_CUT_BYTES, TOOL_ANSWER_MAX_BYTES, TOOL_RETRY_DELAY_MS } from '../../core/tools/limits';
+import { TOOL_ANSWER_CUT_BYTES, TOOL_ANSWER_MAX_BYTES } from '../../core/tools/limits';
+import { NEVER_LEFT_RETRY_DELAY_MS } from '../../core/outbound/post';
 import { jsonLog } from '../../core/runtime/log';
 import { freeLoopbackPort } from '../../local/ports';
 
@@ -372,7 +373,7 @@ describe('runHttpTool: connection failures', () => {
     expect(result).toMatchObject({ outcome: 'unreachable', attempts: 2, detail: expect.stringMatching(/^ECONNREFUSED: .* \(tried twice\)$/) });
     expect(errorOf(result.output)).toBe('the lookup_order tool could not be reached');
     expect(calls).toEqual(['localhost', 'localhost']);
-    expect(Date.now() - before).toBeGreaterThanOrEqual(TOOL_RETRY_DELAY_MS - 10);
+    expect(Date.now() - before).toBeGreaterThanOrEqual(NEVER_LEFT_RETRY_DELAY_MS - 10);
   });
 
   it('succeeds on the retry when the second connection is accepted', async () => {
