@@ -42,6 +42,11 @@ export function isCallGone(err: unknown): boolean {
   return err instanceof APIError && err.status === 404;
 }
 
+/** How a refused REFER is recorded on the call's timeline: `refer-failed-500`, or `refer-failed` when no status came back. */
+export function referFailedReason(err: unknown): string {
+  return `refer-failed${err instanceof APIError && err.status ? `-${err.status}` : ''}`;
+}
+
 /**
  * The accept was refused because the call is already accepted: an earlier accept of ours (one
  * that timed out, or a retry's) landed. The call is answered.

@@ -1,7 +1,7 @@
 import { APIError } from 'openai';
 import type OpenAI from 'openai';
 import type WebSocket from 'ws';
-import { isCallGone, requestMayHaveLanded } from '../openai/call-control';
+import { isCallGone, referFailedReason, requestMayHaveLanded } from '../openai/call-control';
 import { SESSION_CAP_MS } from '../openai/limits';
 import type { NumberConfig, NumberTool } from '../numbers/config';
 import type { HttpToolCall, HttpToolResult } from '../tools/http-tool';
@@ -503,7 +503,7 @@ export class CallSession {
       // A REFER re-sent blindly could transfer the caller twice. One that may have landed is left
       // to the watchdog: the call leaves (transferred) or it does not (the agent carries on).
       if (requestMayHaveLanded(err)) return this.log.warn('refer got no answer; waiting to see whether the call leaves', { uri });
-      this.transferFailed(`refer-failed${err instanceof APIError && err.status ? `-${err.status}` : ''}`);
+      this.transferFailed(referFailedReason(err));
     }
   }
 

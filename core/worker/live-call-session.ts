@@ -1,5 +1,5 @@
 import type WebSocket from 'ws';
-import { isCallGone, requestMayHaveLanded } from '../openai/call-control';
+import { isCallGone, referFailedReason, requestMayHaveLanded } from '../openai/call-control';
 import type { NumberTool } from '../numbers/config';
 import { recordedArguments } from '../tools/redact';
 import { actionItem, transcriptItem, usageItem } from '../store/call-entries-store';
@@ -8,7 +8,7 @@ import type { CallSessionInit, SessionEnd, SessionServices } from './call-sessio
 import { attachFailedEnding, durationSeconds, reattachFailedEnding, type PlannedEnding } from './ending';
 import { liveClosedEnding, readLiveEvent, type LiveEvent } from './live-events';
 import { listen, type Sideband } from './sideband';
-import { END_CALL_OUTPUT, planFunctionCall, sayExactly, toolResultDetails, toolsNotSetUpOutput, WRAP_UP_INSTRUCTIONS } from './tools';
+import { END_CALL_OUTPUT, planFunctionCall, sayExactly, toolResultDetails, toolsNotSetUpOutput, transferFailedNote, WRAP_UP_INSTRUCTIONS } from './tools';
 import type { HandBackReason } from './call-phase';
 
 /**
@@ -181,7 +181,7 @@ export class LiveCallSession {
         this.answer(delegationId, toolCallId, planned.plan.output);
         if (planned.plan.kind === 'refuse') return this.action('transfer-refused', { toolCallId, arguments: args });
         this.action('transfer', { toolCallId, target: planned.plan.name, uri: planned.plan.uri });
-        return this.refer(planned.plan.uri);
+        return this.refer(planned.plan.name, planned.plan.uri);
       case 'end-call':
         this.answer(delegationId, toolCallId, END_CALL_OUTPUT);
         this.action('end-call', { toolCallId });
@@ -224,7 +224,7 @@ export class LiveCallSession {
     if (!this.leaving) this.send({ type: 'response.create' });
   }
 
-  private async refer(uri: string): Promise<void> {
+  private async refer(target: string, uri: string): Promise<void> {
     this.leaving = { outcome: 'transferred', reason: 'transferred', transferTarget: uri };
     try {
       await this.deps.openai.live.sessions.refer(this.callId, { target_uri: uri });
@@ -232,8 +232,10 @@ export class LiveCallSession {
       if (isCallGone(err)) return this.finish({ outcome: 'completed', reason: 'caller-hung-up' });
       if (requestMayHaveLanded(err)) return this.init.log.warn('refer got no answer; waiting to see whether the session closes', { uri });
       this.leaving = undefined;
-      this.action('transfer-failed', { reason: (err as Error).message });
-      this.send({ type: 'session.instructions.append', content: 'The transfer did not go through. Apologise briefly, tell the caller the transfer failed, and offer to help in another way.', delegation_id: null });
+      const reason = referFailedReason(err);
+      this.init.log.warn('transfer did not go through', { target, reason });
+      this.action('transfer-failed', { target, reason });
+      this.send({ type: 'session.instructions.append', content: transferFailedNote(target), delegation_id: null });
       this.send({ type: 'response.create' });
     }
   }

@@ -135,6 +135,17 @@ describe('GPT-Live calls (local stack, emulator offering both APIs, a real tool 
     expect(record).toMatchObject({ outcome: 'transferred', transferTarget: 'tel:+17135550100' });
   });
 
+  it('tells the model and records it when the Live refer answers 500, and the call goes on', async () => {
+    await configure('live');
+    local.emulator.failNext('*', 'refer', { status: 500, times: 1 });
+    const placed = await place([{ pause: 100 }, { caller: 'Sales, please.' }, { tool: 'transfer_call', args: { target: 'sales' } }, { pause: 200 }, { caller: 'Oh well, bye.' }, { hangup: true }]);
+    const record = await ended(placed.liveSessionId!);
+    expect(record.actions).toContainEqual(expect.objectContaining({ type: 'transfer-failed', target: 'sales', reason: 'refer-failed-500' }));
+    expect(local.emulator.clientEvents(placed.liveSessionId!)).toContainEqual(expect.objectContaining({ type: 'session.instructions.append', content: expect.stringContaining('The transfer to sales did not go through') }));
+    expect(record).toMatchObject({ outcome: 'completed', reason: 'caller-hung-up' });
+    expect(record.transcript.map((t) => t.text)).toContain('Oh well, bye.');
+  });
+
   it('hangs up through the Live API once the goodbye has been said', async () => {
     await configure('live');
     const placed = await place([{ pause: 100 }, { caller: 'That is all, bye.' }, { tool: 'end_call', args: {} }, { agent: 'Goodbye!' }]);
