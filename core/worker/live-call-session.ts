@@ -134,12 +134,11 @@ export class LiveCallSession {
       case 'dtmf':
         return this.action('dtmf', { key: event.key });
       case 'usage':
-        // A cumulative snapshot: one item, overwritten, never a sum.
-        return this.deps.entries.add(usageItem(this.callId, 'live-session', { inputTokens: 0, outputTokens: 0, totalTokens: 0, liveSeconds: event.seconds }, this.expiresAt));
+        return this.recordLiveSeconds(event.seconds);
       case 'error':
         return this.action('error', { code: event.code, message: event.message });
       case 'closed': {
-        if (event.seconds !== undefined) this.deps.entries.add(usageItem(this.callId, 'live-session', { inputTokens: 0, outputTokens: 0, totalTokens: 0, liveSeconds: event.seconds }, this.expiresAt));
+        if (event.seconds !== undefined) this.recordLiveSeconds(event.seconds);
         // After our refer or hang-up the session closes however the far end says it went: the call left as decided.
         const ending = this.leaving ?? liveClosedEnding(event.reason);
         return this.finish(ending);
@@ -147,6 +146,11 @@ export class LiveCallSession {
       case 'other':
         return;
     }
+  }
+
+  /** The session's seconds so far, a cumulative snapshot: one item, overwritten, never a sum. */
+  private recordLiveSeconds(seconds: number): void {
+    this.deps.entries.add(usageItem(this.callId, 'live-session', { inputTokens: 0, outputTokens: 0, totalTokens: 0, liveSeconds: seconds }, this.expiresAt));
   }
 
   private said(role: 'caller' | 'agent', delta: string, startMs: number): void {
