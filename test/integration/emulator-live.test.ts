@@ -10,6 +10,7 @@ import type { SessionAcceptParams } from 'openai/resources/live/sessions';
 import type { CallAcceptParams } from 'openai/resources/realtime/calls';
 import WebSocket from 'ws';
 import { startOpenAIEmulator, type OpenAIEmulator, type ScriptStep } from '../../local/openai-emulator';
+import { openEventSocket, sleep, until, type EventSocket as Sideband, type ServerEvent } from '../support/event-socket';
 
 const API_KEY = 'sk-emulator-live-test-key';
 const SECRET = `whsec_${Buffer.from('a 32-byte key for live emulator!').toString('base64')}`;
@@ -36,53 +37,12 @@ const LIVE: SessionAcceptParams = {
   },
 };
 
-/** Polls until `probe` returns something truthy. */
-async function until<T>(probe: () => T | undefined | null | false, what: string, timeoutMs = 2000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// Server events are untyped JSON here: the tests read fields by name.
-type ServerEvent = { type: string } & Record<string, any>;
-
-interface Sideband {
-  ws: WebSocket;
-  events: ServerEvent[];
-  closed: Promise<{ code: number; reason: string }>;
-  /** The first event matching (waits for it). */
-  next(type: string, where?: (event: ServerEvent) => boolean): Promise<ServerEvent>;
-  send(event: object): void;
-}
-
 function attachUrl(emulator: OpenAIEmulator, sessionId: string): string {
   return `${emulator.url.replace(/^http/, 'ws')}/v1/live/sessions/${encodeURIComponent(sessionId)}/attach`;
 }
 
 function openSideband(emulator: OpenAIEmulator, sessionId: string, key = API_KEY): Promise<Sideband> {
-  const ws = new WebSocket(attachUrl(emulator, sessionId), { headers: { Authorization: `Bearer ${key}` } });
-  const events: ServerEvent[] = [];
-  ws.on('message', (data) => events.push(JSON.parse(String(data))));
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
-  return new Promise((resolve, reject) => {
-    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`attach answered ${res.statusCode}`), { status: res.statusCode })));
-    ws.once('error', reject);
-    ws.once('open', () =>
-      resolve({
-        ws,
-        events,
-        closed,
-        next: (type, where = () => true) => until(() => events.find((e) => e.type === type && where(e)), `a ${type} event`),
-        send: (event) => ws.send(JSON.stringify(event)),
-      }),
-    );
-  });
+  return openEventSocket(attachUrl(emulator, sessionId), { Authorization: `Bearer ${key}` });
 }
 
 /** The words of the transcript deltas of one kind, concatenated as the guide says to. */

@@ -5,57 +5,18 @@
 import WebSocket from 'ws';
 import { startOpenAIEmulator, type OpenAIEmulator } from '../../local/openai-emulator';
 import { sayExactly } from '../../core/worker/tools';
+import { openEventSocket, sleep, type EventSocket as Session, type ServerEvent } from '../support/event-socket';
 
 const API_KEY = 'sk-emulator-test-key';
 const MODEL = 'gpt-realtime-2.1';
 const AUTH = { Authorization: `Bearer ${API_KEY}` };
-
-/** Polls until `probe` returns something truthy. */
-async function until<T>(probe: () => T | undefined | null | false, what: string, timeoutMs = 2000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// Server events are untyped JSON here: the tests read fields by name.
-type ServerEvent = { type: string } & Record<string, any>;
-
-interface Session {
-  ws: WebSocket;
-  events: ServerEvent[];
-  closed: Promise<{ code: number; reason: string }>;
-  /** The `n`th event of this type (1 = the first), waiting for it. */
-  nth(type: string, n?: number): Promise<ServerEvent>;
-  send(event: object): void;
-}
 
 function realtimeUrl(emulator: OpenAIEmulator, query: string): string {
   return `${emulator.url.replace(/^http/, 'ws')}/v1/realtime${query}`;
 }
 
 function openSession(emulator: OpenAIEmulator, query = `?model=${MODEL}`, headers: Record<string, string> = AUTH): Promise<Session> {
-  const ws = new WebSocket(realtimeUrl(emulator, query), { headers });
-  const events: ServerEvent[] = [];
-  ws.on('message', (data) => events.push(JSON.parse(String(data))));
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
-  return new Promise((resolve, reject) => {
-    ws.once('error', reject);
-    ws.once('open', () =>
-      resolve({
-        ws,
-        events,
-        closed,
-        nth: (type, n = 1) => until(() => events.filter((e) => e.type === type)[n - 1], `${type} #${n}`),
-        send: (event) => ws.send(JSON.stringify(event)),
-      }),
-    );
-  });
+  return openEventSocket(realtimeUrl(emulator, query), headers);
 }
 
 /** The status and JSON body of a refused handshake. */

@@ -9,6 +9,7 @@ import OpenAI from 'openai';
 import type { CallAcceptParams } from 'openai/resources/realtime/calls';
 import WebSocket from 'ws';
 import { SCRIPTS, signWebhook, startOpenAIEmulator, type OpenAIEmulator, type ScriptStep } from '../../local/openai-emulator';
+import { openEventSocket, sleep, until, type EventSocket as Sideband, type ServerEvent } from '../support/event-socket';
 
 const API_KEY = 'sk-emulator-test-key';
 const SECRET = `whsec_${Buffer.from('a 32-byte key for emulator tests').toString('base64')}`;
@@ -16,52 +17,12 @@ const DIALED = '+17134810111';
 const CALLER = '+14067704205';
 const SESSION: CallAcceptParams = { type: 'realtime', model: 'gpt-realtime-2.1', instructions: 'You are the front desk.', audio: { output: { voice: 'marin' } } };
 
-/** Polls until `probe` returns something truthy. */
-async function until<T>(probe: () => T | undefined | null | false, what: string, timeoutMs = 2000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// Server events are untyped JSON here: the tests read fields by name.
-type ServerEvent = { type: string } & Record<string, any>;
-
-interface Sideband {
-  ws: WebSocket;
-  events: ServerEvent[];
-  closed: Promise<{ code: number; reason: string }>;
-  /** The first event of this type (waits for it). */
-  next(type: string): Promise<ServerEvent>;
-  send(event: object): void;
-}
-
 function sidebandUrl(emulator: OpenAIEmulator, callId: string): string {
   return `${emulator.url.replace(/^http/, 'ws')}/v1/realtime?call_id=${encodeURIComponent(callId)}`;
 }
 
 function openSideband(emulator: OpenAIEmulator, callId: string, headers: Record<string, string> = { Authorization: `Bearer ${API_KEY}` }): Promise<Sideband> {
-  const ws = new WebSocket(sidebandUrl(emulator, callId), { headers });
-  const events: ServerEvent[] = [];
-  ws.on('message', (data) => events.push(JSON.parse(String(data))));
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
-  return new Promise((resolve, reject) => {
-    ws.once('error', reject);
-    ws.once('open', () =>
-      resolve({
-        ws,
-        events,
-        closed,
-        next: (type) => until(() => events.find((e) => e.type === type), `a ${type} event`),
-        send: (event) => ws.send(JSON.stringify(event)),
-      }),
-    );
-  });
+  return openEventSocket(sidebandUrl(emulator, callId), headers);
 }
 
 /** Event types with runs of the same type collapsed, so delta counts do not matter. */
