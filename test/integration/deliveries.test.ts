@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv from 'ajv';
-import { Webhook } from 'standardwebhooks';
 import type { CallRecord } from '../../core/calls/record';
 import { parseNumberConfig, type NumberConfig } from '../../core/numbers/config';
 import { silentLog } from '../../core/runtime/log';
@@ -13,46 +11,15 @@ import { startDevStack, type DevStack } from '../../local/dev-stack';
 import { startOpenAIEmulator, type ConversationScript, type OpenAIEmulator } from '../../local/openai-emulator';
 import { runCli } from '../support/cli';
 import { API_KEY, eventually, freePort, WEBHOOK_SECRET } from '../support/local-stack';
+import { startSignedEndpoint } from '../support/signed-endpoint';
 
 const example = JSON.parse(readFileSync(join(__dirname, '../../examples/support-line.json'), 'utf8'));
 const SIGNING_SECRET = 'whsec_' + Buffer.from('the-signing-key-deliveries-are-signed-with').toString('base64');
 const DIALED = '+17134810111';
 const SCRIPT: ConversationScript = [{ pause: 50 }, { caller: 'Where is my order?' }, { agent: 'It ships tomorrow.' }, { hangup: true }];
 
-interface Received {
-  headers: IncomingMessage['headers'];
-  body: string;
-  verified: unknown;
-  at: number;
-}
-
-/** The business's CRM: verifies each delivery with the Standard Webhooks library, answers as told. */
-async function startReceiver() {
-  const received: Received[] = [];
-  const answers: ((res: ServerResponse) => void)[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      let verified: unknown;
-      try {
-        verified = new Webhook(SIGNING_SECRET).verify(body, req.headers as Record<string, string>);
-      } catch (err) {
-        verified = { error: (err as Error).message };
-      }
-      received.push({ headers: req.headers, body, verified, at: Date.now() });
-      (answers.shift() ?? ((r: ServerResponse) => r.writeHead(204).end()))(res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/voice/calls`,
-    received,
-    /** Answers the next requests so, in order; then 204. */
-    answer: (...next: ((res: ServerResponse) => void)[]) => answers.push(...next),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+/** The business's CRM: verifies each delivery with the delivery signing secret, answers 204 unless told otherwise. */
+const startReceiver = () => startSignedEndpoint(SIGNING_SECRET, '/voice/calls', (res) => res.writeHead(204).end());
 
 const status = (code: number, headers: Record<string, string> = {}) => (res: ServerResponse) => res.writeHead(code, headers).end();
 
@@ -130,7 +97,7 @@ describe('deliveries of finished calls (switchboard dev, the emulator, a real re
 
   it('retries 500s, timeouts and 429s (after their Retry-After), with the same webhook-id, until delivered', async () => {
     await configure();
-    receiver.answer(status(500), (res) => setTimeout(() => res.writeHead(200).end(), 1_000).unref(), status(429, { 'retry-after': '1' }));
+    receiver.answerNext(status(500), (res) => setTimeout(() => res.writeHead(200).end(), 1_000).unref(), status(429, { 'retry-after': '1' }));
     const { callId } = await emulator.placeCall({ dialed: DIALED, caller: '+14067704205', script: SCRIPT });
     const tried = await attempts(callId, 4);
     expect(tried.map((a) => [a.outcome, a.status, a.error])).toEqual([
@@ -147,7 +114,7 @@ describe('deliveries of finished calls (switchboard dev, the emulator, a real re
 
   it('never retries a 400: given up at once, and the record says why', async () => {
     await configure();
-    receiver.answer(status(400));
+    receiver.answerNext(status(400));
     const { callId } = await emulator.placeCall({ dialed: DIALED, caller: '+14067704205', script: SCRIPT });
     const [attempt] = await attempts(callId, 1);
     expect(attempt).toMatchObject({ outcome: 'gave-up', status: 400, error: expect.stringContaining('not retried') });

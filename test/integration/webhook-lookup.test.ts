@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { Webhook } from 'standardwebhooks';
 import type { CallRecord } from '../../core/calls/record';
 import { parseNumberConfig } from '../../core/numbers/config';
 import { lookupSigningSecret } from '../../core/webhook/lookup';
 import type { ConversationScript } from '../../local/openai-emulator';
 import { runCli } from '../support/cli';
+import { startSignedEndpoint } from '../support/signed-endpoint';
 import { eventually, startLocalStack, WEBHOOK_SECRET, type LocalStack } from '../support/local-stack';
 
 const example = JSON.parse(readFileSync(join(__dirname, '../../examples/support-line.json'), 'utf8'));
@@ -15,39 +14,8 @@ const DIALED = '+17134810111';
 const CALLER = '+14067704205';
 const SCRIPT: ConversationScript = [{ pause: 100 }, { caller: 'Hi there.' }, { agent: 'Hello!' }, { hangup: true }];
 
-interface Received {
-  headers: IncomingMessage['headers'];
-  body: string;
-  verified: unknown;
-}
-
-/** The user's CRM: verifies each lookup with the Standard Webhooks library and the lookup signing secret, answers as told. */
-async function startCrm(): Promise<{ url: string; received: Received[]; answer: (respond: (res: ServerResponse) => void) => void; close(): Promise<void> }> {
-  const received: Received[] = [];
-  let respond: (res: ServerResponse) => void = (res) => res.writeHead(204).end();
-  const verifier = new Webhook(lookupSigningSecret(WEBHOOK_SECRET));
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      let verified: unknown;
-      try {
-        verified = verifier.verify(body, req.headers as Record<string, string>);
-      } catch (err) {
-        verified = { error: (err as Error).message };
-      }
-      received.push({ headers: req.headers, body, verified });
-      respond(res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/voice/caller`,
-    received,
-    answer: (next) => (respond = next),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+/** The user's CRM: verifies each lookup with the lookup signing secret, answers as told. */
+const startCrm = () => startSignedEndpoint(lookupSigningSecret(WEBHOOK_SECRET), '/voice/caller', (res) => res.writeHead(204).end());
 
 const json = (body: unknown) => (res: ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 

@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { Webhook } from 'standardwebhooks';
 import type { CallRecord } from '../../core/calls/record';
 import { parseNumberConfig } from '../../core/numbers/config';
 import { silentLog } from '../../core/runtime/log';
@@ -10,6 +8,7 @@ import { CallWorker } from '../../core/worker/call-worker';
 import { openLiveSideband, openSideband } from '../../core/worker/sideband';
 import type { ConversationScript } from '../../local/openai-emulator';
 import { API_KEY, eventually, startLocalStack, type LocalStack } from '../support/local-stack';
+import { startSignedEndpoint } from '../support/signed-endpoint';
 
 const example = JSON.parse(readFileSync(join(__dirname, '../../examples/support-line.json'), 'utf8'));
 const TOOL_SIGNING_SECRET = 'whsec_' + Buffer.from('the-tool-signing-key-of-this-test-stack').toString('base64');
@@ -24,39 +23,9 @@ const ASK: ConversationScript = [
   { hangup: true },
 ];
 
-interface Received {
-  headers: IncomingMessage['headers'];
-  body: string;
-  verified: unknown;
-}
-
-/** The user's order system: verifies every request with the Standard Webhooks library, answers as told. */
-async function startOrdersEndpoint(): Promise<{ url: string; received: Received[]; answer: (respond: (res: ServerResponse) => void) => void; close(): Promise<void> }> {
-  const received: Received[] = [];
-  let respond: (res: ServerResponse) => void = (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'shipped', eta: 'tomorrow' }));
-  const verifier = new Webhook(TOOL_SIGNING_SECRET);
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      let verified: unknown;
-      try {
-        verified = verifier.verify(body, req.headers as Record<string, string>);
-      } catch (err) {
-        verified = { error: (err as Error).message };
-      }
-      received.push({ headers: req.headers, body, verified });
-      respond(res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/voice/orders`,
-    received,
-    answer: (next) => (respond = next),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+/** The user's order system: verifies every request with the tool signing secret, answers as told. */
+const startOrdersEndpoint = () =>
+  startSignedEndpoint(TOOL_SIGNING_SECRET, '/voice/orders', (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'shipped', eta: 'tomorrow' })));
 
 describe("a number's HTTP tools, run by the call worker (local stack, emulator, a real endpoint)", () => {
   let local: LocalStack;
