@@ -8,6 +8,7 @@ import { toolRequestBody, type HttpToolCall, type HttpToolResult } from '../tool
 import { recordedArguments } from '../tools/redact';
 import type { ReadSecret } from '../tools/secret-headers';
 import { mcpSessionUpdate } from '../worker/mcp-session';
+import { eventClock } from '../worker/event-clock';
 import { END_CALL_OUTPUT, planFunctionCall, sayExactly, toolResultDetails } from '../worker/tools';
 
 /**
@@ -67,7 +68,8 @@ interface ResponseDone {
 export class TextTrial {
   readonly record: CallRecord;
   private readonly init: TrialInit;
-  private lastAt = 0;
+  /** The timeline reads in this order, several lines a millisecond included (core/worker/event-clock.ts). */
+  private readonly at = eventClock(Date.now);
   private waiter: { resolve: (value: Json) => void; reject: (error: Error) => void; type: string } | undefined;
   private responding: Promise<ResponseDone> | undefined;
   private closed: Error | undefined;
@@ -326,12 +328,6 @@ export class TextTrial {
     this.record.usage.inputTokens += usage.input_tokens ?? 0;
     this.record.usage.outputTokens += usage.output_tokens ?? 0;
     this.record.usage.totalTokens += usage.total_tokens ?? 0;
-  }
-
-  /** Strictly increasing times: the timeline reads in this order, several lines a millisecond included. */
-  private at(): string {
-    this.lastAt = Math.max(Date.now(), this.lastAt + 1);
-    return new Date(this.lastAt).toISOString();
   }
 }
 

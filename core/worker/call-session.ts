@@ -14,6 +14,7 @@ import type { StoredCall } from '../store/stored-call';
 import { actionItem, transcriptItem, usageItem } from '../store/call-entries-store';
 import type { CallEnding, LiveCalls } from '../store/live-call-store';
 import { isLetGo, next, type Effect, type HandBackReason, type Phase, type PhaseEvent, type PhaseTimer } from './call-phase';
+import { eventClock } from './event-clock';
 import { attachFailedEnding, durationSeconds, QUICK_DROP_MS, reattachFailedEnding, type PlannedEnding } from './ending';
 import type { EntryWriter } from './entry-writer';
 import { readSessionEvent, type SessionEvent } from './server-events';
@@ -90,6 +91,8 @@ export class CallSession {
   private attachedAt = 0;
   private quickDrops = 0;
   private readonly now: () => number;
+  /** Stamps events in the order they arrived (core/worker/event-clock.ts). */
+  private readonly eventAt: () => string;
   private readonly callId: string;
   /** The call's time limits: one timer, for the wrap-up and then for OpenAI's session cap. */
   private limitTimer: NodeJS.Timeout | undefined;
@@ -131,6 +134,7 @@ export class CallSession {
     this.log = log;
     this.acceptUnconfirmed = acceptUnconfirmed ?? false;
     this.now = deps.now ?? Date.now;
+    this.eventAt = eventClock(this.now);
     this.callId = call.callId;
     this.startedAt = Date.parse(call.startedAt);
     this.greeting = greeting;
@@ -360,7 +364,7 @@ export class CallSession {
   private onMessage(text: string): void {
     const event = readSessionEvent(text);
     if (event === 'not-json') return this.log.warn('sideband sent something that is not JSON');
-    if (event) this.onEvent(event, new Date(this.now()).toISOString());
+    if (event) this.onEvent(event, this.eventAt());
   }
 
   private onEvent(event: SessionEvent, at: string): void {

@@ -5,6 +5,7 @@ import { recordedArguments } from '../tools/redact';
 import { actionItem, transcriptItem, usageItem } from '../store/call-entries-store';
 import type { CallEnding } from '../store/live-call-store';
 import type { CallSessionInit, SessionEnd, SessionServices } from './call-session';
+import { eventClock } from './event-clock';
 import { attachFailedEnding, durationSeconds, reattachFailedEnding, type PlannedEnding } from './ending';
 import { liveClosedEnding, readLiveEvent, type LiveEvent } from './live-events';
 import { listen, type Sideband } from './sideband';
@@ -32,6 +33,8 @@ export class LiveCallSession {
   private readonly startedAt: number;
   private readonly expiresAt: number | undefined;
   private readonly now: () => number;
+  /** Stamps events in the order they arrived (core/worker/event-clock.ts). */
+  private readonly eventAt: () => string;
   private socket: WebSocket | undefined;
   private seq = 0;
   private greeted: boolean;
@@ -56,6 +59,7 @@ export class LiveCallSession {
     this.startedAt = Date.parse(call.startedAt);
     this.expiresAt = call.expiresAt;
     this.now = deps.now ?? Date.now;
+    this.eventAt = eventClock(this.now);
     this.greeted = call.actions.some((a) => a.type === 'greeting');
     this.handled = new Set(call.actions.map((a) => a.toolCallId).filter((id): id is string => typeof id === 'string'));
     this.ended = new Promise((resolve) => (this.resolveEnd = resolve));
@@ -159,7 +163,7 @@ export class LiveCallSession {
       this.storeLine();
       // When its first words arrived: the timeline reads in the order things happened here (the
       // session's own clock starts at the accept, not at the record's start).
-      this.line = { role, id: `${role === 'caller' ? 'in' : 'out'}-${startMs}`, text: '', at: new Date(this.now()).toISOString() };
+      this.line = { role, id: `${role === 'caller' ? 'in' : 'out'}-${startMs}`, text: '', at: this.eventAt() };
     }
     this.line.text += delta;
   }

@@ -97,6 +97,19 @@ describe('the call worker on the sideband (local stack, dynalite, OpenAI emulato
     expect(local.stack.queue.size).toBe(0);
   });
 
+  it('keeps the spoken order of lines whose events arrive within one tick of the clock', async () => {
+    // A clock that moves once a second: every event of the call arrives on the same tick, as a
+    // re-attached socket's first burst does on any clock.
+    await start({ now: () => Math.floor(Date.now() / 1000) * 1000 });
+    const { record } = await callAndWait(afterGreeting(SCRIPTS.question));
+    expect(record.transcript.map((t) => `${t.role}: ${t.text}`)).toEqual([
+      `agent: ${GREETING}`,
+      'caller: Hi, what time do you open tomorrow?',
+      'agent: We open at nine in the morning and close at five.',
+      'caller: Great, thank you!',
+    ]);
+  });
+
   it('transfers to a configured target with tel: and records the call as transferred', async () => {
     await start();
     const { callId, record } = await callAndWait(SCRIPTS.transfer);
