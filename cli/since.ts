@@ -9,7 +9,7 @@ const DATE_TIME = /^(\d{4}-\d\d-\d\d)(?:[T ](\d\d:\d\d(?::\d\d(?:\.\d{1,3})?)?)(
  * `30m`, `24h`, `7d`, `2w`, or a date/time -> ISO 8601. A time without a zone is UTC, as is every
  * time the CLI shows, so the same command means the same on every machine.
  */
-export function parseSince(text: string, now: number): string {
+export function parseSince(text: string, now: number, option = '--since'): string {
   const trimmed = text.trim();
   const relative = /^(\d+)([mhdw])$/.exec(trimmed);
   if (relative) return new Date(now - Number(relative[1]) * UNITS[relative[2]]).toISOString();
@@ -23,5 +23,5 @@ export function parseSince(text: string, now: number): string {
     const at = Date.parse(`${wallClock}${zone.toUpperCase()}`);
     if (exists && !Number.isNaN(at)) return new Date(at).toISOString();
   }
-  throw new CliError(`--since "${text}" is not a time: use e.g. 30m, 24h, 7d, 2w or a date like 2026-11-20`, EXIT.usage);
+  throw new CliError(`${option} "${text}" is not a time: use e.g. 30m, 24h, 7d, 2w or a date like 2026-11-20`, EXIT.usage);
 }

@@ -14,7 +14,7 @@ import { duration, json, shortTime, table } from '../format';
 import { checkOutPath, writeOutFile } from '../out-file';
 import { paint, type Output } from '../output';
 import { parseSince } from '../since';
-import { costSum, withCosts } from '../call-costs';
+import { costSum, withCosts } from '../../core/store/call-costs';
 import { registerCarrierCostCommand } from './calls-cost';
 import { registerRedeliverCommand } from './calls-redeliver';
 import { numberArgument } from './numbers';

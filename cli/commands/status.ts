@@ -6,7 +6,7 @@ import type { NumberConfig } from '../../core/numbers/config';
 import { dayOf } from '../../core/openai/models';
 import { withDataOptions, resolveDataTarget, type DataOptions } from '../data-target';
 import type { StackOutputs } from '../deployed-stack';
-import { costSum, withCosts } from '../call-costs';
+import { costSum, withCosts } from '../../core/store/call-costs';
 import { json } from '../format';
 import { usd } from './calls';
 import { paint, type Output } from '../output';

@@ -1,5 +1,6 @@
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { isMap, isSeq, parse as parseYaml, parseDocument, type Node } from 'yaml';
+import type { ConfigProblem } from './config';
 import { toE164 } from './e164';
 
 /** A config file's document, before the config is checked. */
@@ -87,4 +88,31 @@ export function numberOverrideNote(path: string, argument: string, doc: Record<s
   if (typeof named === 'string' && toE164(named) === argument) return undefined;
   const shown = typeof named === 'string' && toE164(named) ? toE164(named) : JSON.stringify(named);
   return `${path} names ${shown}; the config is stored under ${argument}, the number on the command line`;
+}
+
+/**
+ * The line (from 1) each problem belongs to in the config's text, JSON or YAML: the line of the
+ * field its path names, or of the nearest enclosing field there is when the path names a field
+ * the text lacks (a required one). The console's editor marks these lines.
+ */
+export function problemLines(text: string, problems: readonly ConfigProblem[]): (ConfigProblem & { line: number })[] {
+  const doc = parseDocument(text);
+  return problems.map((problem) => {
+    let node = doc.contents as Node | null;
+    let offset = node?.range?.[0] ?? 0;
+    for (const segment of problem.path.match(/[^.[\]]+/g) ?? []) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => String((p.key as { value?: unknown } | null)?.value) === segment);
+        if (!pair) break;
+        offset = (pair.key as Node).range?.[0] ?? offset;
+        node = pair.value as Node | null;
+      } else if (isSeq(node)) {
+        const item = node.items[Number(segment)] as Node | undefined;
+        if (!item) break;
+        offset = item.range?.[0] ?? offset;
+        node = item;
+      } else break;
+    }
+    return { ...problem, line: lineAndColumn(text, offset).line };
+  });
 }

@@ -49,14 +49,16 @@ export class CallHistoryStore {
 
   /**
    * Newest first. By number through the `byNumber` index; otherwise day by day through the day
-   * index (`CALLS_TABLE.byDayIndex`), back to `since` (the retention horizon by default).
+   * index (`CALLS_TABLE.byDayIndex`), back to `since` (the retention horizon by default), from
+   * `until` (inclusive; now by default).
    */
-  async list(opts: { number?: string; outcome?: Outcome; limit: number; cursor?: string; since?: string; now?: number }): Promise<CallsPage> {
+  async list(opts: { number?: string; outcome?: Outcome; limit: number; cursor?: string; since?: string; until?: string; now?: number }): Promise<CallsPage> {
     const now = opts.now ?? Date.now();
     const since = opts.since ?? new Date(now - this.retentionDays * 86400_000).toISOString();
     const cursor = opts.cursor ? (JSON.parse(Buffer.from(opts.cursor, 'base64url').toString('utf8')) as ListCursor) : undefined;
     const calls: CallSummary[] = [];
-    let day = cursor?.day ?? new Date(now).toISOString().slice(0, 10);
+    const until = opts.until;
+    let day = cursor?.day ?? (opts.until ?? new Date(now).toISOString()).slice(0, 10);
     let startKey = cursor?.key;
     let index: { name: string; partitionKey: string } = opts.number ? CALLS_TABLE.byNumberIndex : CALLS_TABLE.byDayIndex;
     let notice: string | undefined;
@@ -76,9 +78,9 @@ export class CallHistoryStore {
       const page = await query({
         TableName: this.tableName,
         IndexName: index.name,
-        KeyConditionExpression: '#p = :p AND startedAt >= :since',
+        KeyConditionExpression: until ? '#p = :p AND startedAt BETWEEN :since AND :until' : '#p = :p AND startedAt >= :since',
         ExpressionAttributeNames: { '#p': index.partitionKey },
-        ExpressionAttributeValues: { ':p': opts.number ?? day, ':since': since, ...(opts.outcome && { ':outcome': opts.outcome }) },
+        ExpressionAttributeValues: { ':p': opts.number ?? day, ':since': since, ...(until && { ':until': until }), ...(opts.outcome && { ':outcome': opts.outcome }) },
         ...(opts.outcome && { FilterExpression: 'outcome = :outcome' }),
         ScanIndexForward: false,
         Limit: opts.limit - calls.length,

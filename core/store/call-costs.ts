@@ -1,5 +1,5 @@
-import type { CallSummary, CallHistoryStore } from '../core/store/call-history-store';
-import type { CallCost } from '../core/pricing/call-cost';
+import type { CallSummary, CallHistoryStore } from './call-history-store';
+import type { CallCost } from '../pricing/call-cost';
 
 /**
  * Each listed call with its cost, which needs its usage from the entries table, and its engine,
