@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { version } from '../package.json';
 import { registerCallCommand } from './commands/call';
 import { registerCallCommands } from './commands/calls';
+import { registerConsoleCommand } from './commands/console';
 import { registerDevCommand } from './commands/dev';
 import { registerNumberCommands } from './commands/numbers';
 import { registerSecretCommands } from './commands/secrets';
@@ -25,6 +26,7 @@ export function buildProgram(out: Output = processOutput): Command {
   registerTryCommand(program, out);
   registerNumberCommands(program, out);
   registerCallCommands(program, out);
+  registerConsoleCommand(program, out);
   registerSecretCommands(program, out);
   registerStatusCommand(program, out);
   registerWavixCommands(program, out);

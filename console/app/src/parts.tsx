@@ -1,0 +1,55 @@
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiFailure } from './api';
+
+/** What failed, as the console's API said it: a missing key, a denied permission, a conflict. */
+export function Failure({ error }: { error: Error }) {
+  const unauthorised = error instanceof ApiFailure && error.status === 401;
+  return (
+    <article class="failure" role="alert">
+      <strong>{unauthorised ? 'This console needs its key.' : 'Something failed.'}</strong>
+      <p>{error.message}</p>
+    </article>
+  );
+}
+
+export function Empty({ title, children }: { title: string; children: ComponentChildren }) {
+  return (
+    <article class="empty">
+      <h2>{title}</h2>
+      {children}
+    </article>
+  );
+}
+
+/**
+ * Loads with `load` and again whenever `deps` change; with `everyMs`, again on that interval
+ * while `keepPolling` says so (a live call, the newest page of calls), without a reload.
+ */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[], poll?: { everyMs: number; while: (value: T) => boolean }) {
+  const [state, setState] = useState<{ value?: T; error?: Error; loading: boolean }>({ loading: true });
+  const generation = useRef(0);
+  const reload = () => {
+    const mine = ++generation.current;
+    return load().then(
+      (value) => mine === generation.current && setState({ value, loading: false }),
+      (error: Error) => mine === generation.current && setState((s) => ({ ...s, error, loading: false })),
+    );
+  };
+  useEffect(() => {
+    setState({ loading: true });
+    void reload();
+    return () => {
+      generation.current++;
+    };
+  }, deps);
+  useEffect(() => {
+    if (!poll || state.value === undefined || !poll.while(state.value)) return;
+    const timer = setTimeout(() => void reload(), poll.everyMs);
+    return () => clearTimeout(timer);
+  }, [state.value, state.error]);
+  return { ...state, reload };
+}
+
+/** `2026-11-24T08:45:30.123Z` -> `2026-11-24 08:45:30`, as the CLI prints times (UTC). */
+export { shortTime, duration } from '../../../cli/format';
