@@ -46,7 +46,7 @@ export function retiringModels(config: NumberConfig, on: Day): RetiringModel[] {
 export function checkAgainstCatalogue(config: NumberConfig, on: Day): CatalogueCheck {
   const check: CatalogueCheck = { warnings: [], errors: [] };
   if (!config.agent) return check;
-  if (config.agent.engine === 'live') return liveCheck(config.agent);
+  if (config.agent.engine === 'live') return liveCheck(config.agent, config.tools ?? []);
   const agent = config.agent;
   for (const { path, kind, of } of MODEL_FIELDS) {
     const model = of(agent);
@@ -88,7 +88,7 @@ export function checkAgainstCatalogue(config: NumberConfig, on: Day): CatalogueC
  * `openai` SDK's generated types: `model` "gpt-live-1", BuiltInVoice), and the split OpenAI's Live
  * prompting guide asks for: the business rules belong in the backend's instructions.
  */
-function liveCheck(agent: LiveAgentConfig): CatalogueCheck {
+function liveCheck(agent: LiveAgentConfig, tools: NumberConfig['tools']): CatalogueCheck {
   const check: CatalogueCheck = { warnings: [], errors: [] };
   if (agent.model !== 'gpt-live-1') {
     check.warnings.push({ path: 'agent.model', message: `"${agent.model}" is not a GPT-Live model Switchboard knows ("gpt-live-1"); it is sent to OpenAI as written` });
@@ -102,5 +102,12 @@ function liveCheck(agent: LiveAgentConfig): CatalogueCheck {
       message: 'a GPT-Live agent has no backend instructions: its instructions steer the voice (style, when to delegate), and the business rules and tool workflows belong in backend.instructions, which the backend model reads',
     });
   }
+  tools.forEach((tool, i) => {
+    if (tool.whileWaiting === undefined) return;
+    check.warnings.push({
+      path: `tools[${i}].whileWaiting`,
+      message: "a GPT-Live agent never says whileWaiting: its voice keeps talking to the caller while the backend runs the tool; leave it out, or steer what the voice says meanwhile in the agent's instructions",
+    });
+  });
   return check;
 }

@@ -63,6 +63,16 @@ describe('a GPT-Live agent in a number config', () => {
   });
 });
 
+it('warns that a GPT-Live agent never says a tool\'s whileWaiting', () => {
+  const tool = { name: 'lookup_order', description: 'Looks up an order', url: 'https://api.example.com/orders', whileWaiting: 'One moment.' };
+  const config = parseNumberConfig({ number: NUMBER, agent: { engine: 'live', instructions: 'x', backend: { instructions: 'y' } }, tools: [{ ...tool, name: 'first' }, tool] });
+  expect(checkAgainstCatalogue(config, '2026-12-01').warnings).toEqual([
+    { path: 'tools[0].whileWaiting', message: expect.stringContaining('a GPT-Live agent never says whileWaiting') },
+    { path: 'tools[1].whileWaiting', message: expect.stringContaining('a GPT-Live agent never says whileWaiting') },
+  ]);
+  expect(checkAgainstCatalogue(parseNumberConfig({ number: NUMBER, agent: { instructions: 'x' }, tools: [tool] }), '2026-12-01').warnings).toEqual([]);
+});
+
 describe('the Live accept body', () => {
   it('has the front end, and a Responses backend with the same function tools a Realtime agent gets', () => {
     const config = live() as NumberConfig & { agent: LiveAgentConfig };
