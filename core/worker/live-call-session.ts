@@ -182,7 +182,15 @@ export class LiveCallSession {
     const batch = this.batches.get(delegationId) ?? { calls: new Set<string>(), answered: new Set<string>(), done: false };
     this.batches.set(delegationId, batch);
     batch.calls.add(toolCallId);
-    if (!(await this.deps.ownsCall(this.callId).catch(() => true))) return this.handBack('lease-lost');
+    // Two workers can briefly share a call (one's lease ran out while it stalled): only the owner acts.
+    const owner = await this.deps.ownsCall(this.callId).catch((err: unknown) => {
+      this.init.log.warn('could not check the lease; running the tool', { error: err });
+      return true;
+    });
+    if (!owner) {
+      this.init.log.warn('another worker holds the call; leaving the tool call to it', { tool: name });
+      return this.handBack('lease-lost');
+    }
     const planned = planFunctionCall(this.init.config, name, args);
     switch (planned.kind) {
       case 'transfer':
