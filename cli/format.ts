@@ -1,3 +1,6 @@
+/** How the CLI and the console show things to people: tables, times, durations, dollars. */
+import type { CallCost, PartCost } from '../core/pricing/call-cost';
+
 /** Plain-text tables for people; `--json` output is for programs. */
 export function table(headers: string[], rows: (string | number | undefined)[][]): string {
   const cells = rows.map((row) => row.map((cell) => (cell === undefined ? '' : String(cell))));
@@ -29,4 +32,23 @@ export function duration(seconds: number | undefined): string {
 function visibleLength(text: string): number {
   // eslint-disable-next-line no-control-regex
   return text.replace(/\x1b\[[0-9;]*m/g, '').length;
+}
+
+/** `$0.0123 (session $0.0100, transcription $0.0020, analysis $0.0003)`, or `unpriced (...)` with each unpriced part's reason. */
+export function costText(cost: CallCost): string {
+  const parts = Object.entries(cost.parts).filter((entry): entry is [string, PartCost] => entry[1] !== undefined);
+  const each = parts.map(([name, part]) => ('usd' in part ? `${name} ${usd(part.usd)}` : `${name}: ${part.unpriced}`)).join(', ');
+  return cost.totalUsd !== undefined ? `${usd(cost.totalUsd)} (${each})` : `unpriced (${each})`;
+}
+
+/** Dollars: cents from a dollar up, four places below (a call's cost), two significant digits below a cent. */
+export function usd(value: number): string {
+  if (value === 0) return '$0';
+  if (value >= 1) return `$${value.toFixed(2)}`;
+  return value >= 0.01 ? `$${value.toFixed(4)}` : `$${value.toPrecision(2)}`;
+}
+
+/** A call's total as listings show it: dollars, `unpriced`, or nothing for a call without a cost. */
+export function totalCostText(cost: CallCost | undefined): string {
+  return cost ? (cost.totalUsd !== undefined ? usd(cost.totalUsd) : 'unpriced') : '';
 }

@@ -5,10 +5,9 @@ import { chargeOf, costWithCarrier, DEFAULT_TOLERANCE, matchCarrierCharges, type
 import { cdrTime, type WavixCdr } from '../../core/wavix/wavix-client';
 import { resolveDataTarget, withDataOptions, type DataOptions } from '../data-target';
 import { CliError, EXIT } from '../errors';
-import { duration, json, shortTime, table } from '../format';
+import { duration, json, shortTime, table, totalCostText, usd } from '../format';
 import type { Output } from '../output';
 import { parseSince } from '../since';
-import { usd } from './calls';
 import { numberArgument } from './numbers';
 import { wavixClient, withWavix } from './wavix';
 
@@ -110,7 +109,7 @@ export function registerCarrierCostCommand(calls: Command, out: Output): void {
 const HEADERS = ['STARTED (UTC)', 'NUMBER', 'CALLER', 'DURATION', 'OPENAI', 'CARRIER', 'TOTAL', 'MATCH', 'CALL ID'];
 
 function row({ record, carrier, totalUsd }: CostedCall): (string | undefined)[] {
-  const openai = record.cost ? (record.cost.totalUsd !== undefined ? usd(record.cost.totalUsd) : 'unpriced') : '';
+  const openai = totalCostText(record.cost);
   const charge = 'usd' in carrier ? usd(carrier.usd) : 'unpriced' in carrier ? 'unpriced' : '-';
   const match = 'match' in carrier ? carrier.match : `unmatched: ${carrier.unmatched}`;
   return [shortTime(record.startedAt), record.number, record.caller, duration(record.durationSeconds), openai, charge, totalUsd !== undefined ? usd(totalUsd) : '', match, record.callId];

@@ -1,16 +1,16 @@
 import type { LookupRecord } from '../../core/calls/lookup';
 import type { AnalysisRecord } from '../../core/analysis/analysis-plan';
 import type { DeliveryAttempt } from '../../core/delivery/delivery-plan';
-import type { CallCost, PartCost } from '../../core/pricing/call-cost';
+import type { CallCost } from '../../core/pricing/call-cost';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { OUTCOMES, type CallRecord, type Outcome } from '../../core/calls/record';
+import { callTimeline, OUTCOMES, type CallRecord, type Outcome } from '../../core/calls/record';
 import { SESSION_CAP_MS } from '../../core/openai/limits';
 import type { CallHistoryStore, CallSummary } from '../../core/store/call-history-store';
 import { csvCell } from '../csv';
 import { withDataOptions, resolveDataTarget, type DataOptions } from '../data-target';
 import { CliError, EXIT } from '../errors';
-import { duration, json, shortTime, table } from '../format';
+import { costText, duration, json, shortTime, table, totalCostText, usd } from '../format';
 import { checkOutPath, writeOutFile } from '../out-file';
 import { paint, type Output } from '../output';
 import { parseSince } from '../since';
@@ -56,15 +56,11 @@ export function secondsInto(record: CallRecord, iso: string): string {
 }
 
 export function timelineOf(record: CallRecord): { at: string; text: string }[] {
-  return [
-    ...record.transcript.map((t) => ({ at: t.at, text: `${t.role === 'caller' ? 'caller' : 'agent '}: ${t.text}` })),
-    ...record.actions.map((a) => {
-      // toolCallId ties an action to the model's function call; it means nothing to a reader.
-      const { type, at, toolCallId: _toolCallId, ...details } = a;
-      const rest = Object.entries(details).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
-      return { at, text: `[${type}]${rest.length ? ' ' + rest.join(' ') : ''}` };
-    }),
-  ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  return callTimeline(record).map((event) => {
+    if ('line' in event) return { at: event.at, text: `${event.line.role === 'caller' ? 'caller' : 'agent '}: ${event.line.text}` };
+    const rest = Object.entries(event.details).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    return { at: event.at, text: `[${event.action.type}]${rest.length ? ' ' + rest.join(' ') : ''}` };
+  });
 }
 
 function endingOf(record: Pick<CallRecord, 'outcome' | 'reason' | 'rejectStatus' | 'transferTarget'>, out: Output): string {
@@ -91,20 +87,6 @@ export function describeCall(record: CallRecord, out: Output): string {
   if (record.cost) lines.push(`  cost: ${costText(record.cost)}`);
   if (record.analysis) lines.push('', ...analysisLines(record.analysis));
   return lines.join('\n');
-}
-
-/** `$0.0123 (session $0.0100, transcription $0.0020, analysis $0.0003)`, or `unpriced (...)` with each unpriced part's reason. */
-export function costText(cost: CallCost): string {
-  const parts = Object.entries(cost.parts).filter((entry): entry is [string, PartCost] => entry[1] !== undefined);
-  const each = parts.map(([name, part]) => ('usd' in part ? `${name} ${usd(part.usd)}` : `${name}: ${part.unpriced}`)).join(', ');
-  return cost.totalUsd !== undefined ? `${usd(cost.totalUsd)} (${each})` : `unpriced (${each})`;
-}
-
-/** Dollars: cents from a dollar up, four places below (a call's cost), two significant digits below a cent. */
-export function usd(value: number): string {
-  if (value === 0) return '$0';
-  if (value >= 1) return `$${value.toFixed(2)}`;
-  return value >= 0.01 ? `$${value.toFixed(4)}` : `$${value.toPrecision(2)}`;
 }
 
 function analysisLines(analysis: AnalysisRecord): string[] {
@@ -149,7 +131,7 @@ function summaryRows(out: Output, calls: (CallSummary & { cost?: CallCost })[]):
     outcomeText(out, c.outcome),
     c.reason ?? (c.transferTarget ? `to ${c.transferTarget}` : ''),
     c.engine ?? 'realtime',
-    c.cost ? (c.cost.totalUsd !== undefined ? usd(c.cost.totalUsd) : 'unpriced') : '',
+    totalCostText(c.cost),
     c.callId,
   ]);
 }

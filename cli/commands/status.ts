@@ -7,8 +7,7 @@ import { dayOf } from '../../core/openai/models';
 import { withDataOptions, resolveDataTarget, type DataOptions } from '../data-target';
 import type { StackOutputs } from '../deployed-stack';
 import { costSum, withCosts } from '../../core/store/call-costs';
-import { json } from '../format';
-import { usd } from './calls';
+import { json, usd } from '../format';
 import { paint, type Output } from '../output';
 
 type SpendSum = ReturnType<typeof costSum>;

@@ -7,7 +7,6 @@ import { OUTCOMES, type Outcome } from '../../core/calls/record';
 import { withCosts } from '../../core/store/call-costs';
 import type { CallHistoryStore } from '../../core/store/call-history-store';
 import { VersionConflictError, type NumbersStore, type StoredNumber } from '../../core/store/numbers-store';
-import { costText, usd } from '../../cli/commands/calls';
 import { CliError } from '../../cli/errors';
 import { json } from '../../cli/format';
 import { parseSince } from '../../cli/since';
@@ -43,7 +42,7 @@ export interface ApiRequest {
   body?: unknown;
 }
 
-export const CALLS_PAGE_SIZE = 25;
+const CALLS_PAGE_SIZE = 25;
 /** How many calls an engine-filtered page reads at most to fill itself (the history indexes do not carry the engine). */
 const ENGINE_SCAN_LIMIT = 500;
 
@@ -134,11 +133,7 @@ async function listCalls(calls: CallHistoryStore, query: URLSearchParams, now: D
   } while (engine && cursor && shown.length < CALLS_PAGE_SIZE && scanned < ENGINE_SCAN_LIMIT);
 
   return {
-    calls: shown.map((c) => ({
-      ...c,
-      engine: c.engine ?? 'realtime',
-      cost: c.cost && { totalUsd: c.cost.totalUsd, text: c.cost.totalUsd !== undefined ? usd(c.cost.totalUsd) : 'unpriced' },
-    })),
+    calls: shown.map((c) => ({ ...c, engine: c.engine ?? 'realtime' })),
     cursor: cursor ?? null,
     ...(notice && { notice }),
   };
@@ -147,7 +142,7 @@ async function listCalls(calls: CallHistoryStore, query: URLSearchParams, now: D
 async function showCall(calls: CallHistoryStore, callId: string) {
   const record = await calls.get(callId);
   if (!record) throw new ApiError(404, `no call ${callId}`);
-  return { record, ...(record.cost && { costText: costText(record.cost) }) };
+  return record;
 }
 
 /** Today's calls per number, from the history index (summaries only). */
@@ -192,7 +187,7 @@ function storedView(stored: StoredNumber) {
   return { number: stored.config.number, config: stored.config, version: stored.version, updatedAt: stored.updatedAt, text: editorText(stored.config) };
 }
 
-type PlacedProblem = ConfigProblem & { line: number };
+export type PlacedProblem = ConfigProblem & { line: number };
 
 /**
  * The editor's text checked as `numbers validate` checks a .json file, and then as `numbers put`
@@ -273,3 +268,9 @@ async function overview(data: ConsoleData, now: Date) {
   const calls = await withCosts(data.calls, summaries);
   return overviewOf(calls, { now, days: 30, monthlyBudgetUsd: data.monthlyBudgetUsd });
 }
+
+/** What the API answers, as the console's pages read it (console/app/src/api.ts). */
+export type CallsPageAnswer = Awaited<ReturnType<typeof listCalls>>;
+export type NumbersAnswer = Awaited<ReturnType<typeof listNumbers>>;
+export type StoredNumberAnswer = ReturnType<typeof storedView>;
+export type ConfigCheckAnswer = ReturnType<typeof checkConfig>;

@@ -159,3 +159,18 @@ export function isCallId(value: unknown): value is string {
 export function inSpokenOrder(entries: readonly TranscriptEntry[]): TranscriptEntry[] {
   return [...entries].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
 }
+
+/** One thing that happened on a call: a line said, or an action with the details a reader is shown. */
+export type TimelineEvent = { at: string; line: TranscriptEntry } | { at: string; action: CallAction; details: Record<string, unknown> };
+
+/** What was said and done on a call, in the order it happened: the timeline `calls show` prints and the console shows. */
+export function callTimeline(record: Pick<CallRecord, 'transcript' | 'actions'>): TimelineEvent[] {
+  return [
+    ...record.transcript.map((line) => ({ at: line.at, line })),
+    ...record.actions.map((action) => {
+      // toolCallId ties an action to the model's function call; it means nothing to a reader.
+      const { type: _type, at, toolCallId: _toolCallId, ...details } = action;
+      return { at, action, details };
+    }),
+  ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+}

@@ -1,7 +1,3 @@
-import type { CallRecord, Outcome } from '../../../core/calls/record';
-import type { NumberConfig } from '../../../core/numbers/config';
-import type { Overview } from '../../server/overview';
-
 const TOKEN_KEY = 'switchboard-console-token';
 
 /** A refusal or failure of the console's API, with the message it gave. */
@@ -45,60 +41,6 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   return body as T;
 }
 
-export interface CallRow {
-  callId: string;
-  number: string;
-  caller: string;
-  startedAt: string;
-  endedAt?: string;
-  durationSeconds?: number;
-  outcome: Outcome;
-  reason?: string;
-  transferTarget?: string;
-  label?: string;
-  engine: 'realtime' | 'live';
-  cost?: { totalUsd?: number; text: string };
-}
-
-export interface CallsPage {
-  calls: CallRow[];
-  cursor: string | null;
-  notice?: string;
-}
-
-export interface CallView {
-  record: CallRecord;
-  costText?: string;
-}
-
-export interface NumberRow {
-  number: string;
-  label?: string;
-  engine?: 'realtime' | 'live';
-  enabled: boolean;
-  version: number;
-  updatedAt: string;
-  callsToday: number;
-}
-
-export interface StoredNumberView {
-  number: string;
-  config: NumberConfig;
-  version: number;
-  updatedAt: string;
-  text: string;
-}
-
-export interface PlacedProblem {
-  path: string;
-  message: string;
-  line: number;
-}
-
-export interface ConfigCheck {
-  valid: boolean;
-  problems: PlacedProblem[];
-  warnings: PlacedProblem[];
-}
-
-export type { Overview };
+/** The API's answers, typed where they are made. */
+export type { CallsPageAnswer, ConfigCheckAnswer, NumbersAnswer, PlacedProblem, StoredNumberAnswer } from '../../server/console-api';
+export type { Overview } from '../../server/overview';

@@ -50,6 +50,3 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], poll?: { eve
   }, [state.value, state.error]);
   return { ...state, reload };
 }
-
-/** `2026-11-24T08:45:30.123Z` -> `2026-11-24 08:45:30`, as the CLI prints times (UTC). */
-export { shortTime, duration } from '../../../cli/format';

@@ -1,17 +1,18 @@
 import { Link } from 'wouter-preact';
-import type { CallAction, CallRecord, TranscriptEntry } from '../../../../core/calls/record';
-import { api, type CallView } from '../api';
-import { duration, Failure, shortTime, useLoad } from '../parts';
+import { callTimeline, type CallAction, type CallRecord } from '../../../../core/calls/record';
+import { costText, duration, shortTime } from '../../../../cli/format';
+import { api } from '../api';
+import { Failure, useLoad } from '../parts';
 import { OutcomeBadge } from './outcome';
 
 const isLive = (record: CallRecord) => record.outcome === 'active' || record.outcome === 'pending';
 
 /** One call: who said what, what the agent did, how it ended, what it cost; while it is live, its lines arrive as they are stored. */
 export function CallPage({ callId }: { callId: string }) {
-  const call = useLoad(() => api<CallView>(`/calls/${encodeURIComponent(callId)}`), [callId], { everyMs: 2000, while: (v) => isLive(v.record) });
+  const call = useLoad(() => api<CallRecord>(`/calls/${encodeURIComponent(callId)}`), [callId], { everyMs: 2000, while: isLive });
   if (call.error && !call.value) return <Failure error={call.error} />;
   if (!call.value) return <p aria-busy="true">Reading the call…</p>;
-  const { record, costText } = call.value;
+  const record = call.value;
   return (
     <section>
       <p>
@@ -56,10 +57,10 @@ export function CallPage({ callId }: { callId: string }) {
             </dd>
           </>
         )}
-        {costText && (
+        {record.cost && (
           <>
             <dt>Cost</dt>
-            <dd>{costText}</dd>
+            <dd>{costText(record.cost)}</dd>
           </>
         )}
         {record.usage.totalTokens > 0 && (
@@ -129,27 +130,23 @@ function download(record: CallRecord) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-type Event = { at: string; line?: TranscriptEntry; action?: CallAction };
-
 function Timeline({ record }: { record: CallRecord }) {
-  const events: Event[] = [...record.transcript.map((line) => ({ at: line.at, line })), ...record.actions.map((action) => ({ at: action.at, action }))].sort((a, b) =>
-    a.at < b.at ? -1 : a.at > b.at ? 1 : 0,
-  );
+  const events = callTimeline(record);
   if (events.length === 0) return <p class="muted">Nothing was said or done on this call{isLive(record) ? ' yet' : ''}.</p>;
   const offset = (at: string) => `+${((Date.parse(at) - Date.parse(record.startedAt)) / 1000).toFixed(1)}s`;
   return (
     <ol class="timeline">
       {events.map((e) => (
-        <li class={e.line ? `line ${e.line.role}` : `action action-${e.action!.type}`} key={e.line?.id ?? `${e.at}${e.action?.type}`}>
+        <li class={'line' in e ? `line ${e.line.role}` : `action action-${e.action.type}`} key={'line' in e ? e.line.id : `${e.at}${e.action.type}`}>
           <time dateTime={e.at} title={`${shortTime(e.at)} UTC`}>
             {offset(e.at)}
           </time>
-          {e.line ? (
+          {'line' in e ? (
             <p>
               <strong>{e.line.role === 'caller' ? 'Caller' : 'Agent'}</strong> {e.line.text}
             </p>
           ) : (
-            <ActionItem action={e.action!} record={record} />
+            <ActionItem action={e.action} details={e.details} record={record} />
           )}
         </li>
       ))}
@@ -166,14 +163,12 @@ function transferFate(action: CallAction, record: CallRecord): string {
   return isLive(record) ? 'in progress' : 'did not go through';
 }
 
-function ActionItem({ action, record }: { action: CallAction; record: CallRecord }) {
-  // toolCallId ties an action to the model's function call; it means nothing to a reader.
-  const { type, at: _at, toolCallId: _toolCallId, ...details } = action;
+function ActionItem({ action, details, record }: { action: CallAction; details: Record<string, unknown>; record: CallRecord }) {
   const entries = Object.entries(details);
   return (
     <div>
-      <span class="action-type">{type}</span>
-      {type === 'transfer' && <span class="fate"> {transferFate(action, record)}</span>}
+      <span class="action-type">{action.type}</span>
+      {action.type === 'transfer' && <span class="fate"> {transferFate(action, record)}</span>}
       {entries.length > 0 && (
         <dl class="details">
           {entries.map(([name, value]) => (

@@ -1,9 +1,10 @@
 import { Link, useLocation, useSearch } from 'wouter-preact';
-import { api, type CallsPage as Page } from '../api';
-import { duration, Empty, Failure, shortTime, useLoad } from '../parts';
+import { OUTCOMES } from '../../../../core/calls/record';
+import { api, type CallsPageAnswer } from '../api';
+import { duration, shortTime, totalCostText } from '../../../../cli/format';
+import { Empty, Failure, useLoad } from '../parts';
 import { OutcomeBadge } from './outcome';
 
-const OUTCOMES = ['active', 'completed', 'transferred', 'rejected', 'missed', 'failed'];
 const FILTERS = ['number', 'outcome', 'engine', 'since', 'until'] as const;
 
 /** Calls, newest first, a page at a time; the filters live in the address, so a view can be shared. */
@@ -13,7 +14,7 @@ export function CallsPage() {
   const query = new URLSearchParams(search);
   const filtered = FILTERS.some((f) => query.get(f));
   // The newest page follows new calls and live ones; an older page stays as it was read.
-  const calls = useLoad(() => api<Page>(`/calls?${query}`), [search], { everyMs: 3000, while: () => !query.get('cursor') });
+  const calls = useLoad(() => api<CallsPageAnswer>(`/calls?${query}`), [search], { everyMs: 3000, while: () => !query.get('cursor') });
 
   const apply = (event: Event) => {
     event.preventDefault();
@@ -48,7 +49,7 @@ export function CallsPage() {
           Outcome
           <select name="outcome" value={query.get('outcome') ?? ''}>
             <option value="">any</option>
-            {OUTCOMES.map((o) => (
+            {OUTCOMES.filter((o) => o !== 'pending').map((o) => (
               <option value={o}>{o === 'active' ? 'live now' : o}</option>
             ))}
           </select>
@@ -132,7 +133,7 @@ export function CallsPage() {
                     </td>
                     <td>{c.reason ?? (c.transferTarget ? `to ${c.transferTarget}` : '')}</td>
                     <td>{c.engine === 'live' ? 'GPT-Live' : 'Realtime'}</td>
-                    <td>{c.cost?.text ?? ''}</td>
+                    <td>{totalCostText(c.cost)}</td>
                   </tr>
                 ))}
               </tbody>

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Link, useLocation } from 'wouter-preact';
-import { api, ApiFailure, type ConfigCheck, type PlacedProblem, type StoredNumberView } from '../api';
-import { Failure, shortTime } from '../parts';
+import { api, ApiFailure, type ConfigCheckAnswer, type PlacedProblem, type StoredNumberAnswer } from '../api';
+import { shortTime } from '../../../../cli/format';
+import { Failure } from '../parts';
 import type { ConfigEditor } from '../editor';
 
 /** What a new number starts from: a Realtime agent with the fields most configs set. */
@@ -27,19 +28,19 @@ type Saved = { version: number; updatedAt?: string; enabled?: boolean };
  */
 export function NumberPage({ number }: { number?: string }) {
   const [, navigate] = useLocation();
-  const [loaded, setLoaded] = useState<StoredNumberView | Error>();
+  const [loaded, setLoaded] = useState<StoredNumberAnswer | Error>();
   const [saved, setSaved] = useState<Saved>({ version: 0 });
   const [newNumber, setNewNumber] = useState('');
-  const [check, setCheck] = useState<ConfigCheck>();
+  const [check, setCheck] = useState<ConfigCheckAnswer>();
   const [status, setStatus] = useState<{ kind: 'ok' | 'error' | 'conflict'; text: string }>();
-  const [conflict, setConflict] = useState<StoredNumberView | null>();
+  const [conflict, setConflict] = useState<StoredNumberAnswer | null>();
   const editorHost = useRef<HTMLDivElement>(null);
   const editor = useRef<ConfigEditor>();
   const target = number ?? newNumber;
 
   useEffect(() => {
     if (!number) return setLoaded(undefined);
-    api<StoredNumberView>(`/numbers/${encodeURIComponent(number)}`).then(
+    api<StoredNumberAnswer>(`/numbers/${encodeURIComponent(number)}`).then(
       (view) => {
         setLoaded(view);
         setSaved({ version: view.version, updatedAt: view.updatedAt, enabled: view.config.enabled });
@@ -61,7 +62,7 @@ export function NumberPage({ number }: { number?: string }) {
       editor.current = createConfigEditor(editorHost.current, text, async (current) => {
         const to = targetRef.current;
         if (!to) return [];
-        const result = await api<ConfigCheck>(`/numbers/${encodeURIComponent(to)}/check`, { method: 'POST', body: { text: current } });
+        const result = await api<ConfigCheckAnswer>(`/numbers/${encodeURIComponent(to)}/check`, { method: 'POST', body: { text: current } });
         setCheck(result);
         return [...result.problems.map((p) => ({ ...p, severity: 'error' as const })), ...result.warnings.map((p) => ({ ...p, severity: 'warning' as const }))];
       });
@@ -78,7 +79,7 @@ export function NumberPage({ number }: { number?: string }) {
 
   const fail = (err: Error) => {
     if (err instanceof ApiFailure && err.status === 409) {
-      setConflict((err.body.current as StoredNumberView | null) ?? null);
+      setConflict((err.body.current as StoredNumberAnswer | null) ?? null);
       setStatus({ kind: 'conflict', text: err.message });
     } else if (err instanceof ApiFailure && err.status === 422) {
       setCheck({ valid: false, problems: (err.body.problems as PlacedProblem[]) ?? [], warnings: [] });
@@ -90,7 +91,7 @@ export function NumberPage({ number }: { number?: string }) {
     if (!target || !editor.current) return setStatus({ kind: 'error', text: 'say which number this config is for' });
     setStatus(undefined);
     try {
-      const stored = await api<StoredNumberView>(`/numbers/${encodeURIComponent(target)}`, { method: 'PUT', body: { text: editor.current.text(), version: saved.version } });
+      const stored = await api<StoredNumberAnswer>(`/numbers/${encodeURIComponent(target)}`, { method: 'PUT', body: { text: editor.current.text(), version: saved.version } });
       setSaved({ version: stored.version, updatedAt: stored.updatedAt, enabled: stored.config.enabled });
       setConflict(undefined);
       setStatus({ kind: 'ok', text: `Saved ${stored.number}, version ${stored.version}.` });
@@ -104,7 +105,7 @@ export function NumberPage({ number }: { number?: string }) {
     if (!number) return;
     setStatus(undefined);
     try {
-      const stored = await api<StoredNumberView>(`/numbers/${encodeURIComponent(number)}/enabled`, { method: 'POST', body: { enabled: !saved.enabled, version: saved.version } });
+      const stored = await api<StoredNumberAnswer>(`/numbers/${encodeURIComponent(number)}/enabled`, { method: 'POST', body: { enabled: !saved.enabled, version: saved.version } });
       setSaved({ version: stored.version, updatedAt: stored.updatedAt, enabled: stored.config.enabled });
       editor.current?.setText(stored.text);
       setStatus({ kind: 'ok', text: `${stored.config.enabled ? 'Enabled' : 'Disabled'} ${stored.number}, version ${stored.version}.` });

@@ -1,9 +1,10 @@
 import { Link } from 'wouter-preact';
-import { api, type NumberRow } from '../api';
-import { Empty, Failure, shortTime, useLoad } from '../parts';
+import { api, type NumbersAnswer } from '../api';
+import { shortTime } from '../../../../cli/format';
+import { Empty, Failure, useLoad } from '../parts';
 
 export function NumbersPage() {
-  const numbers = useLoad(() => api<{ numbers: NumberRow[] }>('/numbers'), []);
+  const numbers = useLoad(() => api<NumbersAnswer>('/numbers'), []);
   return (
     <section>
       <div class="heading">

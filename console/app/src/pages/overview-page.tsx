@@ -1,8 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { api, type Overview } from '../api';
-import { duration, Empty, Failure, useLoad } from '../parts';
-
-const money = (usd: number) => (usd >= 1 ? `$${usd.toFixed(2)}` : usd === 0 ? '$0' : `$${usd.toFixed(4)}`);
+import { duration, usd } from '../../../../cli/format';
+import { Empty, Failure, useLoad } from '../parts';
 
 export function OverviewPage() {
   const overview = useLoad(() => api<Overview>('/overview'), []);
@@ -39,9 +38,9 @@ export function OverviewPage() {
             </article>
             <article>
               <header>This month ({o.month.month})</header>
-              <p class="figure">{money(o.month.totalUsd)}</p>
+              <p class="figure">{usd(o.month.totalUsd)}</p>
               <small>
-                {o.month.budgetUsd !== undefined ? `${Math.round((o.month.budgetShare ?? 0) * 100)}% of the ${money(o.month.budgetUsd)} budget` : 'no monthly budget set'}
+                {o.month.budgetUsd !== undefined ? `${Math.round((o.month.budgetShare ?? 0) * 100)}% of the ${usd(o.month.budgetUsd)} budget` : 'no monthly budget set'}
                 {o.month.unpriced > 0 && `; ${o.month.unpriced} unpriced call${o.month.unpriced === 1 ? '' : 's'} not in it`}
               </small>
             </article>
@@ -88,7 +87,7 @@ export function OverviewPage() {
                     <tr>
                       <td>{d.day}</td>
                       <td>{d.calls}</td>
-                      <td>{money(d.costUsd)}</td>
+                      <td>{usd(d.costUsd)}</td>
                       <td>{d.unpriced}</td>
                     </tr>
                   ))}
