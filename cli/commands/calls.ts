@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { callTimeline, OUTCOMES, type CallRecord, type Outcome } from '../../core/calls/record';
 import { SESSION_CAP_MS } from '../../core/openai/limits';
-import type { CallHistoryStore, CallSummary } from '../../core/store/call-history-store';
+import { InvalidCursorError, type CallHistoryStore, type CallSummary } from '../../core/store/call-history-store';
 import { csvCell } from '../csv';
 import { withDataOptions, resolveDataTarget, type DataOptions } from '../data-target';
 import { CliError, EXIT } from '../errors';
@@ -161,9 +161,7 @@ async function readHistory(calls: CallHistoryStore, opts: ListOptions, limit: nu
   let notice: string | undefined;
   do {
     const page = await calls.list({ ...filter, limit: Math.min(limit - found.length, 500), cursor }).catch((err: unknown) => {
-      // The store cannot read a cursor that is not one of its own: say so instead of its parse error.
-      const unreadable = err instanceof SyntaxError || ((err as Error).name === 'ValidationException' && /starting key/i.test((err as Error).message));
-      if (opts.cursor !== undefined && cursor === opts.cursor && unreadable) {
+      if (err instanceof InvalidCursorError) {
         throw new CliError(`--cursor "${cursor}" is not a cursor \`calls list\` printed: pass the cursor of the previous page, with the same filters`, EXIT.usage);
       }
       throw err;

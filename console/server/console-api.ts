@@ -5,7 +5,7 @@ import { toE164 } from '../../core/numbers/e164';
 import { dayOf } from '../../core/openai/models';
 import { OUTCOMES, type Outcome } from '../../core/calls/record';
 import { withCosts } from '../../core/store/call-costs';
-import type { CallHistoryStore } from '../../core/store/call-history-store';
+import { InvalidCursorError, type CallHistoryStore } from '../../core/store/call-history-store';
 import { VersionConflictError, type NumbersStore, type StoredNumber } from '../../core/store/numbers-store';
 import { CliError } from '../../cli/errors';
 import { json } from '../../cli/format';
@@ -119,10 +119,7 @@ async function listCalls(calls: CallHistoryStore, query: URLSearchParams, now: D
   do {
     const want = CALLS_PAGE_SIZE - shown.length;
     const page = await calls.list({ ...filter, limit: want, cursor, now: now.getTime() }).catch((err: unknown) => {
-      // A cursor the store cannot read was not one of its own: say so instead of its parse error.
-      if (cursor === query.get('cursor') && (err instanceof SyntaxError || ((err as Error).name === 'ValidationException' && /starting key/i.test((err as Error).message)))) {
-        throw new ApiError(400, 'this page\'s cursor is not one the console gave: go back to the newest calls');
-      }
+      if (err instanceof InvalidCursorError) throw new ApiError(400, 'this page\'s cursor is not one the console gave: go back to the newest calls');
       throw err;
     });
     const costed = await withCosts(calls, page.calls);

@@ -16,6 +16,14 @@ export interface CallsPage {
   notice?: string;
 }
 
+/** A `cursor` that is not one `list` gave (garbage, or a page of another filter's index). */
+export class InvalidCursorError extends Error {
+  constructor(readonly cursor: string) {
+    super(`"${cursor}" is not a cursor of this history`);
+    this.name = 'InvalidCursorError';
+  }
+}
+
 const SUMMARY_FIELDS = ['callId', 'number', 'startedAt', ...CALL_SUMMARY_ATTRIBUTES] as const;
 const PUBLIC_FIELDS = [
   'callId', 'number', 'caller', 'startedAt', 'endedAt', 'durationSeconds', 'outcome', 'reason', 'rejectStatus',
@@ -55,7 +63,7 @@ export class CallHistoryStore {
   async list(opts: { number?: string; outcome?: Outcome; limit: number; cursor?: string; since?: string; until?: string; now?: number }): Promise<CallsPage> {
     const now = opts.now ?? Date.now();
     const since = opts.since ?? new Date(now - this.retentionDays * 86400_000).toISOString();
-    const cursor = opts.cursor ? (JSON.parse(Buffer.from(opts.cursor, 'base64url').toString('utf8')) as ListCursor) : undefined;
+    const cursor = opts.cursor ? decodeCursor(opts.cursor) : undefined;
     const calls: CallSummary[] = [];
     const until = opts.until;
     let day = cursor?.day ?? (opts.until ?? new Date(now).toISOString()).slice(0, 10);
@@ -66,6 +74,10 @@ export class CallHistoryStore {
       try {
         return await this.db.send(new QueryCommand(input));
       } catch (err) {
+        // DynamoDB refuses a start key that does not fit the index queried.
+        if (opts.cursor && input.ExclusiveStartKey === cursor?.key && (err as Error).name === 'ValidationException' && /starting key/i.test((err as Error).message)) {
+          throw new InvalidCursorError(opts.cursor);
+        }
         if (index !== CALLS_TABLE.byDayIndex || !dayIndexNotReady(err)) throw err;
         // Just after the update that adds it, or against a stack not yet updated: the older day
         // index has the same keys (a cursor means the same in both) but not the dialed number.
@@ -109,6 +121,14 @@ function dayIndexNotReady(err: unknown): boolean {
 interface ListCursor {
   day: string;
   key?: Record<string, unknown>;
+}
+
+function decodeCursor(text: string): ListCursor {
+  try {
+    return JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as ListCursor;
+  } catch {
+    throw new InvalidCursorError(text);
+  }
 }
 
 function encodeCursor(cursor: ListCursor): string {
