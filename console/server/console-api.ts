@@ -1,12 +1,12 @@
 import { checkAgainstCatalogue } from '../../core/numbers/catalogue-check';
 import { checkNumberConfig, type ConfigProblem, type NumberConfig } from '../../core/numbers/config';
-import { jsonError, lineAndColumn, jsonErrorOffset, numberOverrideNote, problemLines } from '../../core/numbers/config-file';
-import { toE164 } from '../../core/numbers/e164';
+import { numberOverrideNote, parseConfigFile, problemLines } from '../../core/numbers/config-file';
 import { dayOf } from '../../core/openai/models';
 import { OUTCOMES, type Outcome } from '../../core/calls/record';
 import { withCosts } from '../../core/store/call-costs';
-import { InvalidCursorError, type CallHistoryStore } from '../../core/store/call-history-store';
+import { InvalidCursorError, type CallHistoryStore, type CallSummary } from '../../core/store/call-history-store';
 import { VersionConflictError, type NumbersStore, type StoredNumber } from '../../core/store/numbers-store';
+import { numberArgument } from '../../cli/commands/numbers';
 import { CliError } from '../../cli/errors';
 import { json } from '../../cli/format';
 import { parseSince } from '../../cli/since';
@@ -74,11 +74,18 @@ export function consoleApi(data: ConsoleData, now: () => Date = () => new Date()
   };
 }
 
+/** A value read with the CLI's own check of it; what the check says, as a 400. */
+function checked<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof CliError) throw new ApiError(400, err.message);
+    throw err;
+  }
+}
+
 function numberIn(segment: string): string {
-  const raw = decodeURIComponent(segment);
-  const number = toE164(raw);
-  if (!number) throw new ApiError(400, `"${raw}" is not a valid phone number (expected E.164 with country code, e.g. +17134810111)`);
-  return number;
+  return checked(() => numberArgument(decodeURIComponent(segment)));
 }
 
 function textIn(body: unknown): string {
@@ -87,22 +94,15 @@ function textIn(body: unknown): string {
   return text;
 }
 
-/** A filter value from the query, checked as the CLI checks its option. */
+/** A time filter from the query, read as the CLI reads `--since`. */
 function timeIn(query: URLSearchParams, name: 'since' | 'until', now: Date): string | undefined {
   const value = query.get(name)?.trim();
-  if (!value) return undefined;
-  try {
-    return parseSince(value, now.getTime(), name);
-  } catch (err) {
-    if (err instanceof CliError) throw new ApiError(400, err.message);
-    throw err;
-  }
+  return value ? checked(() => parseSince(value, now.getTime(), name)) : undefined;
 }
 
 async function listCalls(calls: CallHistoryStore, query: URLSearchParams, now: Date) {
   const numberText = query.get('number')?.trim();
-  const number = numberText ? toE164(numberText) : undefined;
-  if (numberText && !number) throw new ApiError(400, `number "${numberText}" is not a valid phone number (expected E.164 with country code, e.g. +17134810111)`);
+  const number = numberText ? checked(() => numberArgument(numberText)) : undefined;
   const outcome = query.get('outcome') || undefined;
   if (outcome && !(OUTCOMES as readonly string[]).includes(outcome)) throw new ApiError(400, `outcome must be one of ${OUTCOMES.join(', ')}; got "${outcome}"`);
   const engine = query.get('engine') || undefined;
@@ -142,15 +142,22 @@ async function showCall(calls: CallHistoryStore, callId: string) {
   return record;
 }
 
-/** Today's calls per number, from the history index (summaries only). */
-async function callsToday(calls: CallHistoryStore, now: Date): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
+/** Every call since `since`, newest first, from the history index (summaries only). */
+async function callsSince(calls: CallHistoryStore, since: string, now: Date): Promise<CallSummary[]> {
+  const found: CallSummary[] = [];
   let cursor: string | undefined;
   do {
-    const page = await calls.list({ since: `${dayOf(now)}T00:00:00.000Z`, limit: 1000, cursor, now: now.getTime() });
-    for (const c of page.calls) counts.set(c.number, (counts.get(c.number) ?? 0) + 1);
+    const page = await calls.list({ since, limit: 1000, cursor, now: now.getTime() });
+    found.push(...page.calls);
     cursor = page.cursor;
   } while (cursor);
+  return found;
+}
+
+/** Today's calls per number. */
+async function callsToday(calls: CallHistoryStore, now: Date): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const c of await callsSince(calls, `${dayOf(now)}T00:00:00.000Z`, now)) counts.set(c.number, (counts.get(c.number) ?? 0) + 1);
   return counts;
 }
 
@@ -186,21 +193,19 @@ function storedView(stored: StoredNumber) {
 
 export type PlacedProblem = ConfigProblem & { line: number };
 
+/** What the editor's text is called in messages: it is read as this file would be. */
+const EDITOR_FILE = 'config.json';
+
 /**
  * The editor's text checked as `numbers validate` checks a .json file, and then as `numbers put`
  * does (the number in the page's address wins over the text's): every problem with its line.
  */
 function checkText(number: string, text: string, now: Date): { config?: NumberConfig; problems: PlacedProblem[]; warnings: PlacedProblem[] } {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    return { problems: [{ path: '', message: `not valid JSON: ${jsonError(text, err as Error)}`, line: lineAndColumn(text, jsonErrorOffset(text)).line }], warnings: [] };
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return { problems: [{ path: '', message: 'the text must hold one number config object', line: 1 }], warnings: [] };
-  const { version: _version, ...fields } = doc as Record<string, unknown>;
-  const override = numberOverrideNote('the text', number, fields);
-  const { config, problems } = checkNumberConfig({ ...fields, number });
+  // The page's version is what a save lands on: a version in the text is checked, not used.
+  const file = parseConfigFile(EDITOR_FILE, text);
+  if (!file.ok) return { problems: [{ path: '', message: file.message, line: file.line ?? 1 }], warnings: [] };
+  const override = numberOverrideNote(EDITOR_FILE, number, file.doc);
+  const { config, problems } = checkNumberConfig({ ...file.doc, number });
   if (!config) return { problems: problemLines(text, problems), warnings: [] };
   const { warnings, errors } = checkAgainstCatalogue(config, dayOf(now));
   return {
@@ -250,20 +255,14 @@ async function setEnabled(numbers: NumbersStore, number: string, body: unknown) 
   return store(numbers, config, expectedVersion);
 }
 
+const OVERVIEW_DAYS = 30;
+
 /** The last 30 days and the month so far, read as `status` reads the month: every call, each for its cost. */
 async function overview(data: ConsoleData, now: Date) {
   const monthStart = `${dayOf(now).slice(0, 8)}01T00:00:00.000Z`;
-  const windowStart = new Date(Date.parse(`${dayOf(now)}T00:00:00.000Z`) - 29 * 86400_000).toISOString();
-  const since = monthStart < windowStart ? monthStart : windowStart;
-  const summaries = [];
-  let cursor: string | undefined;
-  do {
-    const page = await data.calls.list({ since, limit: 1000, cursor, now: now.getTime() });
-    summaries.push(...page.calls);
-    cursor = page.cursor;
-  } while (cursor);
-  const calls = await withCosts(data.calls, summaries);
-  return overviewOf(calls, { now, days: 30, monthlyBudgetUsd: data.monthlyBudgetUsd });
+  const windowStart = new Date(Date.parse(`${dayOf(now)}T00:00:00.000Z`) - (OVERVIEW_DAYS - 1) * 86400_000).toISOString();
+  const calls = await withCosts(data.calls, await callsSince(data.calls, monthStart < windowStart ? monthStart : windowStart, now));
+  return overviewOf(calls, { now, days: OVERVIEW_DAYS, monthlyBudgetUsd: data.monthlyBudgetUsd });
 }
 
 /** What the API answers, as the console's pages read it (console/app/src/api.ts). */

@@ -67,7 +67,6 @@ export async function startConsoleServer(opts: { data: ConsoleData; port: number
   const token = randomBytes(24).toString('base64url');
   const tokenDigest = digest(token);
   const api = consoleApi(opts.data, opts.now);
-  let hosts: string[] = [];
   const launchCodes = new Set<string>();
 
   const server = createServer((req, res) => {
@@ -79,6 +78,7 @@ export async function startConsoleServer(opts: { data: ConsoleData; port: number
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const host = req.headers.host ?? '';
+    const hosts = ownHosts(req.socket.localPort);
     if (!hosts.includes(host)) return sendJson(res, 403, { error: `the console answers only at ${hosts[0]}, not at "${host}"` });
     const url = new URL(req.url ?? '/', `http://${host}`);
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) return handleApi(req, res, url, host);
@@ -155,8 +155,7 @@ export async function startConsoleServer(opts: { data: ConsoleData; port: number
     });
   });
   const { port } = server.address() as AddressInfo;
-  hosts = [`127.0.0.1:${port}`, `localhost:${port}`];
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = `http://${ownHosts(port)[0]}`;
   return {
     origin,
     url: `${origin}/#token=${token}`,
@@ -171,6 +170,11 @@ export async function startConsoleServer(opts: { data: ConsoleData; port: number
         server.close(() => resolve());
       }),
   };
+}
+
+/** The Host a browser sends to the console on `port`: the first is the one it prints. */
+function ownHosts(port: number | undefined): string[] {
+  return [`127.0.0.1:${port}`, `localhost:${port}`];
 }
 
 function digest(text: string): Buffer {

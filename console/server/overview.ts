@@ -1,5 +1,6 @@
 import type { Outcome } from '../../core/calls/record';
 import type { CallCost } from '../../core/pricing/call-cost';
+import { costSum } from '../../core/store/call-costs';
 import type { CallSummary } from '../../core/store/call-history-store';
 
 type OverviewCall = Pick<CallSummary, 'startedAt' | 'outcome' | 'reason' | 'rejectStatus' | 'durationSeconds' | 'decisionMs'> & { cost?: CallCost };
@@ -32,25 +33,21 @@ export function percentile(sorted: readonly number[], share: number): number | u
 
 const ascending = (values: number[]) => values.sort((a, b) => a - b);
 
-/** The overview page: calls per day by outcome, durations, rejects, webhook decision time, and spend per day and this month. */
+/** The overview page: calls per day by outcome, durations, rejects, webhook decision time, and spend per day and this month (summed as `status` sums it). */
 export function overviewOf(calls: readonly OverviewCall[], opts: { now: Date; days: number; monthlyBudgetUsd?: number }): Overview {
   const today = Date.parse(`${opts.now.toISOString().slice(0, 10)}T00:00:00.000Z`);
-  const days: DayOverview[] = Array.from({ length: opts.days }, (_, i) => ({
-    day: new Date(today - (opts.days - 1 - i) * 86400_000).toISOString().slice(0, 10),
-    calls: 0,
-    byOutcome: {},
-    costUsd: 0,
-    unpriced: 0,
-  }));
-  const byDay = new Map(days.map((d) => [d.day, d]));
-  const shown = calls.filter((c) => byDay.has(c.startedAt.slice(0, 10)));
-  for (const call of shown) {
-    const day = byDay.get(call.startedAt.slice(0, 10))!;
-    day.calls += 1;
-    day.byOutcome[call.outcome] = (day.byOutcome[call.outcome] ?? 0) + 1;
-    if (call.cost?.totalUsd !== undefined) day.costUsd += call.cost.totalUsd;
-    else if (call.cost) day.unpriced += 1;
-  }
+  const shownDays = Array.from({ length: opts.days }, (_, i) => new Date(today - (opts.days - 1 - i) * 86400_000).toISOString().slice(0, 10));
+  const byDay = new Map<string, OverviewCall[]>(shownDays.map((day) => [day, []]));
+  for (const call of calls) byDay.get(call.startedAt.slice(0, 10))?.push(call);
+  const shown = [...byDay.values()].flat();
+  // A call without a cost (its record was gone when it was read) is left out of the sums, not counted as unpriced.
+  const spend = (of: readonly OverviewCall[]) => costSum(of.filter((c) => c.cost));
+  const days: DayOverview[] = [...byDay].map(([day, dayCalls]) => {
+    const byOutcome: DayOverview['byOutcome'] = {};
+    for (const call of dayCalls) byOutcome[call.outcome] = (byOutcome[call.outcome] ?? 0) + 1;
+    const { totalUsd, unpriced } = spend(dayCalls);
+    return { day, calls: dayCalls.length, byOutcome, costUsd: totalUsd, unpriced };
+  });
 
   const durations = ascending(shown.filter((c) => c.durationSeconds !== undefined && c.outcome !== 'active').map((c) => c.durationSeconds!));
   const decisions = ascending(shown.filter((c) => c.decisionMs !== undefined).map((c) => c.decisionMs!));
@@ -61,9 +58,7 @@ export function overviewOf(calls: readonly OverviewCall[], opts: { now: Date; da
   }
 
   const month = opts.now.toISOString().slice(0, 7);
-  const monthCalls = calls.filter((c) => c.startedAt.startsWith(month) && c.cost);
-  const priced = monthCalls.filter((c) => c.cost?.totalUsd !== undefined);
-  const totalUsd = priced.reduce((sum, c) => sum + c.cost!.totalUsd!, 0);
+  const monthSpend = spend(calls.filter((c) => c.startedAt.startsWith(month)));
   return {
     days,
     durations: {
@@ -75,10 +70,8 @@ export function overviewOf(calls: readonly OverviewCall[], opts: { now: Date; da
     decisionMs: { count: decisions.length, ...(decisions.length > 0 && { p50: percentile(decisions, 0.5), p99: percentile(decisions, 0.99) }) },
     month: {
       month,
-      totalUsd,
-      priced: priced.length,
-      unpriced: monthCalls.length - priced.length,
-      ...(opts.monthlyBudgetUsd && { budgetUsd: opts.monthlyBudgetUsd, budgetShare: totalUsd / opts.monthlyBudgetUsd }),
+      ...monthSpend,
+      ...(opts.monthlyBudgetUsd && { budgetUsd: opts.monthlyBudgetUsd, budgetShare: monthSpend.totalUsd / opts.monthlyBudgetUsd }),
     },
   };
 }

@@ -11,7 +11,12 @@ export type ConfigFile =
       /** The `version` a file written by `numbers get --out` carries: the put only lands on that version. */
       version?: number;
     }
-  | { ok: false; message: string };
+  | {
+      ok: false;
+      message: string;
+      /** The line (from 1) the text stopped being JSON or YAML on, for an editor to mark. */
+      line?: number;
+    };
 
 /** Line and column (both from 1) of a character offset. */
 export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
@@ -44,10 +49,10 @@ export function jsonErrorOffset(text: string): number {
 }
 
 /** Why `JSON.parse` refused the text, and where, as line and column; without V8's copy of the text. */
-export function jsonError(text: string, err: Error): string {
+export function jsonError(text: string, err: Error): { message: string; line: number } {
   const reason = err.message.replace(/, (\.\.\.)?".*" is not valid JSON$/s, '').replace(/\s*(in JSON )?at position \d+.*$/s, '');
   const { line, column } = lineAndColumn(text, jsonErrorOffset(text));
-  return `${reason} at line ${line}, column ${column}`;
+  return { message: `${reason} at line ${line}, column ${column}`, line };
 }
 
 /**
@@ -61,13 +66,15 @@ export function parseConfigFile(path: string, text: string): ConfigFile {
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      return { ok: false, message: `${path} is not valid JSON: ${jsonError(text, err as Error)}` };
+      const { message, line } = jsonError(text, err as Error);
+      return { ok: false, message: `${path} is not valid JSON: ${message}`, line };
     }
   } else {
     try {
       parsed = parseYaml(text);
     } catch (err) {
-      return { ok: false, message: `${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}` };
+      const line = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+      return { ok: false, message: `${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`, ...(line !== undefined && { line }) };
     }
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { ok: false, message: `${path} must hold one number config object` };

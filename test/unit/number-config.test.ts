@@ -291,7 +291,7 @@ describe('number config files', () => {
     ['an empty file', '', 'Unexpected end of JSON input at line 1, column 1'],
     ['a file cut short', '{\n  "number": "+1713', 'Unterminated string at line 2, column 19'],
   ])('a .json file with %s is refused with the line and column', (_, text, why) => {
-    expect(parseConfigFile('line.json', text)).toEqual({ ok: false, message: `line.json is not valid JSON: ${why}` });
+    expect(parseConfigFile('line.json', text)).toEqual({ ok: false, message: `line.json is not valid JSON: ${why}`, line: Number(/at line (\d+)/.exec(why)![1]) });
   });
 
   it('reads .json as JSON and anything else as YAML (which reads JSON too)', () => {
@@ -299,7 +299,7 @@ describe('number config files', () => {
     expect(parseConfigFile('line.json', json)).toEqual({ ok: true, doc: { number: '+17134810111', enabled: false } });
     expect(parseConfigFile('line.yaml', 'number: "+17134810111"\nenabled: false\n')).toEqual({ ok: true, doc: { number: '+17134810111', enabled: false } });
     expect(parseConfigFile('line.txt', json)).toEqual({ ok: true, doc: { number: '+17134810111', enabled: false } });
-    expect(parseConfigFile('line.yaml', 'a: [1\n')).toMatchObject({ ok: false, message: expect.stringMatching(/^line.yaml is not valid YAML: .* at line 2, column 1:$/) });
+    expect(parseConfigFile('line.yaml', 'a: [1\n')).toMatchObject({ ok: false, message: expect.stringMatching(/^line.yaml is not valid YAML: .* at line 2, column 1:$/), line: 2 });
   });
 
   it('takes the version `numbers get --out` writes, apart from the config', () => {
