@@ -13,6 +13,19 @@ export function Failure({ error }: { error: Error }) {
   );
 }
 
+/** A table's header row: a column heading each. */
+export function Columns({ names }: { names: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {names.map((name) => (
+          <th scope="col">{name}</th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
 export function Empty({ title, children }: { title: string; children: ComponentChildren }) {
   return (
     <article class="empty">

@@ -2,7 +2,7 @@ import { Link } from 'wouter-preact';
 import { callTimeline, type CallAction, type CallRecord } from '../../../../core/calls/record';
 import { costText, duration, shortTime } from '../../../../cli/format';
 import { api } from '../api';
-import { Failure, useLoad } from '../parts';
+import { Columns, Failure, useLoad } from '../parts';
 import { OutcomeBadge } from './outcome';
 
 const isLive = (record: CallRecord) => record.outcome === 'active' || record.outcome === 'pending';
@@ -83,16 +83,7 @@ export function CallPage({ callId }: { callId: string }) {
           <h2>Deliveries</h2>
           <div class="table-scroll">
             <table class="deliveries">
-              <thead>
-                <tr>
-                  <th scope="col">Event</th>
-                  <th scope="col">Attempt</th>
-                  <th scope="col">At (UTC)</th>
-                  <th scope="col">Outcome</th>
-                  <th scope="col">Took</th>
-                  <th scope="col">Next attempt</th>
-                </tr>
-              </thead>
+              <Columns names={['Event', 'Attempt', 'At (UTC)', 'Outcome', 'Took', 'Next attempt']} />
               <tbody>
                 {record.deliveries.map((a) => (
                   <tr>

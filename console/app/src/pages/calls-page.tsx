@@ -2,7 +2,7 @@ import { Link, useLocation, useSearch } from 'wouter-preact';
 import { OUTCOMES } from '../../../../core/calls/record';
 import { api, type CallsPageAnswer } from '../api';
 import { duration, shortTime, totalCostText } from '../../../../cli/format';
-import { Empty, Failure, useLoad } from '../parts';
+import { Columns, Empty, Failure, useLoad } from '../parts';
 import { OutcomeBadge } from './outcome';
 
 const FILTERS = ['number', 'outcome', 'engine', 'since', 'until'] as const;
@@ -102,18 +102,7 @@ export function CallsPage() {
         <>
           <div class="table-scroll">
             <table class="striped calls">
-              <thead>
-                <tr>
-                  <th scope="col">Started (UTC)</th>
-                  <th scope="col">Number</th>
-                  <th scope="col">Caller</th>
-                  <th scope="col">Duration</th>
-                  <th scope="col">Outcome</th>
-                  <th scope="col">Reason</th>
-                  <th scope="col">Engine</th>
-                  <th scope="col">Cost</th>
-                </tr>
-              </thead>
+              <Columns names={['Started (UTC)', 'Number', 'Caller', 'Duration', 'Outcome', 'Reason', 'Engine', 'Cost']} />
               <tbody>
                 {calls.value.calls.map((c) => (
                   <tr key={c.callId} data-call-id={c.callId} class={c.outcome === 'active' ? 'live' : undefined}>

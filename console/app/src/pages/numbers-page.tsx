@@ -1,7 +1,7 @@
 import { Link } from 'wouter-preact';
 import { api, type NumbersAnswer } from '../api';
 import { shortTime } from '../../../../cli/format';
-import { Empty, Failure, useLoad } from '../parts';
+import { Columns, Empty, Failure, useLoad } from '../parts';
 
 export function NumbersPage() {
   const numbers = useLoad(() => api<NumbersAnswer>('/numbers'), []);
@@ -26,17 +26,7 @@ export function NumbersPage() {
       {numbers.value && numbers.value.numbers.length > 0 && (
         <div class="table-scroll">
           <table class="striped numbers">
-            <thead>
-              <tr>
-                <th scope="col">Number</th>
-                <th scope="col">Label</th>
-                <th scope="col">Engine</th>
-                <th scope="col">Status</th>
-                <th scope="col">Calls today</th>
-                <th scope="col">Version</th>
-                <th scope="col">Updated (UTC)</th>
-              </tr>
-            </thead>
+            <Columns names={['Number', 'Label', 'Engine', 'Status', 'Calls today', 'Version', 'Updated (UTC)']} />
             <tbody>
               {numbers.value.numbers.map((n) => (
                 <tr key={n.number}>

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { api, type Overview } from '../api';
 import { duration, usd } from '../../../../cli/format';
-import { Empty, Failure, useLoad } from '../parts';
+import { Columns, Empty, Failure, useLoad } from '../parts';
 
 export function OverviewPage() {
   const overview = useLoad(() => api<Overview>('/overview'), []);
@@ -52,12 +52,7 @@ export function OverviewPage() {
             <p class="muted">No call was turned away.</p>
           ) : (
             <table class="rejects">
-              <thead>
-                <tr>
-                  <th scope="col">Reason</th>
-                  <th scope="col">Calls</th>
-                </tr>
-              </thead>
+              <Columns names={['Reason', 'Calls']} />
               <tbody>
                 {o.rejects.map((r) => (
                   <tr>
@@ -72,14 +67,7 @@ export function OverviewPage() {
           <details>
             <summary>The figures per day</summary>
             <table class="days">
-              <thead>
-                <tr>
-                  <th scope="col">Day</th>
-                  <th scope="col">Calls</th>
-                  <th scope="col">Cost</th>
-                  <th scope="col">Unpriced</th>
-                </tr>
-              </thead>
+              <Columns names={['Day', 'Calls', 'Cost', 'Unpriced']} />
               <tbody>
                 {o.days
                   .filter((d) => d.calls > 0)
