@@ -1,14 +1,15 @@
 /// <reference lib="dom" />
 // page.evaluate runs its functions in the browser: they see the DOM.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { CallRecord } from '../../core/calls/record';
 import { runCli, startCli, ROOT } from '../support/cli';
-import { freePort } from '../support/local-stack';
+import { eventually, freePort } from '../support/local-stack';
+import { statusOf } from '../support/raw-request';
 
 /**
  * The console end to end: `switchboard dev --emulator` answers calls placed with `switchboard
@@ -21,16 +22,6 @@ const SCREENSHOTS = join(ROOT, 'docs/console');
 const NO_OPENAI = { OPENAI_API_KEY: '', OPENAI_WEBHOOK_SECRET: '', OPENAI_BASE_URL: '' };
 const SUPPORT = '+17134810111';
 const LIVE = '+17134810133';
-
-const until = async <T>(probe: () => Promise<T | undefined | false>, what: string, ms = 20000): Promise<T> => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-};
 
 describe('switchboard console in Chromium, against switchboard dev', () => {
   let dataDir: string;
@@ -111,14 +102,7 @@ describe('switchboard console in Chromium, against switchboard dev', () => {
     expect(evil.status).toBe(403);
     expect(((await evil.json()) as { error: string }).error).toContain('must come from the console');
     // A name rebound to 127.0.0.1 reaches nothing.
-    const rebound = await new Promise<number>((resolve, reject) =>
-      request(`${origin}/api/calls`, { headers: { authorization: `Bearer ${token}`, host: 'attacker.example' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      })
-        .on('error', reject)
-        .end(),
-    );
+    const rebound = await statusOf(`${origin}/api/calls`, { headers: { authorization: `Bearer ${token}`, host: 'attacker.example' } });
     expect(rebound).toBe(403);
 
     // A page of another origin, in the same browser, tries the form-like write a browser sends without asking.
@@ -148,7 +132,7 @@ describe('switchboard console in Chromium, against switchboard dev', () => {
 
   it('lists the calls newest first with their cost, and filters them by outcome, engine and number from a shareable address', async () => {
     await page.goto(`${origin}/calls`);
-    await expect(until(async () => (await rows().count()) === 4, 'four calls')).resolves.toBe(true);
+    await expect(eventually(async () => (await rows().count()) === 4, 20000)).resolves.toBe(true);
     const started = await rows().locator('td:first-child').allTextContents();
     expect([...started].sort().reverse()).toEqual(started);
     const question = page.locator(`tr[data-call-id="${placed.question.callId}"]`);
@@ -159,15 +143,15 @@ describe('switchboard console in Chromium, against switchboard dev', () => {
     await page.selectOption('select[name=outcome]', 'rejected');
     await page.click('button[type=submit]');
     await page.waitForURL(/outcome=rejected/);
-    await until(async () => (await rows().count()) === 1, 'the rejected call alone');
+    await eventually(async () => (await rows().count()) === 1, 20000);
     await expect(rows().first().textContent()).resolves.toContain('unknown-number');
 
     await page.goto(`${origin}/calls?engine=live`);
-    await until(async () => (await rows().count()) === 1 && (await rows().first().getAttribute('data-call-id')) === placed.live.callId, 'the GPT-Live call alone');
+    await eventually(async () => (await rows().count()) === 1 && (await rows().first().getAttribute('data-call-id')) === placed.live.callId, 20000);
     await expect(rows().first().textContent()).resolves.toContain('GPT-Live');
 
     await page.goto(`${origin}/calls?number=${encodeURIComponent(SUPPORT)}&outcome=transferred`);
-    await until(async () => (await rows().count()) === 1 && (await rows().first().getAttribute('data-call-id')) === placed.transfer.callId, 'the transferred call alone');
+    await eventually(async () => (await rows().count()) === 1 && (await rows().first().getAttribute('data-call-id')) === placed.transfer.callId, 20000);
     await expect(page.inputValue('input[name=number]')).resolves.toBe(SUPPORT);
 
     await page.goto(`${origin}/calls?number=${encodeURIComponent('+17134810000')}`);
@@ -198,8 +182,8 @@ describe('switchboard console in Chromium, against switchboard dev', () => {
     await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
     await live.locator('a').click();
     const lines = page.locator('ol.timeline li.line');
-    const first = await until(async () => (await lines.count()) > 0 && (await lines.count()), 'the first line of the live call');
-    await until(async () => (await lines.count()) > first, 'a line said after the page was opened');
+    const first = await eventually(async () => (await lines.count()) > 0 && (await lines.count()), 20000);
+    await eventually(async () => (await lines.count()) > first, 20000);
     await page.locator('dd.ending').getByText('completed').waitFor({ timeout: 20000 });
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
     const record = await placing;
@@ -279,7 +263,7 @@ describe('switchboard console in Chromium, against switchboard dev', () => {
     await expect(page.locator('.cards article').first().textContent()).resolves.toContain('5');
     await expect(page.locator('table.rejects').textContent()).resolves.toContain('unknown-number');
     await expect(page.locator('.cards').textContent()).resolves.toMatch(/Webhook decision\d+ ms/);
-    await until(async () => page.evaluate(() => (document.querySelector('.chart canvas') as HTMLCanvasElement | null)?.width ?? 0), 'the chart');
+    await eventually(async () => page.evaluate(() => ((document.querySelector('.chart canvas') as HTMLCanvasElement | null)?.width ?? 0) > 0), 20000);
     await page.screenshot({ path: join(SCREENSHOTS, 'overview.png'), fullPage: true });
   });
 

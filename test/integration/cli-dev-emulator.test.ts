@@ -1,4 +1,4 @@
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,22 +7,11 @@ import type { CallRecord } from '../../core/calls/record';
 import { verifyWebhookSignature } from '../../core/webhook/signature';
 import { runCli, startCli, ROOT } from '../support/cli';
 import { freePort, startLocalStack, type LocalStack } from '../support/local-stack';
+import { statusOf } from '../support/raw-request';
 
 const EXAMPLE = join(ROOT, 'examples/support-line.json');
 /** No OpenAI anywhere: `dev --emulator` must need none of it. */
 const NO_OPENAI = { OPENAI_API_KEY: '', OPENAI_WEBHOOK_SECRET: '', OPENAI_BASE_URL: '' };
-
-/** POSTs to the dev host with the headers given, as something other than `switchboard call` might. */
-function post(port: number, path: string, headers: Record<string, string>, body: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 describe('switchboard dev --emulator and switchboard call', () => {
   let dataDir: string;
@@ -88,7 +77,7 @@ describe('switchboard dev --emulator and switchboard call', () => {
     ['to another host name (DNS rebinding)', (): Record<string, string> => ({ 'content-type': 'application/json', host: `attacker.example:${port}` }), 403],
     ['without a JSON body (a form post)', (): Record<string, string> => ({ 'content-type': 'text/plain' }), 415],
   ])('refuses a control request %s', async (_, headers, status) => {
-    expect(await post(port, '/emulator/calls', headers(), JSON.stringify({ number: '+17134810111' }))).toBe(status);
+    expect(await statusOf(`http://127.0.0.1:${port}/emulator/calls`, { method: 'POST', headers: headers(), body: JSON.stringify({ number: '+17134810111' }) })).toBe(status);
   });
 });
 

@@ -1,5 +1,4 @@
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { request } from 'node:http';
 import { parseNumberConfig } from '../../core/numbers/config';
 import { CallHistoryStore } from '../../core/store/call-history-store';
 import { createDocumentClient, createDynamoDBClient } from '../../core/store/dynamodb-client';
@@ -8,6 +7,7 @@ import { LOCAL_TABLE_NAMES } from '../../core/store/tables';
 import { ensureTables, startLocalDynamoDB, type LocalDynamoDB } from '../../local/dynamodb';
 import { startConsoleServer, type ConsoleServer } from '../../console/server/console-server';
 import { demoNumber } from '../../local/simulation';
+import { statusOf } from '../support/raw-request';
 
 /**
  * The console's API over a real local DynamoDB, as the page and as anyone else on the machine
@@ -102,14 +102,7 @@ describe('the console API', () => {
   });
 
   it('answers only under its own host name (a DNS name rebound to 127.0.0.1 reaches nothing)', async () => {
-    const status = await new Promise<number>((resolve, reject) =>
-      request(`${server.origin}/api/numbers`, { headers: { host: `rebound.example:${new URL(server.origin).port}`, authorization: `Bearer ${token}` } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      })
-        .on('error', reject)
-        .end(),
-    );
+    const status = await statusOf(`${server.origin}/api/numbers`, { headers: { host: `rebound.example:${new URL(server.origin).port}`, authorization: `Bearer ${token}` } });
     expect(status).toBe(403);
   });
 
