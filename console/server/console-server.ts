@@ -88,13 +88,14 @@ export async function startConsoleServer(opts: { data: ConsoleData; port: number
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, host: string): Promise<void> {
     const method = req.method ?? 'GET';
+    const reads = method === 'GET' || method === 'HEAD';
     if (url.pathname === '/api/launch' && method === 'POST') return launch(req, res, host);
     const given = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!given || !timingSafeEqual(digest(given), tokenDigest)) {
       res.setHeader('www-authenticate', 'Bearer realm="switchboard console"');
       return sendJson(res, 401, { error: 'this console needs its key: open the address `switchboard console` printed (it ends in #token=...)' });
     }
-    if (method !== 'GET' && method !== 'HEAD') {
+    if (!reads) {
       // Origin is sent with every cross-origin request and every same-origin write; Sec-Fetch-Site where a browser sends no Origin.
       const origin = req.headers.origin;
       const sameOrigin = origin !== undefined ? origin === `http://${host}` : req.headers['sec-fetch-site'] === 'same-origin';
@@ -103,7 +104,7 @@ export async function startConsoleServer(opts: { data: ConsoleData; port: number
     }
     let body: unknown;
     try {
-      body = method === 'GET' || method === 'HEAD' ? undefined : await readJson(req);
+      body = reads ? undefined : await readJson(req);
     } catch (err) {
       return sendJson(res, err instanceof ApiError ? err.status : 400, { error: (err as Error).message });
     }
@@ -120,7 +121,7 @@ export async function startConsoleServer(opts: { data: ConsoleData; port: number
     }
   }
 
-  /** Trades a launch code for the token, once; the same-origin check of every write applies. */
+  /** Trades a launch code for the token, once, and only for a page of the console's own origin. */
   async function launch(req: IncomingMessage, res: ServerResponse, host: string): Promise<void> {
     if (req.headers.origin !== `http://${host}`) return sendJson(res, 403, { error: 'a launch code is only taken from the console\'s own page' });
     const code = (await readJson(req).catch(() => undefined) as { code?: unknown } | undefined)?.code;
