@@ -4,6 +4,7 @@ import { startConsoleServer } from '../../console/server/console-server';
 import { resolveDataTarget, withDataOptions, type DataOptions } from '../data-target';
 import { CliError, EXIT } from '../errors';
 import type { Output } from '../output';
+import { untilStopped } from '../stop-signal';
 import { portArgument } from './dev';
 
 /** The program that opens a URL in the desktop's browser; none without a display to show it on. */
@@ -30,10 +31,7 @@ export function registerConsoleCommand(program: Command, out: Output): void {
       if (err.code === 'EADDRINUSE') throw new CliError(`port ${opts.port} is already in use: stop what holds it or pass --port <port> (0 for any free one)`, EXIT.failure);
       throw new CliError(err.message, EXIT.failure);
     });
-    const stopped = new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-    });
+    const stopped = untilStopped();
     out.note(`switchboard console: ${target.description}, on this machine only (Ctrl-C stops). Open:`);
     // The address holds the console's key: it goes to this terminal only, never to a log.
     out.line(server.url);

@@ -7,6 +7,7 @@ import { startDevStack, type DevStack, type DevTools, type DevToolSigning } from
 import { SCENARIOS, startEmulatedStack } from '../../local/simulation';
 import { CliError, EXIT } from '../errors';
 import type { Output } from '../output';
+import { untilStopped } from '../stop-signal';
 
 export function portArgument(value: string): number {
   const n = Number(value);
@@ -145,12 +146,7 @@ export function registerDevCommand(program: Command, out: Output): void {
         }
         throw err;
       });
-      // Listening before saying it is ready: a Ctrl-C right after the notes must stop it cleanly.
-      const stopped = new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      const stopped = untilStopped();
       out.note(`switchboard dev: webhook ${stack.webhookUrl}, DynamoDB ${stack.dynamodb.endpoint}, data in ${opts.dataDir}`);
       out.note(`configure a number: npx switchboard numbers put <number> --file <config.json> --endpoint ${stack.dynamodb.endpoint}`);
       out.note(describeToolSigning(stack.tools!, stack.dynamodb.endpoint, opts.dataDir));
