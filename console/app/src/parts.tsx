@@ -36,21 +36,22 @@ export function Empty({ title, children }: { title: string; children: ComponentC
 }
 
 /**
- * Loads with `load` and again whenever `deps` change; with `everyMs`, again on that interval
- * while `keepPolling` says so (a live call, the newest page of calls), without a reload.
+ * Loads with `load` and again whenever `deps` change; with `poll`, again every `everyMs` while
+ * `poll.while` says so of what was loaded (a live call, the newest page of calls), without a reload.
+ * Neither a value nor an error yet: still loading.
  */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[], poll?: { everyMs: number; while: (value: T) => boolean }) {
-  const [state, setState] = useState<{ value?: T; error?: Error; loading: boolean }>({ loading: true });
+  const [state, setState] = useState<{ value?: T; error?: Error }>({});
   const generation = useRef(0);
   const reload = () => {
     const mine = ++generation.current;
     return load().then(
-      (value) => mine === generation.current && setState({ value, loading: false }),
-      (error: Error) => mine === generation.current && setState((s) => ({ ...s, error, loading: false })),
+      (value) => mine === generation.current && setState({ value }),
+      (error: Error) => mine === generation.current && setState((s) => ({ ...s, error })),
     );
   };
   useEffect(() => {
-    setState({ loading: true });
+    setState({});
     void reload();
     return () => {
       generation.current++;
@@ -61,5 +62,5 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], poll?: { eve
     const timer = setTimeout(() => void reload(), poll.everyMs);
     return () => clearTimeout(timer);
   }, [state.value, state.error]);
-  return { ...state, reload };
+  return state;
 }

@@ -81,7 +81,7 @@ export function CallsPage() {
       </form>
       {calls.error && <Failure error={calls.error} />}
       {calls.value?.notice && <p class="notice">{calls.value.notice}</p>}
-      {calls.loading && !calls.value && <p aria-busy="true">Reading calls…</p>}
+      {!calls.value && !calls.error && <p aria-busy="true">Reading calls…</p>}
       {calls.value && calls.value.calls.length === 0 && (
         filtered || query.get('cursor') ? (
           <Empty title="No calls match">

@@ -14,7 +14,7 @@ export function NumbersPage() {
         </Link>
       </div>
       {numbers.error && <Failure error={numbers.error} />}
-      {numbers.loading && !numbers.value && <p aria-busy="true">Reading numbers…</p>}
+      {!numbers.value && !numbers.error && <p aria-busy="true">Reading numbers…</p>}
       {numbers.value && numbers.value.numbers.length === 0 && (
         <Empty title="No numbers yet">
           <p>
