@@ -41,6 +41,11 @@ export function costText(cost: CallCost): string {
   return cost.totalUsd !== undefined ? `${usd(cost.totalUsd)} (${each})` : `unpriced (${each})`;
 }
 
+/** `also offered by Realtime as rtc_1, acknowledged and not answered`: the other API's offers of a call's SIP call. */
+export function otherEngineOffersText(ids: readonly string[]): string {
+  return `also offered by ${ids.map((id) => `${id.startsWith('live_') ? 'GPT-Live' : 'Realtime'} as ${id}`).join(', ')}, acknowledged and not answered`;
+}
+
 /** Dollars: cents from a dollar up, four places below (a call's cost), two significant digits below a cent. */
 export function usd(value: number): string {
   if (value === 0) return '$0';

@@ -10,7 +10,7 @@ import { InvalidCursorError, type CallHistoryStore, type CallSummary } from '../
 import { csvCell } from '../csv';
 import { withDataOptions, resolveDataTarget, type DataOptions } from '../data-target';
 import { CliError, EXIT } from '../errors';
-import { costText, duration, json, shortTime, table, totalCostText, usd } from '../format';
+import { costText, duration, json, otherEngineOffersText, shortTime, table, totalCostText, usd } from '../format';
 import { checkOutPath, writeOutFile } from '../out-file';
 import { paint, type Output } from '../output';
 import { parseSince } from '../since';
@@ -74,6 +74,7 @@ export function describeCall(record: CallRecord, out: Output): string {
   const lines = [
     `call ${record.callId}`,
     `  ${record.caller} -> ${record.number}${record.label ? ` (${record.label})` : ''}, answered by ${record.engine === 'live' ? 'GPT-Live' : 'Realtime'}${record.model ? ` (${record.model})` : ''}`,
+    ...(record.otherEngineOffers ? [`  ${otherEngineOffersText(record.otherEngineOffers)}`] : []),
     `  started ${shortTime(record.startedAt)} UTC${record.endedAt ? `, ended ${shortTime(record.endedAt)}${lasted}` : ''}`,
     `  outcome ${endingOf(record, out)}`,
     ...(record.lookup ? [`  lookup ${lookupText(record.lookup)}`] : []),

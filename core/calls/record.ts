@@ -75,8 +75,8 @@ const TRANSCRIPTION = ['transcriptionInputTokens', 'transcriptionOutputTokens', 
 /** Summed like the transcription's: a Live session stores one item of them, overwritten as it grows. */
 const LIVE = ['liveSeconds'] as const;
 
-/** The fields of TokenUsage a call's sideband reports (cacheWriteTextTokens is the Responses API's). */
-export const SIDEBAND_USAGE_FIELDS = ['inputTokens', 'outputTokens', 'totalTokens', ...SESSION_DETAIL, ...TRANSCRIPTION, ...LIVE] as const;
+/** The fields of TokenUsage a call's sideband reports (cacheWriteTextTokens only a Live backend's Responses usage). */
+export const SIDEBAND_USAGE_FIELDS = ['inputTokens', 'outputTokens', 'totalTokens', ...SESSION_DETAIL, 'cacheWriteTextTokens', ...TRANSCRIPTION, ...LIVE] as const;
 
 /** Whether usage has the session's detail; 'empty' when it used nothing, so there is nothing to detail. */
 export function sessionDetailOf(usage: Partial<TokenUsage>): 'known' | 'empty' | 'missing' {
@@ -88,8 +88,9 @@ export function sessionDetailOf(usage: Partial<TokenUsage>): 'known' | 'empty' |
  * Two usages as one. The session's detail stays only if both sides have it (or used nothing):
  * a sum with part of it undetailed, e.g. a call live across the update that added the detail,
  * would make the detail a part of the totals that reads as all of them. Transcription usage
- * adds up where either side has it. cacheWriteTextTokens is left out: Realtime usage has none,
- * and without it a model that bills cache writes is unpriced rather than under-priced.
+ * adds up where either side has it. cacheWriteTextTokens (a Live backend's; Realtime usage has
+ * none) stays only if every side that used tokens says it: without it a model that bills cache
+ * writes is unpriced rather than under-priced.
  */
 export function addUsage(a: Partial<TokenUsage>, b: Partial<TokenUsage>): TokenUsage {
   const sum: TokenUsage = {
@@ -100,6 +101,10 @@ export function addUsage(a: Partial<TokenUsage>, b: Partial<TokenUsage>): TokenU
   const details = [sessionDetailOf(a), sessionDetailOf(b)];
   if (details.includes('known') && !details.includes('missing')) {
     for (const field of SESSION_DETAIL) sum[field] = (a[field] ?? 0) + (b[field] ?? 0);
+  }
+  const saysCacheWrites = (usage: Partial<TokenUsage>) => usage.cacheWriteTextTokens !== undefined || sessionDetailOf(usage) === 'empty';
+  if ((a.cacheWriteTextTokens !== undefined || b.cacheWriteTextTokens !== undefined) && saysCacheWrites(a) && saysCacheWrites(b)) {
+    sum.cacheWriteTextTokens = (a.cacheWriteTextTokens ?? 0) + (b.cacheWriteTextTokens ?? 0);
   }
   for (const field of [...TRANSCRIPTION, ...LIVE]) {
     if (a[field] !== undefined || b[field] !== undefined) sum[field] = (a[field] ?? 0) + (b[field] ?? 0);
@@ -126,9 +131,13 @@ export interface CallRecord {
   engine?: 'live';
   /** The INVITE's SIP Call-ID, as the carrier knows the call. */
   sipCallId?: string;
+  /** The ids the other API offered the same SIP call under, acknowledged and not answered (`rtc_...` on a GPT-Live call, `live_...` on a Realtime one). */
+  otherEngineOffers?: string[];
   /** The models the call was answered with (absent from records before 2026-12-01, and from calls never accepted). */
   model?: string;
   transcriptionModel?: string;
+  /** The Responses model a GPT-Live call delegated reasoning and tools to (`model` is its voice front end). */
+  backendModel?: string;
   label?: string;
   transcript: TranscriptEntry[];
   actions: CallAction[];

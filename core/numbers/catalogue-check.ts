@@ -1,4 +1,4 @@
-import { currentModels, isListedVoice, LIVE_VOICES, modelStanding, VOICES, type Day, type ModelKind } from '../openai/models';
+import { currentModels, isListedVoice, LIVE_MODELS, LIVE_VOICES, modelStanding, VOICES, type Day, type ModelKind } from '../openai/models';
 import type { ConfigProblem, LiveAgentConfig, NumberConfig, RealtimeAgentConfig } from './config';
 
 /** A model in a config that OpenAI is retiring or has retired. */
@@ -85,13 +85,13 @@ export function checkAgainstCatalogue(config: NumberConfig, on: Day): CatalogueC
 
 /**
  * A GPT-Live agent: its model and voice against what the Live accept reference lists (the
- * `openai` SDK's generated types: `model` "gpt-live-1", BuiltInVoice), and the split OpenAI's Live
+ * models page and the `openai` SDK's generated types: LIVE_MODELS, BuiltInVoice), and the split OpenAI's Live
  * prompting guide asks for: the business rules belong in the backend's instructions.
  */
 function liveCheck(agent: LiveAgentConfig, tools: NumberConfig['tools']): CatalogueCheck {
   const check: CatalogueCheck = { warnings: [], errors: [] };
-  if (agent.model !== 'gpt-live-1') {
-    check.warnings.push({ path: 'agent.model', message: `"${agent.model}" is not a GPT-Live model Switchboard knows ("gpt-live-1"); it is sent to OpenAI as written` });
+  if (!LIVE_MODELS.includes(agent.model)) {
+    check.warnings.push({ path: 'agent.model', message: `"${agent.model}" is not a GPT-Live model Switchboard knows (${quoted(LIVE_MODELS)}); it is sent to OpenAI as written` });
   }
   if (!LIVE_VOICES.includes(agent.voice)) {
     check.warnings.push({ path: 'agent.voice', message: `"${agent.voice}" is not one of GPT-Live's voices (${quoted(LIVE_VOICES)}); it is sent to OpenAI as written` });

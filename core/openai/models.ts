@@ -128,6 +128,14 @@ export const LIVE_VOICES: readonly string[] = [
 ];
 
 /**
+ * The GPT-Live models: gpt-live-1 (https://developers.openai.com/api/docs/models/gpt-live-1, the
+ * `openai` SDK's `model` union in 7.59) and gpt-live-1.1, released 2026-11-20 with better
+ * transcription across languages (https://developers.openai.com/api/docs/models/gpt-live-1.1).
+ * The default stays gpt-live-1: it is the model the SIP pages and the SDK name.
+ */
+export const LIVE_MODELS: readonly string[] = ['gpt-live-1', 'gpt-live-1.1'];
+
+/**
  * What a GPT-Live agent uses unless its config says otherwise: gpt-live-1 and its default voice
  * marin (the Live accept reference: `audio.output.voice` "Defaults to `marin`"); the backend that
  * Live delegates reasoning and tools to, the smallest GPT-5.6 model, as the analysis uses (see

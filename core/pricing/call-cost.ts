@@ -7,7 +7,12 @@ export type PartCost = { usd: number } | { unpriced: string };
 export interface CallCost {
   /** The parts' sum, only when every part is priced: a part left out would make it read as the whole. */
   totalUsd?: number;
-  parts: { session: PartCost; transcription: PartCost; analysis?: PartCost };
+  /**
+   * A Realtime call's session is its tokens and `transcription` the caller's transcript; a
+   * GPT-Live call's session is its seconds (its transcripts are part of them, so transcription
+   * is $0) and `backend` the Responses model's tokens it delegated to.
+   */
+  parts: { session: PartCost; transcription: PartCost; backend?: PartCost; analysis?: PartCost };
 }
 
 export interface CostModels {
@@ -27,11 +32,37 @@ export const WITHOUT_DETAIL = 'usage stored without its detail';
  * unpriced, with the reason. The values are not rounded; round them only to show them.
  */
 export function callCost(usage: TokenUsage, { model, transcriptionModel, analysis }: CostModels): CallCost {
-  const parts: CallCost['parts'] = {
+  return withTotal({
     session: tokenCost(model, usage),
     transcription: transcriptionCost(transcriptionModel, usage),
     ...(analysis && { analysis: tokenCost(analysis.model, analysis.usage) }),
-  };
+  });
+}
+
+/**
+ * A GPT-Live call: its session's seconds at the model's rate per minute (billed per second, so
+ * a part of a minute at its share) and its backend's tokens at the backend model's rates.
+ */
+export function liveCallCost(usage: TokenUsage, { model, backendModel, analysis }: { model: string; backendModel: string | undefined; analysis?: CostModels['analysis'] }): CallCost {
+  const { liveSeconds, ...tokens } = usage;
+  return withTotal({
+    session: liveSecondsCost(model, liveSeconds),
+    transcription: { usd: 0 },
+    backend: backendModel ? tokenCost(backendModel, tokens) : sessionDetailOf(tokens) === 'empty' ? { usd: 0 } : { unpriced: 'backend tokens with no backend model named' },
+    ...(analysis && { analysis: tokenCost(analysis.model, analysis.usage) }),
+  });
+}
+
+function liveSecondsCost(model: string, seconds: number | undefined): PartCost {
+  // A session that never reported its seconds (closed before its first usage event) ran, but for how long is not known.
+  if (seconds === undefined) return { unpriced: 'the GPT-Live session never reported its seconds' };
+  const price = priceOf(model);
+  if (!price) return { unpriced: `no price for ${model} in the table` };
+  if (price.per !== 'minute') return { unpriced: `${model} is priced per token, not per minute of session` };
+  return { usd: (seconds / 60) * price.usdPerMinute };
+}
+
+function withTotal(parts: CallCost['parts']): CallCost {
   let totalUsd = 0;
   for (const part of Object.values(parts)) {
     if ('unpriced' in part) return { parts };
@@ -147,17 +178,15 @@ export function costOfRecord(record: CallRecord): CallCost {
       ...(analysis.usage.cacheWriteTokens !== undefined && { cacheWriteTextTokens: analysis.usage.cacheWriteTokens }),
     },
   };
-  if (record.engine === 'live') {
-    // Billed per second of session plus the backend's tokens: not in the table yet, so not guessed.
-    const unpriced = { unpriced: 'a GPT-Live session, whose per-minute price is not in the table yet' };
-    return { parts: { session: unpriced, transcription: { usd: 0 } } };
-  }
   if (!record.model) {
     if (record.outcome === 'rejected' || record.outcome === 'missed' || record.usage.totalTokens === 0) {
       return callCost({ inputTokens: 0, outputTokens: 0, totalTokens: 0 }, { model: '', transcriptionModel: undefined, ...(analysisModels && { analysis: analysisModels }) });
     }
     const unpriced = { unpriced: 'the record does not name the model that answered the call' };
     return { parts: { session: unpriced, transcription: unpriced } };
+  }
+  if (record.engine === 'live') {
+    return liveCallCost(record.usage, { model: record.model, backendModel: record.backendModel, ...(analysisModels && { analysis: analysisModels }) });
   }
   return callCost(record.usage, { model: record.model, transcriptionModel: record.transcriptionModel, ...(analysisModels && { analysis: analysisModels }) });
 }

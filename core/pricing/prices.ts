@@ -73,6 +73,13 @@ export const PRICES: readonly ModelPrice[] = [
   realtime('gpt-realtime-2', 'https://developers.openai.com/api/docs/models/gpt-realtime-2.md', [4, 0.4, 24], [32, 0.4, 64]),
   realtime('gpt-realtime-1.5', 'https://developers.openai.com/api/docs/models/gpt-realtime-1.5.md', [4, 0.4, 16], [32, 0.4, 64]),
 
+  // GPT-Live voice sessions, by duration: "$0.05 per minute, billed per second" (not rounded up
+  // to the minute); the backend's Responses calls are billed apart, at the backend model's rates.
+  // gpt-live-1.1's page adds a $0.02 standby rate for WebRTC sessions while inference is paused:
+  // the page gives standby for WebRTC only, so a SIP call is billed at the active rate.
+  { model: 'gpt-live-1', source: 'https://developers.openai.com/api/docs/models/gpt-live-1.md', read: '2026-12-02', per: 'minute', usdPerMinute: 0.05 },
+  { model: 'gpt-live-1.1', source: 'https://developers.openai.com/api/docs/models/gpt-live-1.1.md', read: '2026-12-02', per: 'minute', usdPerMinute: 0.05 },
+
   // Transcription of the caller. "Realtime audio duration, per minute" / "Transcription audio duration, per minute".
   { model: 'gpt-live-transcribe', source: 'https://developers.openai.com/api/docs/models/gpt-live-transcribe.md', read: READ, per: 'minute', usdPerMinute: 0.017 },
   { model: 'gpt-realtime-whisper', source: 'https://developers.openai.com/api/docs/models/gpt-realtime-whisper.md', read: READ, per: 'minute', usdPerMinute: 0.017 },

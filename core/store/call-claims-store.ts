@@ -27,6 +27,8 @@ export interface NewCall {
   /** What an accepted call is answered with, for its cost. */
   model?: string;
   transcriptionModel?: string;
+  /** The Responses model a GPT-Live call delegates to. */
+  backendModel?: string;
 }
 
 /** What the webhook records of OpenAI's answer and of its own decision. */
@@ -35,7 +37,7 @@ export type CallAnswer = Partial<
 >;
 
 /** What the webhook path needs of the calls table (the benchmarks run it on other stores). */
-export type CallClaims = Pick<CallClaimsStore, 'create' | 'takeOver' | 'recordAnswer' | 'deleteUnanswered' | 'countLive'>;
+export type CallClaims = Pick<CallClaimsStore, 'create' | 'takeOver' | 'recordAnswer' | 'deleteUnanswered' | 'countLive' | 'recordOtherEngineOffer'>;
 
 /**
  * The webhook's claim on a call: the record it creates for each call, which makes one handler
@@ -121,6 +123,23 @@ export class CallClaimsStore {
         Key: { callId },
         ConditionExpression: 'claimToken = :claim AND answered = :no',
         ExpressionAttributeValues: { ':claim': claimToken, ':no': false },
+      }),
+    );
+  }
+
+  /**
+   * An offer of a SIP call by the API that does not answer the number, kept with the SIP call
+   * (CALLS_TABLE.otherEngineOffersKey) for the answered call's record to name: a set, so a
+   * redelivered webhook adds nothing, and it may come before or after the answered call's record.
+   */
+  async recordOtherEngineOffer(sipCallId: string, offerId: string, offeredAt: number): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { callId: CALLS_TABLE.otherEngineOffersKey(sipCallId) },
+        UpdateExpression: 'ADD offerIds :id SET #ttl = if_not_exists(#ttl, :expires)',
+        ExpressionAttributeNames: { '#ttl': CALLS_TABLE.ttlAttribute },
+        ExpressionAttributeValues: { ':id': new Set([offerId]), ':expires': Math.floor(offeredAt / 1000) + this.retentionDays * 86400 },
       }),
     );
   }

@@ -1,4 +1,4 @@
-import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { addUsage, inSpokenOrder, type CallRecord, type Outcome } from '../calls/record';
 import { costOfRecord } from '../pricing/call-cost';
 import { CallEntriesStore, type CallEntries } from './call-entries-store';
@@ -27,7 +27,7 @@ export class InvalidCursorError extends Error {
 const SUMMARY_FIELDS = ['callId', 'number', 'startedAt', ...CALL_SUMMARY_ATTRIBUTES] as const;
 const PUBLIC_FIELDS = [
   'callId', 'number', 'caller', 'startedAt', 'endedAt', 'durationSeconds', 'outcome', 'reason', 'rejectStatus',
-  'transferTarget', 'decisionMs', 'label', 'webhookId', 'lookup', 'deliveries', 'analysis', 'model', 'transcriptionModel', 'sipCallId', 'engine',
+  'transferTarget', 'decisionMs', 'label', 'webhookId', 'lookup', 'deliveries', 'analysis', 'model', 'transcriptionModel', 'backendModel', 'sipCallId', 'engine',
 ] as const;
 
 /**
@@ -52,7 +52,15 @@ export class CallHistoryStore {
   /** The record as users read it, with what was said and done on the call. */
   async get(callId: string): Promise<CallRecord | undefined> {
     const [item, entries] = await Promise.all([getStoredCall(this.db, this.tableName, callId), this.entries.read(callId)]);
-    return item && toRecord(item, entries);
+    if (!item) return undefined;
+    return toRecord(item, entries, item.sipCallId ? await this.otherEngineOffers(item.sipCallId, callId) : []);
+  }
+
+  /** The other API's offers of the same SIP call (CALLS_TABLE.otherEngineOffersKey), the record's own id left out. */
+  private async otherEngineOffers(sipCallId: string, callId: string): Promise<string[]> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { callId: CALLS_TABLE.otherEngineOffersKey(sipCallId) } }));
+    const ids = Item?.offerIds instanceof Set ? [...(Item.offerIds as Set<string>)] : [];
+    return ids.filter((id) => id !== callId).sort();
   }
 
   /**
@@ -145,13 +153,17 @@ function toSummary(item: Record<string, unknown>): CallSummary {
   return summary as CallSummary;
 }
 
-/** The record's public fields with the call's entries: those of the entries table, after any kept on the record (see entriesOnRecord). */
-function toRecord(item: StoredCall, entries: CallEntries): CallRecord {
+/**
+ * The record's public fields with the call's entries (those of the entries table, after any kept
+ * on the record: see entriesOnRecord) and the other API's offers of its SIP call.
+ */
+function toRecord(item: StoredCall, entries: CallEntries, otherEngineOffers: string[]): CallRecord {
   const record: Record<string, unknown> = {};
   for (const field of PUBLIC_FIELDS) if (item[field] !== undefined) record[field] = item[field];
   const onRecord = entriesOnRecord(item);
   const read: CallRecord = {
     ...(record as unknown as CallRecord),
+    ...(otherEngineOffers.length > 0 && { otherEngineOffers }),
     transcript: inSpokenOrder([...onRecord.transcript, ...entries.transcript]),
     actions: [...onRecord.actions, ...entries.actions],
     usage: addUsage(onRecord.usage, entries.usage),

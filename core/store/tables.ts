@@ -114,6 +114,13 @@ export const CALLS_TABLE = {
   /** Epoch seconds after which DynamoDB deletes the record. */
   ttlAttribute: 'expiresAt',
   billingMode: 'PAY_PER_REQUEST',
+  /**
+   * Besides one record per call, one item per SIP call that the other API offered too, under this
+   * key: the ids of the offers the number's engine did not answer (`offerIds`, a string set). It
+   * has no `day`, `number` or `liveNumber`, so no index or listing holds it, and no `outcome`, so
+   * the stream's filters pass none of its changes on (lib/constructs/call-deliveries.ts).
+   */
+  otherEngineOffersKey: (sipCallId: string) => `sip#${sipCallId}`,
 } as const;
 
 /**

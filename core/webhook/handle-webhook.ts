@@ -9,7 +9,7 @@ import { engineOf, type Engine, type NumberConfig } from '../numbers/config';
 import { isCallId, UNKNOWN_NUMBER } from '../calls/record';
 import { parseCallParties, sipCallIdOf, type SipHeader } from '../calls/sip-headers';
 import type { NumbersStore } from '../store/numbers-store';
-import type { CallClaims } from '../store/call-claims-store';
+import type { CallClaims, NewCall } from '../store/call-claims-store';
 import type { StoredCall } from '../store/stored-call';
 import type { CallQueue } from '../queue/call-queue';
 import type { Log } from '../runtime/log';
@@ -164,7 +164,10 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
     const answeredBy = engineOf(stored?.config.agent);
     // The number's engine answers; the other API's offer of the same SIP call is only acknowledged:
     // rejecting it could turn away the call the other API is about to accept.
-    if (engine !== answeredBy) return { ...base, result: 'other-engine', status: 200, reason: `answered-by-${answeredBy}`, ...(sipCallId && { sipCallId }) };
+    if (engine !== answeredBy) {
+      if (sipCallId) await noteOtherEngineOffer(sipCallId, callId, receivedAt);
+      return { ...base, result: 'other-engine', status: 200, reason: `answered-by-${answeredBy}`, ...(sipCallId && { sipCallId }) };
+    }
     const call: Pending = { callId, number, caller: parties.caller, config: stored?.config, receivedAt, engine };
     const lookup = call.config?.lookup && !rejectedBeforeLookup(call, call.config)
       ? runLookup(call.config.lookup, { callId, number, caller: parties.caller, sipHeaders: data.sip_headers }, { ...lookupHost, log: deps.log })
@@ -197,6 +200,18 @@ export function createWebhookHandler(deps: WebhookDependencies): (request: Webho
     if (!claim.created) return { ...base, ...lookupSummary, ...(await resume(claim.existing, call)) };
     if (decision.kind === 'accept') call.greeting = decision.greeting;
     return { ...base, ...lookupSummary, ...(await answer(call, claimToken, decision)) };
+  }
+
+  /**
+   * Kept for the answered call's record to name. Failing to keep it is logged, and the offer is
+   * still acknowledged: a non-2xx answer to it would be retried for no gain to the call.
+   */
+  async function noteOtherEngineOffer(sipCallId: string, offerId: string, receivedAt: number): Promise<void> {
+    try {
+      await deps.calls.recordOtherEngineOffer(sipCallId, offerId, receivedAt);
+    } catch (err) {
+      deps.log.warn("could not record the other engine's offer of the call", { callId: offerId, sipCallId, error: err });
+    }
   }
 
   /** The decision, and what the lookup (running meanwhile, or recorded by an earlier delivery) answered. */
@@ -354,8 +369,11 @@ function isSipHeaderList(value: unknown): value is SipHeader[] {
 }
 
 /** The models an accepted call is answered with, for its record (and its cost). */
-function modelsOf(decision: Extract<Decision, { kind: 'accept' }>): { model?: string; transcriptionModel?: string } {
-  if (decision.engine === 'live') return { model: decision.session.session.model };
+function modelsOf(decision: Extract<Decision, { kind: 'accept' }>): Pick<NewCall, 'model' | 'transcriptionModel' | 'backendModel'> {
+  if (decision.engine === 'live') {
+    const { model, delegation } = decision.session.session;
+    return { model, ...(delegation?.type === 'responses' && { backendModel: delegation.responses.model }) };
+  }
   const transcriptionModel = decision.session.audio?.input?.transcription?.model;
   return { ...(decision.session.model && { model: decision.session.model }), ...(transcriptionModel && { transcriptionModel }) };
 }

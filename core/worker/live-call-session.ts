@@ -49,6 +49,8 @@ export class LiveCallSession {
   private lastAgentWordsAt = 0;
   private hangupTimer: NodeJS.Timeout | undefined;
   private limitTimer: NodeJS.Timeout | undefined;
+  /** Runs from a refer until the session closes: a refer answered 200 may still never move the call. */
+  private transferTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly init: CallSessionInit,
@@ -98,6 +100,7 @@ export class LiveCallSession {
     this.over = true;
     clearTimeout(this.hangupTimer);
     clearTimeout(this.limitTimer);
+    clearTimeout(this.transferTimer);
     this.socket?.removeAllListeners('close');
     this.socket?.close(1000, 'worker handing the call over');
     this.resolveEnd({ kind: why === 'lease-lost' ? 'lost' : 'handed-back' });
@@ -242,18 +245,25 @@ export class LiveCallSession {
 
   private async refer(target: string, uri: string): Promise<void> {
     this.leaving = { outcome: 'transferred', reason: 'transferred', transferTarget: uri };
+    this.transferTimer = setTimeout(() => this.transferFailed(target, 'call-did-not-leave'), this.deps.timings.transferTimeoutMs);
     try {
       await this.deps.openai.live.sessions.refer(this.callId, { target_uri: uri });
     } catch (err) {
       if (isCallGone(err)) return this.finish({ outcome: 'completed', reason: 'caller-hung-up' });
       if (requestMayHaveLanded(err)) return this.init.log.warn('refer got no answer; waiting to see whether the session closes', { uri });
-      this.leaving = undefined;
-      const reason = referFailedReason(err);
-      this.init.log.warn('transfer did not go through', { target, reason });
-      this.action('transfer-failed', { target, reason });
-      this.send({ type: 'session.instructions.append', content: transferFailedNote(target), delegation_id: null });
-      this.send({ type: 'response.create' });
+      this.transferFailed(target, referFailedReason(err));
     }
+  }
+
+  /** The caller is still here: the agent is told, and goes on with them (as on a Realtime call). */
+  private transferFailed(target: string, reason: string): void {
+    clearTimeout(this.transferTimer);
+    if (this.over || this.leaving?.outcome !== 'transferred') return;
+    this.leaving = undefined;
+    this.init.log.warn('transfer did not go through', { target, reason });
+    this.action('transfer-failed', { target, reason });
+    this.send({ type: 'session.instructions.append', content: transferFailedNote(target), delegation_id: null });
+    this.send({ type: 'response.create' });
   }
 
   /** The goodbye is heard first: the line is hung up once the agent has been quiet a moment, at most hangupTimeoutMs on. */
@@ -295,6 +305,7 @@ export class LiveCallSession {
     this.over = true;
     clearTimeout(this.hangupTimer);
     clearTimeout(this.limitTimer);
+    clearTimeout(this.transferTimer);
     this.socket?.removeAllListeners('close');
     this.socket?.close();
     this.storeLine();

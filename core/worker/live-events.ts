@@ -4,13 +4,15 @@
  * ServerEvent), and anything else is `other`.
  */
 
+import type { TokenUsage } from '../calls/record';
+
 export type LiveEvent =
   /** A fragment of what the caller (`input`) or the agent (`output`) said, on the session's timeline. */
   | { type: 'said'; role: 'caller' | 'agent'; delta: string; startMs: number; endMs: number }
   /** The backend asks for a function call (from a nested `response.output_item.done`). */
   | { type: 'function-call'; delegationId: string; toolCallId: string; name: string; arguments: string }
   /** The backend's response is done (nested `response.completed`), with its token usage. */
-  | { type: 'backend-done'; delegationId: string; responseId?: string; usage?: { inputTokens: number; outputTokens: number; totalTokens: number } }
+  | { type: 'backend-done'; delegationId: string; responseId?: string; usage?: TokenUsage }
   | { type: 'dtmf'; key: string }
   /** Cumulative seconds of the session so far: a snapshot, never to be added to another. */
   | { type: 'usage'; seconds: number }
@@ -66,10 +68,33 @@ function readBackendEvent(delegationId: string, event: Json): LiveEvent {
       type: 'backend-done',
       delegationId,
       ...(typeof response.id === 'string' && { responseId: response.id }),
-      ...(usage && { usage: { inputTokens: num(usage.input_tokens), outputTokens: num(usage.output_tokens), totalTokens: num(usage.total_tokens) } }),
+      ...(usage && { usage: backendUsage(usage) }),
     };
   }
   return { type: 'other' };
+}
+
+/**
+ * A backend response's `ResponseUsage` in TokenUsage's terms, so it is priced as the backend
+ * model is: all text (the front end hands the backend words, not audio), the cached part and,
+ * where reported, the part written to the cache (`input_tokens_details.cache_write_tokens`).
+ */
+function backendUsage(usage: Json): TokenUsage {
+  const input = num(usage.input_tokens);
+  const output = num(usage.output_tokens);
+  const details = isObject(usage.input_tokens_details) ? usage.input_tokens_details : {};
+  return {
+    inputTokens: input,
+    outputTokens: output,
+    totalTokens: num(usage.total_tokens),
+    inputTextTokens: input,
+    inputAudioTokens: 0,
+    cachedTextTokens: num(details.cached_tokens),
+    cachedAudioTokens: 0,
+    outputTextTokens: output,
+    outputAudioTokens: 0,
+    ...(typeof details.cache_write_tokens === 'number' && { cacheWriteTextTokens: num(details.cache_write_tokens) }),
+  };
 }
 
 /**

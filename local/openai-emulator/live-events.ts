@@ -132,7 +132,7 @@ const tokens = (text: string) => Math.ceil(text.length / 4);
 function usage(input: number, output: number) {
   return {
     input_tokens: input,
-    input_tokens_details: { cached_tokens: 0 },
+    input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
     output_tokens: output,
     output_tokens_details: { reasoning_tokens: 0 },
     total_tokens: input + output,

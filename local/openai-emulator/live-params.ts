@@ -9,13 +9,12 @@
  * Realtime API uses (`unknown_parameter`, `missing_required_parameter`, `invalid_type`,
  * `invalid_value`, `unsupported_parameter`), with `param` the path from the body's root.
  */
+import { LIVE_MODELS } from '../../core/openai/models';
 import type { ParamError } from './accept-params';
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** The Live models the emulator serves (the `openai` SDK's `model` union: `'gpt-live-1'`). */
-export const LIVE_MODELS: readonly string[] = ['gpt-live-1'];
 
 /**
  * Backend tools of a Responses delegation. The SDK's union types more (mcp, file_search, shell,

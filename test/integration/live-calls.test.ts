@@ -38,7 +38,7 @@ describe('GPT-Live calls (local stack, emulator offering both APIs, a real tool 
   afterAll(() => new Promise<void>((resolve) => orders.close(() => resolve())));
 
   beforeEach(async () => {
-    local = await startLocalStack({ stack: { worker: { timings: { heartbeatMs: 200, holdSeconds: 2, hangupTimeoutMs: 2000 } }, tools: { signingSecret: TOOL_SIGNING_SECRET } } });
+    local = await startLocalStack({ stack: { worker: { timings: { heartbeatMs: 200, holdSeconds: 2, hangupTimeoutMs: 2000, transferTimeoutMs: 1500 } }, tools: { signingSecret: TOOL_SIGNING_SECRET } } });
   });
   afterEach(() => local.close());
 
@@ -79,6 +79,9 @@ describe('GPT-Live calls (local stack, emulator offering both APIs, a real tool 
     expect(await local.stack.calls.get(placed.callId)).toBeUndefined();
 
     expect(record).toMatchObject({ callId: liveId, engine: 'live', model: 'gpt-live-1', outcome: 'completed', reason: 'caller-hung-up', sipCallId: expect.any(String) });
+    // The acknowledged offer is kept with the call it was an offer of, and calls show names it.
+    expect(record.otherEngineOffers).toEqual([placed.callId]);
+    expect((await runCli(['calls', 'show', liveId, '--endpoint', local.stack.dynamodb.endpoint])).stdout).toContain(`also offered by Realtime as ${placed.callId}, acknowledged and not answered`);
     expect(record.transcript.map((t) => [t.role, t.text])).toEqual([
       ['agent', example.agent.greeting],
       ['caller', 'Where is order A-17?'],
@@ -93,7 +96,15 @@ describe('GPT-Live calls (local stack, emulator offering both APIs, a real tool 
     expect(record.actions.filter((a) => a.type === 'tool-result').map((a) => a.outcome)).toEqual(['ok', 'ok']);
     expect(record.actions).toContainEqual(expect.objectContaining({ type: 'dtmf', key: '1' }));
     expect(record.usage.liveSeconds).toBeGreaterThan(0);
-    expect(record.cost).toEqual({ parts: { session: { unpriced: expect.stringContaining('GPT-Live') }, transcription: { usd: 0 } } });
+    // $0.05 a minute billed per second, plus the backend's tokens at gpt-5.6-luna's rates ($0.20 in, $0.25 cache writes, $1.20 out per 1M).
+    expect(record.backendModel).toBe('gpt-5.6-luna');
+    const { inputTextTokens = 0, cachedTextTokens = 0, cacheWriteTextTokens = 0, outputTextTokens = 0 } = record.usage;
+    expect(record.usage.inputTokens).toBeGreaterThan(0);
+    const backendUsd = ((inputTextTokens - cachedTextTokens - cacheWriteTextTokens) * 0.2 + cachedTextTokens * 0.02 + cacheWriteTextTokens * 0.25 + outputTextTokens * 1.2) / 1e6;
+    expect(record.cost).toEqual({
+      totalUsd: expect.closeTo((record.usage.liveSeconds! / 60) * 0.05 + backendUsd, 12),
+      parts: { session: { usd: expect.closeTo((record.usage.liveSeconds! / 60) * 0.05, 12) }, transcription: { usd: 0 }, backend: { usd: expect.closeTo(backendUsd, 12) } },
+    });
   });
 
   it('has switchboard status warn about GPT-Live numbers while no GPT-Live call was answered, and not once one was', async () => {
@@ -115,6 +126,7 @@ describe('GPT-Live calls (local stack, emulator offering both APIs, a real tool 
     expect(local.webhooks.filter((w) => w.eventType === 'live.transport.incoming').length).toBeGreaterThanOrEqual(3);
     expect(local.webhooks.filter((w) => w.eventType === 'realtime.call.incoming').map((w) => w.result)).toEqual(['other-engine', 'other-engine', 'other-engine']);
     expect(local.webhooks.filter((w) => w.result === 'accepted')).toHaveLength(1);
+    expect((await local.stack.calls.get(placed.liveSessionId!))?.otherEngineOffers).toEqual([placed.callId]);
   });
 
   it('answers a Realtime number through the Realtime API only, and acknowledges the Live offer', async () => {
@@ -124,6 +136,7 @@ describe('GPT-Live calls (local stack, emulator offering both APIs, a real tool 
     expect(local.emulator.received(placed.liveSessionId!).map((r) => r.verb)).toEqual([]);
     expect(local.emulator.received(placed.callId).map((r) => r.verb)).toEqual(['accept']);
     expect(record).not.toHaveProperty('engine');
+    expect(record.otherEngineOffers).toEqual([placed.liveSessionId]);
     expect(local.webhooks.map((w) => [w.eventType, w.result])).toEqual(expect.arrayContaining([['live.transport.incoming', 'other-engine']]));
   });
 
@@ -135,12 +148,16 @@ describe('GPT-Live calls (local stack, emulator offering both APIs, a real tool 
     expect(record).toMatchObject({ outcome: 'transferred', transferTarget: 'tel:+17135550100' });
   });
 
-  it('tells the model and records it when the Live refer answers 500, and the call goes on', async () => {
+  it.each([
+    ['answers 500', { status: 500 }, 'refer-failed-500', 200],
+    // The watchdog (1.5 s here) sees the session stay after the 200.
+    ['answers 200 but the call never leaves', { ignore: true as const }, 'call-did-not-leave', 2500],
+  ])('tells the model and records it when the Live refer %s, and the call goes on', async (_, fault, reason, pauseMs) => {
     await configure('live');
-    local.emulator.failNext('*', 'refer', { status: 500, times: 1 });
-    const placed = await place([{ pause: 100 }, { caller: 'Sales, please.' }, { tool: 'transfer_call', args: { target: 'sales' } }, { pause: 200 }, { caller: 'Oh well, bye.' }, { hangup: true }]);
+    local.emulator.failNext('*', 'refer', { ...fault, times: 1 });
+    const placed = await place([{ pause: 100 }, { caller: 'Sales, please.' }, { tool: 'transfer_call', args: { target: 'sales' } }, { pause: pauseMs }, { caller: 'Oh well, bye.' }, { hangup: true }]);
     const record = await ended(placed.liveSessionId!);
-    expect(record.actions).toContainEqual(expect.objectContaining({ type: 'transfer-failed', target: 'sales', reason: 'refer-failed-500' }));
+    expect(record.actions).toContainEqual(expect.objectContaining({ type: 'transfer-failed', target: 'sales', reason }));
     expect(local.emulator.clientEvents(placed.liveSessionId!)).toContainEqual(expect.objectContaining({ type: 'session.instructions.append', content: expect.stringContaining('The transfer to sales did not go through') }));
     expect(record).toMatchObject({ outcome: 'completed', reason: 'caller-hung-up' });
     expect(record.transcript.map((t) => t.text)).toContain('Oh well, bye.');

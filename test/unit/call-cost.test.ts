@@ -1,5 +1,5 @@
-import type { TokenUsage } from '../../core/calls/record';
-import { callCost, WITHOUT_DETAIL, type CostModels } from '../../core/pricing/call-cost';
+import { addUsage, type TokenUsage } from '../../core/calls/record';
+import { callCost, liveCallCost, WITHOUT_DETAIL, type CostModels } from '../../core/pricing/call-cost';
 import { PRICES } from '../../core/pricing/prices';
 
 const NOTHING: TokenUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
@@ -127,6 +127,45 @@ describe('what a call cost', () => {
     ])('leaves %s unpriced', (_, usage, reason) => {
       expect(analysisCost(usage)).toEqual({ unpriced: reason });
     });
+  });
+});
+
+describe('what a GPT-Live call cost', () => {
+  const backend = (d: { text: number; cachedText?: number; written?: number; textOut: number }): TokenUsage => ({ ...session(d), cacheWriteTextTokens: d.written ?? 0 });
+
+  it('bills the session per second at $0.05 a minute and the backend at its model\'s token rates', () => {
+    // 90 s x $0.05/60 = $0.075 (a part of a minute at its share, never rounded up);
+    // backend: 5,000 uncached x $0.20 + 2,000 cached x $0.02 + 3,000 written x $0.25 + 1,000 out x $1.20 per 1M = $0.00299.
+    const usage = addUsage({ ...NOTHING, liveSeconds: 90 }, backend({ text: 10_000, cachedText: 2_000, written: 3_000, textOut: 1_000 }));
+    expect(liveCallCost(usage, { model: 'gpt-live-1', backendModel: 'gpt-5.6-luna' })).toEqual({
+      totalUsd: expect.closeTo(0.07799, 12),
+      parts: { session: { usd: expect.closeTo(0.075, 12) }, transcription: { usd: 0 }, backend: { usd: expect.closeTo(0.00299, 12) } },
+    });
+    expect(liveCallCost({ ...NOTHING, liveSeconds: 60 }, { model: 'gpt-live-1.1', backendModel: 'gpt-5.6-luna' })).toMatchObject({ totalUsd: expect.closeTo(0.05, 12) });
+  });
+
+  it('sums the backend\'s cache writes across responses, and only while every response reports them', () => {
+    const two = addUsage(backend({ text: 1_000, written: 100, textOut: 10 }), backend({ text: 2_000, written: 300, textOut: 20 }));
+    expect(two.cacheWriteTextTokens).toBe(400);
+    const oneSilent = addUsage(backend({ text: 1_000, written: 100, textOut: 10 }), session({ text: 2_000, textOut: 20 }));
+    expect(oneSilent.cacheWriteTextTokens).toBeUndefined();
+    expect(liveCallCost({ ...oneSilent, liveSeconds: 30 }, { model: 'gpt-live-1', backendModel: 'gpt-5.6-luna' }).parts.backend).toEqual({
+      unpriced: 'gpt-5.6-luna bills tokens written to its cache apart, and the usage does not say how many were',
+    });
+  });
+
+  it.each<[string, TokenUsage, string | undefined, string, keyof ReturnType<typeof liveCallCost>['parts']]>([
+    ['a session that never reported its seconds', NOTHING, 'gpt-5.6-luna', 'the GPT-Live session never reported its seconds', 'session'],
+    ['backend tokens with no backend model', { ...backend({ text: 10, textOut: 1 }), liveSeconds: 5 }, undefined, 'backend tokens with no backend model named', 'backend'],
+    ['backend tokens stored without their detail', { inputTokens: 10, outputTokens: 1, totalTokens: 11, liveSeconds: 5 }, 'gpt-5.6-luna', WITHOUT_DETAIL, 'backend'],
+  ])('leaves %s unpriced, with no total', (_, usage, backendModel, reason, part) => {
+    const cost = liveCallCost(usage, { model: 'gpt-live-1', backendModel });
+    expect(cost.totalUsd).toBeUndefined();
+    expect(cost.parts[part]).toEqual({ unpriced: reason });
+  });
+
+  it('costs a session that never delegated its seconds only', () => {
+    expect(liveCallCost({ ...NOTHING, liveSeconds: 12 }, { model: 'gpt-live-1', backendModel: 'gpt-5.6-luna' })).toMatchObject({ totalUsd: expect.closeTo(0.01, 12), parts: { backend: { usd: 0 } } });
   });
 });
 

@@ -61,6 +61,14 @@ describe('a GPT-Live agent in a number config', () => {
       { path: 'agent.voice', message: expect.stringContaining('not one of GPT-Live\'s voices') },
     ]);
   });
+
+  it('knows gpt-live-1 and gpt-live-1.1, and warns of another model that it is sent as written', () => {
+    const live = (model: string) => parseNumberConfig({ number: NUMBER, agent: { engine: 'live', model, instructions: 'x', backend: { instructions: 'y' } } });
+    expect(checkAgainstCatalogue(live('gpt-live-1.1'), '2026-12-02').warnings).toEqual([]);
+    expect(checkAgainstCatalogue(live('gpt-live-2'), '2026-12-02').warnings).toEqual([
+      { path: 'agent.model', message: '"gpt-live-2" is not a GPT-Live model Switchboard knows ("gpt-live-1", "gpt-live-1.1"); it is sent to OpenAI as written' },
+    ]);
+  });
 });
 
 it('warns that a GPT-Live agent never says a tool\'s whileWaiting', () => {

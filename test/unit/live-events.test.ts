@@ -12,8 +12,15 @@ describe('what a Live sideband says', () => {
       type: 'function-call', delegationId: 'd1', toolCallId: 'c1', name: 'lookup_order', arguments: '{}',
     });
     expect(read({ type: 'response.event', delegation_id: 'd1', event: { type: 'response.output_item.added', item: { type: 'function_call', call_id: 'c1', name: 'x' } } })).toEqual({ type: 'other' });
+    // All text, so the backend is priced at its model's text rates; cache writes only when reported.
+    const textOnly = { inputAudioTokens: 0, cachedAudioTokens: 0, outputAudioTokens: 0 };
     expect(read({ type: 'response.event', delegation_id: 'd1', event: { type: 'response.completed', response: { id: 'resp_1', output: [], usage: { input_tokens: 10, output_tokens: 2, total_tokens: 12 } } } })).toEqual({
-      type: 'backend-done', delegationId: 'd1', responseId: 'resp_1', usage: { inputTokens: 10, outputTokens: 2, totalTokens: 12 },
+      type: 'backend-done', delegationId: 'd1', responseId: 'resp_1',
+      usage: { inputTokens: 10, outputTokens: 2, totalTokens: 12, inputTextTokens: 10, cachedTextTokens: 0, outputTextTokens: 2, ...textOnly },
+    });
+    const usage = { input_tokens: 300, input_tokens_details: { cached_tokens: 200, cache_write_tokens: 50 }, output_tokens: 40, output_tokens_details: { reasoning_tokens: 30 }, total_tokens: 340 };
+    expect(read({ type: 'response.event', delegation_id: 'd1', event: { type: 'response.completed', response: { id: 'resp_2', output: [], usage } } })).toMatchObject({
+      usage: { inputTokens: 300, inputTextTokens: 300, cachedTextTokens: 200, cacheWriteTextTokens: 50, outputTokens: 40, outputTextTokens: 40, ...textOnly },
     });
   });
   it('reads DTMF, cumulative usage, the close and errors', () => {

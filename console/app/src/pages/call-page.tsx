@@ -1,6 +1,6 @@
 import { Link } from 'wouter-preact';
 import { callTimeline, type CallAction, type CallRecord } from '../../../../core/calls/record';
-import { costText, duration, shortTime } from '../../../../cli/format';
+import { costText, duration, otherEngineOffersText, shortTime } from '../../../../cli/format';
 import { api } from '../api';
 import { Columns, Failure, useLoad } from '../parts';
 import { OutcomeBadge } from './outcome';
@@ -26,6 +26,7 @@ export function CallPage({ callId }: { callId: string }) {
         <p>
           {record.callId} · answered by {record.engine === 'live' ? 'GPT-Live' : 'Realtime'}
           {record.model && ` (${record.model})`}
+          {record.otherEngineOffers && `; ${otherEngineOffersText(record.otherEngineOffers)}`}
         </p>
       </hgroup>
       {call.error && <Failure error={call.error} />}
