@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Command } from 'commander';
+import OpenAI from 'openai';
 import WebSocket from 'ws';
 import type { CallRecord } from '../../core/calls/record';
 import { routeCall } from '../../core/calls/route';
@@ -12,7 +13,9 @@ import { silentLog } from '../../core/runtime/log';
 import { createDynamoDBClient } from '../../core/store/dynamodb-client';
 import { runHttpTool, type HttpToolCall, type HttpToolResult } from '../../core/tools/http-tool';
 import type { ReadSecret } from '../../core/tools/secret-headers';
-import { TextTrial, TrialError } from '../../core/trial/text-trial';
+import { LiveBackendTrialModel } from '../../core/trial/live-backend-trial-model';
+import { RealtimeTrialModel } from '../../core/trial/realtime-trial-model';
+import { TextTrial, TrialError, type TrialModel } from '../../core/trial/text-trial';
 import { realtimeUrl } from '../../core/worker/sideband';
 import { LocalSecrets } from '../../local/dynamodb';
 import { DEMO_CALLER } from '../../local/simulation';
@@ -117,8 +120,8 @@ export function registerTryCommand(program: Command, out: Output): void {
     program
       .command('try [number]')
       .description(
-        'a text conversation with the number\'s agent on OpenAI (OPENAI_API_KEY, OPENAI_BASE_URL): the session config it would be answered with, ' +
-          'its tools called for real (or shown with --dry-run); you type as the caller',
+        'a text conversation with the number\'s agent on OpenAI (OPENAI_API_KEY, OPENAI_BASE_URL): the session config it would be answered with ' +
+          '(a GPT-Live number\'s backend), its tools called for real (or shown with --dry-run); you type as the caller',
       )
       .option('-f, --file <path>', 'try this number config (JSON or YAML) before it is stored; secrets for its tools from --stack, --endpoint or the environment')
       .option('--from <caller>', 'who calls, for {{caller}}: an E.164 number or "anonymous"', callerArgument, DEMO_CALLER)
@@ -133,12 +136,21 @@ export function registerTryCommand(program: Command, out: Output): void {
     const on = dayOf(new Date());
     const decision = routeCall({ number: config.number, caller: opts.from }, config, 0, on);
     if (decision.kind === 'reject') throw new CliError(`${config.number} would turn every call away (${decision.reason}): enable it and give it an agent`, EXIT.failure);
-    // A text session is a Realtime session: GPT-Live has no text conversation to try it with.
-    if (decision.engine === 'live') throw new CliError(`${config.number} is answered by GPT-Live, which has no text session: try it with a call (\`switchboard call\` against \`switchboard dev --emulator\`)`, EXIT.usage);
 
     const tools = opts.dryRun ? undefined : await toolsFor(opts, out, stack);
     const baseURL = process.env.OPENAI_BASE_URL?.trim() || 'https://api.openai.com/v1';
-    const socket = await openSession(baseURL, decision.session.model ?? '', await apiKey(stack));
+    const key = await apiKey(stack);
+    let model: TrialModel;
+    let answeredOn: string | undefined;
+    if (decision.engine === 'live') {
+      // GPT-Live takes no typed words: its backend, which holds the business rules and tools, is what is tried.
+      const { session } = decision.session;
+      model = new LiveBackendTrialModel(new OpenAI({ apiKey: key, baseURL }));
+      answeredOn = `${session.delegation?.type === 'responses' ? session.delegation.responses.model : 'no backend'}, the backend ${session.model} hands the caller's requests to`;
+    } else {
+      model = new RealtimeTrialModel(await openSession(baseURL, decision.session.model ?? '', key), { withoutMcp: opts.dryRun });
+      answeredOn = decision.session.model;
+    }
     const print = opts.json ? (text: string) => out.note(text) : (text: string) => out.line(text);
     let printed = 0;
     const trial = new TextTrial({
@@ -146,9 +158,8 @@ export function registerTryCommand(program: Command, out: Output): void {
       caller: opts.from,
       variables: opts.var,
       on,
-      socket,
+      model,
       ...(tools && { runTool: tools.runTool, readSecret: tools.readSecret }),
-      withoutMcp: opts.dryRun,
       onChange: (record: CallRecord) => {
         const events = timelineOf(record);
         // The caller's own lines are what was just typed: not echoed at a terminal.
@@ -156,7 +167,7 @@ export function registerTryCommand(program: Command, out: Output): void {
         printed = events.length;
       },
     });
-    out.note(`switchboard try: ${config.number}${config.label ? ` (${config.label})` : ''} on ${decision.session.model}, as ${opts.from} calling${opts.dryRun ? '; tools are not run (--dry-run)' : ''}`);
+    out.note(`switchboard try: ${config.number}${config.label ? ` (${config.label})` : ''} on ${answeredOn}, as ${opts.from} calling${opts.dryRun ? '; tools are not run (--dry-run)' : ''}`);
     try {
       await trial.start();
       for await (const words of callerLines(opts, out)) {

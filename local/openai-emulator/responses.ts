@@ -1,15 +1,19 @@
 /**
- * `POST /v1/responses`, answering like the real Responses API for what Switchboard sends it after a
- * call (a summary and fields as structured output): 401 without the key, 400 naming the param for
- * a malformed request or a schema strict mode refuses, else 200 with a completed `Response` whose
- * one message holds a deterministic answer that honours the schema. Every request is recorded,
- * refused ones included.
+ * `POST /v1/responses`, answering like the real Responses API for what Switchboard sends it: 401
+ * without the key, 400 naming the param for a malformed request or a schema strict mode refuses,
+ * else 200 with a completed `Response`. What Switchboard sends after a call (a summary and fields
+ * as structured output) gets one message holding a deterministic answer that honours the schema.
+ * A conversation (function tools, or a `previous_response_id` to go on from: `switchboard try` on
+ * a GPT-Live number's backend) is answered by the emulator's stand-in model (stand-in-model.ts),
+ * a message or a function call, and kept for the next request to go on from. Every request is
+ * recorded, refused ones included.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Response, ResponseCreateParamsNonStreaming, ResponseFormatTextConfig, ResponseOutputMessage } from 'openai/resources/responses/responses';
 import { apiError, authError } from './auth';
 import type { Faults } from './faults';
 import { newId } from './ids';
+import { replyTo, textOf } from './stand-in-model';
 import { parseJson, readBody } from './request-body';
 import type { Timers } from './timers';
 
@@ -27,6 +31,8 @@ export interface ResponsesContext {
   /** Every request, in the order answered. */
   received: ResponsesRequest[];
   timers: Timers;
+  /** Each conversation response's items (its input and output after those it went on from), by response id. */
+  conversations: Map<string, Json[]>;
 }
 
 type ApiError = ReturnType<typeof apiError>;
@@ -34,6 +40,8 @@ type ApiError = ReturnType<typeof apiError>;
 type Answer = { status: 200; response: Omit<Response, 'output_text'> } | { status: number; error: ApiError; headers?: Record<string, string> };
 type Content = ResponseOutputMessage['content'][number];
 type Schema = Record<string, unknown>;
+type Json = Record<string, unknown>;
+type OutputItem = Response['output'][number];
 /** A body `requestError` let through. */
 type ValidRequest = ResponseCreateParamsNonStreaming & { model: string };
 
@@ -60,8 +68,47 @@ export async function handleResponses(ctx: ResponsesContext, req: IncomingMessag
   const error = requestError(body.value ?? {});
   if (error) return answer({ status: 400, error });
   const request = body.value as ValidRequest;
+  if (isConversation(request)) {
+    const turn = conversationTurn(ctx.conversations, request);
+    if ('error' in turn) return answer({ status: 400, error: turn.error });
+    const response = buildResponse(request, turn.output, turn.items.map(textOf).join('\n'));
+    ctx.conversations.set(response.id, [...turn.items, turn.output as unknown as Json]);
+    return answer({ status: 200, response });
+  }
   const content: Content = fault && 'refusal' in fault ? { type: 'refusal', refusal: fault.refusal } : { type: 'output_text', text: answerText(request), annotations: [] };
-  answer({ status: 200, response: buildResponse(request, content) });
+  answer({ status: 200, response: buildResponse(request, { type: 'message', id: newId('msg'), role: 'assistant', status: 'completed', content: [content] }, inputText(request.input)) });
+}
+
+/** A request that carries on a conversation: it gives the model function tools, or a previous response to go on from. */
+function isConversation(request: ValidRequest): boolean {
+  return (request.tools?.length ?? 0) > 0 || typeof request.previous_response_id === 'string';
+}
+
+/**
+ * The conversation so far (the previous response's items, then this input) and the stand-in
+ * model's answer to it. Unconfirmed: the real API's messages for an unknown previous response
+ * and for an output of no call; these are worded after its other 400s.
+ */
+function conversationTurn(conversations: Map<string, Json[]>, request: ValidRequest): { items: Json[]; output: OutputItem } | { error: ApiError } {
+  const previous = request.previous_response_id;
+  const before = typeof previous === 'string' ? conversations.get(previous) : [];
+  if (!before) return { error: invalid(`Previous response with id '${previous}' not found.`, 'previous_response_id', 'previous_response_not_found') };
+  const input = typeof request.input === 'string' ? [{ role: 'user', content: request.input }] : (request.input as unknown as Json[]);
+  const items = [...before, ...input.map(asItem)];
+  const orphan = items.find((item) => item.type === 'function_call_output' && !items.some((call) => call.type === 'function_call' && call.call_id === item.call_id));
+  if (orphan) return { error: invalid(`No tool call found for function call output with call_id ${String(orphan.call_id)}.`, 'input', null) };
+  const reply = replyTo(items, request.tools, request.instructions);
+  const output: OutputItem =
+    reply.kind === 'message'
+      ? { type: 'message', id: newId('msg'), role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: reply.text, annotations: [] }] }
+      : { type: 'function_call', id: newId('fc'), call_id: newId('call'), name: reply.name, arguments: reply.arguments, status: 'completed' };
+  return { items, output };
+}
+
+/** An input item in the stand-in model's shape: an easy message (`{ role, content: 'text' }`) as a message item. */
+function asItem(item: Json): Json {
+  if (item.type !== undefined && item.type !== 'message') return item;
+  return { ...item, type: 'message', content: typeof item.content === 'string' ? [{ type: 'input_text', text: item.content }] : item.content };
 }
 
 function injectedFailure(status: number): Answer {
@@ -262,11 +309,14 @@ function inputText(input: ResponseCreateParamsNonStreaming['input']): string {
 
 const tokens = (text: string) => Math.ceil(text.length / 4);
 
-function buildResponse(request: ValidRequest, content: Content): Omit<Response, 'output_text'> {
+/** A completed response of one output item; `inputWords` is what its input tokens are counted from. */
+function buildResponse(request: ValidRequest, output: OutputItem, inputWords: string): Omit<Response, 'output_text'> {
   const now = Math.floor(Date.now() / 1000);
   const instructions = typeof request.instructions === 'string' ? request.instructions : null;
-  const input_tokens = tokens((instructions ?? '') + inputText(request.input));
-  const output_tokens = tokens(content.type === 'output_text' ? content.text : content.refusal);
+  const input_tokens = tokens((instructions ?? '') + inputWords);
+  // A refusal's words are its `refusal`, which the stand-in's textOf does not read.
+  const refusal = output.type === 'message' ? output.content.map((part) => (part.type === 'refusal' ? part.refusal : '')).join('') : '';
+  const output_tokens = tokens(textOf(output as unknown as Json) + refusal);
   return {
     id: newId('resp'),
     object: 'response',
@@ -281,13 +331,13 @@ function buildResponse(request: ValidRequest, content: Content): Omit<Response, 
     max_output_tokens: request.max_output_tokens ?? null,
     metadata: request.metadata ?? {},
     model: request.model,
-    output: [{ type: 'message', id: newId('msg'), role: 'assistant', status: 'completed', content: [content] }],
+    output: [output],
     parallel_tool_calls: true,
-    previous_response_id: null,
+    previous_response_id: request.previous_response_id ?? null,
     temperature: 1,
     text: { format: request.text?.format ?? { type: 'text' } },
     tool_choice: 'auto',
-    tools: [],
+    tools: request.tools ?? [],
     top_p: 1,
     truncation: 'disabled',
     usage: {

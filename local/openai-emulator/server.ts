@@ -148,7 +148,7 @@ export async function startOpenAIEmulator(opts: EmulatorOptions): Promise<OpenAI
   const wss = new WebSocketServer({ noServer: true });
   const control = { apiKey: opts.apiKey, calls, faults, received, timers, referDelayMs: timing.stepDelayMs, onRequest: opts.onCallControl };
   const liveControl = { apiKey: opts.apiKey, sessions: liveSessions, faults, received, timers, referDelayMs: timing.stepDelayMs, onRequest: opts.onCallControl };
-  const responses = { apiKey: opts.apiKey, faults, received: [] as ResponsesRequest[], timers };
+  const responses = { apiKey: opts.apiKey, faults, received: [] as ResponsesRequest[], timers, conversations: new Map() };
   const isLive = (pathname: string) => pathname.startsWith('/v1/live/');
 
   const server = createServer((req, res) => {

@@ -165,6 +165,112 @@ describe('switchboard try (the CLI against the emulator, tools on a real endpoin
   });
 });
 
+describe('switchboard try on a GPT-Live number: its backend, on the Responses API of the emulator', () => {
+  let emulator: OpenAIEmulator;
+  let orders: Server;
+  let dir: string;
+  let file: string;
+  const toolBodies: unknown[] = [];
+
+  beforeAll(async () => {
+    emulator = await startOpenAIEmulator({ apiKey: API_KEY });
+    orders = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        toolBodies.push(JSON.parse(body));
+        // Slower than the tool's whileWaitingAfterMs (1 s by default), so a Realtime agent would say its whileWaiting.
+        setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"shipped"}'), 1300);
+      });
+    });
+    await new Promise<void>((resolve) => orders.listen(0, '127.0.0.1', resolve));
+    dir = await mkdtemp(join(tmpdir(), 'switchboard-try-live-'));
+    file = join(dir, 'live-line.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        number: '+17134810111',
+        agent: {
+          engine: 'live',
+          instructions: 'Warm and brief. Delegate anything about orders.',
+          greeting: 'Thanks for calling, this is Alex.',
+          backend: { instructions: 'Orders: look them up with lookup_order. The caller is {{caller}}.', reasoning: { effort: 'low' } },
+        },
+        transfers: [{ name: 'sales', description: 'The sales team', target: '+17135550100' }],
+        tools: [
+          {
+            name: 'lookup_order',
+            description: 'Look up an order by its number',
+            parameters: { type: 'object', properties: { order: { type: 'string' } }, required: ['order'] },
+            url: `http://127.0.0.1:${(orders.address() as AddressInfo).port}/orders`,
+            whileWaiting: 'One moment.',
+          },
+        ],
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await emulator.close();
+    await new Promise<void>((resolve) => orders.close(() => resolve()));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const env = { OPENAI_API_KEY: API_KEY, SWITCHBOARD_TOOL_SIGNING_SECRET: TOOL_SIGNING_SECRET };
+  const tryIt = (args: string[], key = API_KEY) => runCli(['try', '--file', file, '--from', '+14067704205', ...args], { env: { ...env, OPENAI_API_KEY: key, OPENAI_BASE_URL: emulator.baseURL } });
+  const bodies = (from: number) => emulator.responsesRequests().slice(from).map((r) => r.body as Record<string, unknown>);
+
+  it('greets word for word as the voice does, and hands each caller line to the backend with its instructions and tools', async () => {
+    const from = emulator.responsesRequests().length;
+    const result = await tryIt(['--say', 'Hello there', '--say', 'Still there?', '--json']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("switchboard try: +17134810111 on gpt-5.6-luna, the backend gpt-live-1 hands the caller's requests to, as +14067704205 calling");
+    const [first, second] = bodies(from);
+    expect(first).toMatchObject({
+      model: 'gpt-5.6-luna',
+      instructions: 'Orders: look them up with lookup_order. The caller is +14067704205.',
+      reasoning: { effort: 'low' },
+      tools: [expect.objectContaining({ name: 'transfer_call' }), expect.objectContaining({ name: 'end_call' }), expect.objectContaining({ type: 'function', name: 'lookup_order' })],
+      input: [{ role: 'assistant', content: 'Thanks for calling, this is Alex.' }, { role: 'user', content: 'Hello there' }],
+    });
+    expect(first).not.toHaveProperty('previous_response_id');
+    // The conversation goes on from the backend's last response: only what is new is sent.
+    expect(second).toMatchObject({ input: [{ role: 'user', content: 'Still there?' }], previous_response_id: expect.stringMatching(/^resp_/) });
+    const record = JSON.parse(result.stdout) as CallRecord;
+    expect(record).toMatchObject({ engine: 'live', outcome: 'completed', reason: 'caller-hung-up', usage: { totalTokens: expect.any(Number) } });
+    expect(record.transcript.map((t) => [t.role, t.text])).toEqual([
+      ['agent', 'Thanks for calling, this is Alex.'],
+      ['caller', 'Hello there'],
+      ['agent', 'You said: Hello there'],
+      ['caller', 'Still there?'],
+      ['agent', 'You said: Still there?'],
+    ]);
+  });
+
+  it('runs the backend\'s tool call for real and gives it the output, never saying whileWaiting (the Live voice talks meanwhile)', async () => {
+    const from = emulator.responsesRequests().length;
+    const result = await tryIt(['--say', 'lookup_order {"order":"A17"}', '--json']);
+    expect(result.code).toBe(0);
+    expect(toolBodies.at(-1)).toMatchObject({ tool: 'lookup_order', arguments: { order: 'A17' } });
+    const [, answered] = bodies(from);
+    expect(answered).toMatchObject({ input: [{ type: 'function_call_output', call_id: expect.stringMatching(/^call_/), output: '{"status":"shipped"}' }], previous_response_id: expect.any(String) });
+    const record = JSON.parse(result.stdout) as CallRecord;
+    expect(record.transcript.at(-1)).toMatchObject({ role: 'agent', text: 'Here is what I found: {"status":"shipped"}' });
+    expect(record.actions.map((a) => a.type)).toEqual(['greeting', 'tool-call', 'tool-result']);
+    expect(record.transcript.map((t) => t.text)).not.toContain('One moment.');
+  });
+
+  it('shows a transfer and ends the conversation there', async () => {
+    const record = JSON.parse((await tryIt(['--json', '--say', 'transfer_call {"target":"sales"}', '--say', 'never said'])).stdout) as CallRecord;
+    expect(record).toMatchObject({ outcome: 'transferred', transferTarget: 'tel:+17135550100' });
+    expect(record.transcript.map((t) => t.text)).not.toContain('never said');
+  });
+
+  it('says when OpenAI refuses the backend\'s request', async () => {
+    expect(await tryIt(['--say', 'hi'], 'sk-wrong')).toMatchObject({ code: 1, stderr: expect.stringMatching(/OpenAI refused the backend's response \(HTTP 401\).*check OPENAI_API_KEY/) });
+  });
+});
+
 describe('switchboard try against a stored number (switchboard dev\'s tables)', () => {
   let local: LocalStack;
 

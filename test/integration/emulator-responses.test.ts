@@ -183,6 +183,37 @@ describe('OpenAI emulator Responses API', () => {
     });
   });
 
+  describe('a conversation with function tools (a GPT-Live backend, as switchboard try holds it)', () => {
+    const tools = [{ type: 'function' as const, name: 'lookup_order', description: 'Look up an order', parameters: { type: 'object', properties: { order: { type: 'string' } } }, strict: false }];
+
+    it('calls the tool the caller names, takes its output, and goes on from the previous response', async () => {
+      const asked = await client.responses.create({ model: MODEL, tools, input: [{ role: 'user', content: 'lookup_order {"order":"A17"}' }] });
+      const [call] = asked.output;
+      expect(call).toMatchObject({ type: 'function_call', name: 'lookup_order', arguments: '{"order":"A17"}', call_id: expect.stringMatching(/^call_/) });
+      expect(asked.tools).toEqual(tools);
+      const answered = await client.responses.create({
+        model: MODEL,
+        tools,
+        previous_response_id: asked.id,
+        input: [{ type: 'function_call_output', call_id: (call as { call_id: string }).call_id, output: '{"status":"shipped"}' }],
+      });
+      expect(answered.output_text).toBe('Here is what I found: {"status":"shipped"}');
+      expect(answered.previous_response_id).toBe(asked.id);
+      const next = await client.responses.create({ model: MODEL, previous_response_id: answered.id, input: 'Thanks!' });
+      expect(next.output_text).toBe('You said: Thanks!');
+      expect(next.usage?.input_tokens).toBeGreaterThan(answered.usage!.input_tokens - 1);
+    });
+
+    it('refuses a previous response it never gave, and an output of no call, with 400 naming the param', async () => {
+      expect(await rejection(client.responses.create({ model: MODEL, previous_response_id: 'resp_none', input: 'Hi' }))).toMatchObject({ status: 400, param: 'previous_response_id' });
+      expect(await rejection(client.responses.create({ model: MODEL, tools, input: [{ type: 'function_call_output', call_id: 'call_none', output: '{}' }] }))).toMatchObject({
+        status: 400,
+        param: 'input',
+        message: expect.stringContaining('call_none'),
+      });
+    });
+  });
+
   describe('refusals', () => {
     it('answers 401 with an OpenAI error body for a wrong key or none', async () => {
       const wrong = new OpenAI({ apiKey: 'sk-wrong-key-1234', baseURL: emulator.baseURL, maxRetries: 0 });
