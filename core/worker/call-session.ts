@@ -19,7 +19,7 @@ import { attachFailedEnding, durationSeconds, QUICK_DROP_MS, reattachFailedEndin
 import type { EntryWriter } from './entry-writer';
 import { readSessionEvent, type SessionEvent } from './server-events';
 import { listen, type Sideband } from './sideband';
-import { END_CALL_OUTPUT, interruptedToolOutput, planFunctionCall, sayExactly, toolResultDetails, toolsNotSetUpOutput, WRAP_UP_INSTRUCTIONS, type TransferPlan } from './tools';
+import { END_CALL_OUTPUT, interruptedToolOutput, planFunctionCall, unansweredToolCalls, sayExactly, toolResultDetails, toolsNotSetUpOutput, WRAP_UP_INSTRUCTIONS, type TransferPlan } from './tools';
 
 export interface SessionTimings {
   /** A transfer whose call has not left by then is reported to the model as failed. */
@@ -141,9 +141,8 @@ export class CallSession {
     this.greeted = call.actions.some((a) => a.type === 'greeting');
     const handled = call.actions.map((a) => a.toolCallId).filter((id): id is string => typeof id === 'string');
     if (handled.length > 0) this.handledTools = new Set(handled);
-    const answered = new Set(call.actions.filter((a) => a.type === 'tool-result').map((a) => a.toolCallId));
-    const unanswered = call.actions.filter((a) => a.type === 'tool-call' && !answered.has(a.toolCallId));
-    if (unanswered.length > 0) this.unanswered = unanswered.map((a) => ({ toolCallId: String(a.toolCallId), name: String(a.name) }));
+    const unanswered = unansweredToolCalls(call.actions);
+    if (unanswered.length > 0) this.unanswered = unanswered;
     this.label = call.label;
     this.number = call.number;
     this.caller = call.caller;

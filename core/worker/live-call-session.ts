@@ -9,7 +9,7 @@ import { eventClock } from './event-clock';
 import { attachFailedEnding, durationSeconds, reattachFailedEnding, type PlannedEnding } from './ending';
 import { liveClosedEnding, readLiveEvent, type LiveEvent } from './live-events';
 import { listen, type Sideband } from './sideband';
-import { END_CALL_OUTPUT, planFunctionCall, sayExactly, toolResultDetails, toolsNotSetUpOutput, transferFailedNote, WRAP_UP_INSTRUCTIONS } from './tools';
+import { END_CALL_OUTPUT, interruptedToolOutput, planFunctionCall, sayExactly, toolResultDetails, toolsNotSetUpOutput, transferFailedNote, unansweredToolCalls, WRAP_UP_INSTRUCTIONS } from './tools';
 import type { HandBackReason } from './call-phase';
 
 /**
@@ -77,8 +77,24 @@ export class LiveCallSession {
       return this.ended;
     }
     this.greetOnce();
+    this.answerInterruptedTools();
     this.scheduleTimeLimit();
     return this.ended;
+  }
+
+  /**
+   * The backend waits for an answer to every function call. One that a worker before this one
+   * sent and never answered is answered now, so the call carries on; it is not run again (it may
+   * have reached the user's system), and the answer says so. Then one response.create, the batch
+   * being answered (its response was done before the call was handed on).
+   */
+  private answerInterruptedTools(): void {
+    const unanswered = unansweredToolCalls(this.init.call.actions);
+    for (const { toolCallId, name } of unanswered) {
+      this.send({ type: 'response.item.create', item: { type: 'function_call_output', call_id: toolCallId, output: interruptedToolOutput(name) } });
+      this.action('tool-result', { toolCallId, name, outcome: 'interrupted' });
+    }
+    if (unanswered.length > 0) this.send({ type: 'response.create' });
   }
 
   /** At the number's maxCallSeconds the agent is told to wrap up, and the line is hung up after its goodbye. */

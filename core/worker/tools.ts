@@ -1,3 +1,4 @@
+import type { CallAction } from '../calls/record';
 import { END_CALL_TOOL, TRANSFER_TOOL } from '../calls/session-config';
 import type { NumberConfig, NumberTool } from '../numbers/config';
 import type { HttpToolResult } from '../tools/http-tool';
@@ -65,6 +66,12 @@ export function interruptedToolOutput(name: string): string {
   return JSON.stringify({
     error: `the ${name} request was interrupted and its answer is lost; it may or may not have gone through, so do not call ${name} again without asking the caller`,
   });
+}
+
+/** The tool calls on a call's timeline that no result answers: a worker before this one sent them and never answered. */
+export function unansweredToolCalls(actions: readonly CallAction[]): { toolCallId: string; name: string }[] {
+  const answered = new Set(actions.filter((a) => a.type === 'tool-result').map((a) => a.toolCallId));
+  return actions.filter((a) => a.type === 'tool-call' && !answered.has(a.toolCallId)).map((a) => ({ toolCallId: String(a.toolCallId), name: String(a.name) }));
 }
 
 /** A number's HTTP tool on a host without a tool signing secret. */

@@ -207,7 +207,10 @@ describe('the worker process (SQS, dynalite, emulator)', () => {
     emulator.endCall(second);
     expect(await draining.exited).toBe(0);
   }, 60_000);
-  it('never sends a tool call twice when the worker dies during it: the next worker answers it as interrupted', async () => {
+  it.each([
+    ['a Realtime call', 'realtime', '17134810112'],
+    ['a GPT-Live call', 'live', '17134810113'],
+  ] as const)('never sends a tool call twice when the worker dies during it: the next worker answers it as interrupted (%s)', async (_, engine, dialed) => {
     const aws = await startAwsStubs();
     const signingSecretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:tool-signing-AbCdEf';
     aws.secrets.set(signingSecretArn, Buffer.from('a-tool-signing-key-of-36-bytes-long!').toString('base64'));
@@ -223,7 +226,8 @@ describe('the worker process (SQS, dynalite, emulator)', () => {
     await new NumbersStore(db, LOCAL_TABLE_NAMES.numbers).put(
       parseNumberConfig({
         ...example,
-        number: '+17134810112',
+        number: `+${dialed}`,
+        ...(engine === 'live' && { agent: { engine: 'live', instructions: 'Warm and brief.', greeting: GREETING, backend: { instructions: 'Look orders up with lookup_order.' } } }),
         tools: [{
           name: 'lookup_order',
           description: 'Look up an order',
@@ -238,11 +242,13 @@ describe('the worker process (SQS, dynalite, emulator)', () => {
     const toolEnv = { ...aws.env, [ENV.toolSigningSecretArn]: signingSecretArn, [ENV.toolSecretsPrefix]: 'switchboard/test/tool/' };
     try {
       const first = await startWorker(toolEnv);
-      const { callId } = await emulator.placeCall({
-        dialed: '17134810112',
+      const placed = await emulator.placeCall({
+        dialed,
         caller: '+14067704205',
+        offer: [engine],
         script: [{ pause: 300 }, { caller: 'Where is order 12?' }, { tool: 'lookup_order', args: { order: '12' } }, { agent: 'Let me check again.' }, { caller: 'Bye.' }, { hangup: true }],
       });
+      const callId = engine === 'live' ? placed.liveSessionId! : placed.callId;
       // Killed with the request out and on the call's timeline (what a worker that dies sooner
       // leaves is what the next one can know: nothing, and it sends nothing either).
       await eventually(async () => requests === 1 && (await calls.get(callId))?.actions.some((a) => a.type === 'tool-call'), 15_000);
@@ -255,7 +261,11 @@ describe('the worker process (SQS, dynalite, emulator)', () => {
       expect(requests).toBe(1);
       expect(record.actions.filter((a) => a.type === 'tool-call')).toHaveLength(1);
       expect(record.actions).toContainEqual(expect.objectContaining({ type: 'tool-result', name: 'lookup_order', outcome: 'interrupted' }));
-      expect(record.transcript.map((t) => t.text)).toContain('Bye.');
+      const said = record.transcript.map((t) => t.text);
+      expect(said).toContain('Bye.');
+      // No line is stored twice across the two workers.
+      expect(new Set(said).size).toBe(said.length);
+      expect(said.filter((t) => t === GREETING)).toHaveLength(1);
     } finally {
       await new Promise<void>((resolve) => endpoint.close(() => resolve()));
       await aws.close();
