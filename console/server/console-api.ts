@@ -57,7 +57,7 @@ export function consoleApi(data: ConsoleData, now: () => Date = () => new Date()
   const routes: Array<[method: string, pattern: RegExp, handler: (match: RegExpExecArray, req: ApiRequest) => Promise<unknown>]> = [
     ['GET', /^\/session$/, async () => ({ target: data.description, today: dayOf(now()) })],
     ['GET', /^\/calls$/, async (_, req) => listCalls(data.calls, req.query, now())],
-    ['GET', /^\/calls\/([^/]+)$/, async ([, callId]) => showCall(data.calls, decodeURIComponent(callId))],
+    ['GET', /^\/calls\/([^/]+)$/, async ([, callId]) => showCall(data.calls, decoded(callId))],
     ['GET', /^\/numbers$/, async () => listNumbers(data, now())],
     ['GET', /^\/numbers\/([^/]+)$/, async ([, number]) => getNumber(data.numbers, numberIn(number))],
     ['POST', /^\/numbers\/([^/]+)\/check$/, async ([, number], req) => checkConfig(numberIn(number), textIn(req.body), now())],
@@ -84,8 +84,17 @@ function checked<T>(read: () => T): T {
   }
 }
 
+/** A path segment decoded: one that is not valid percent-encoding is the request's fault, a 400. */
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError(400, `"${segment}" in the path is not valid percent-encoding`);
+  }
+}
+
 function numberIn(segment: string): string {
-  return checked(() => numberArgument(decodeURIComponent(segment)));
+  return checked(() => numberArgument(decoded(segment)));
 }
 
 function textIn(body: unknown): string {

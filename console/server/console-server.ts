@@ -132,7 +132,13 @@ export async function startConsoleServer(opts: { data: ConsoleData; port: number
   }
 
   async function sendAsset(res: ServerResponse, pathname: string, headOnly: boolean): Promise<void> {
-    const relative = normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, '');
+    let decodedPath: string;
+    try {
+      decodedPath = decodeURIComponent(pathname);
+    } catch {
+      return sendJson(res, 400, { error: 'the path is not valid percent-encoding' });
+    }
+    const relative = normalize(decodedPath).replace(/^([/\\])+/, '');
     const file = join(assetsDir, relative);
     const inside = file.startsWith(assetsDir + sep);
     const found = inside && relative !== '' && (await stat(file).catch(() => undefined))?.isFile();

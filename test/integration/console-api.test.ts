@@ -194,6 +194,11 @@ describe('the console API', () => {
 
   it('says what failed when the data cannot be read, and what it did not find', async () => {
     expect(await (await api('/calls/rtc_missing')).json()).toEqual({ error: 'no call rtc_missing' });
+    // A path that is not valid percent-encoding is the request's fault, for the API and the pages alike.
+    const garbled = await api('/numbers/%E0%A4%A');
+    expect(garbled.status).toBe(400);
+    expect(await garbled.json()).toEqual({ error: '"%E0%A4%A" in the path is not valid percent-encoding' });
+    expect((await fetch(`${server.origin}/calls/%E0%A4%A`)).status).toBe(400);
     const nowhere = createDocumentClient({ endpoint: 'http://127.0.0.1:9' });
     const broken = await startConsoleServer({ data: { numbers: new NumbersStore(nowhere, 'n'), calls: new CallHistoryStore(nowhere, LOCAL_TABLE_NAMES, 90), description: 'nowhere' }, port: 0 });
     try {
