@@ -8,10 +8,10 @@ import { benchGreeting, GREETING_TURN, type GreetingPart, type GreetingPathResul
 import { round } from './stats';
 import { benchToolCall, TOOL_CALL_TURN, type ToolCallPart, type ToolCallResult } from './tool-call';
 import { benchWebhookPath, type WebhookPathResult } from './webhook-path';
-import { benchWorkerCapacity, RUNS_PER_LOAD, type CapacityResult } from './worker-capacity';
+import { benchLiveCapacity, benchWorkerCapacity, LIVE_RATIO_TARGET, RUNS_PER_LOAD, type CapacityResult, type LiveCapacityResult } from './worker-capacity';
 
 /** The benchmarks by the name they are asked for with, and the key their figures have in docs/benchmarks.json. */
-const BENCHMARKS = { webhook: 'webhook', 'webhook-lookup': 'webhookLookup', greeting: 'greeting', 'cold-start': 'coldStart', capacity: 'capacity', 'tool-call': 'toolCall', delivery: 'delivery' } as const;
+const BENCHMARKS = { webhook: 'webhook', 'webhook-lookup': 'webhookLookup', greeting: 'greeting', 'cold-start': 'coldStart', capacity: 'capacity', 'live-capacity': 'liveCapacity', 'tool-call': 'toolCall', delivery: 'delivery' } as const;
 type BenchmarkName = keyof typeof BENCHMARKS;
 type FiguresKey = (typeof BENCHMARKS)[BenchmarkName];
 
@@ -31,6 +31,7 @@ interface Figures {
   greeting?: GreetingPathResult;
   coldStart?: ColdStartResult[];
   capacity?: CapacityResult;
+  liveCapacity?: LiveCapacityResult;
   toolCall?: ToolCallResult;
   delivery?: DeliveryResult;
   /** Per benchmark; a file from before it was kept has all its figures from `machine` and `date`. */
@@ -89,6 +90,13 @@ async function main(): Promise<void> {
     figures.capacity = await benchWorkerCapacity(steps);
     log(JSON.stringify(figures.capacity, null, 2));
     took('capacity');
+  }
+  if (selected.has('live-capacity')) {
+    const calls = Number(process.env.BENCH_LIVE_CALLS ?? 500);
+    log(`GPT-Live calls next to Realtime ones: ${calls} concurrent calls of each`);
+    figures.liveCapacity = await benchLiveCapacity(calls);
+    log(JSON.stringify(figures.liveCapacity, null, 2));
+    took('live-capacity');
   }
   if (selected.has('tool-call')) {
     const toolCalls = Number(process.env.BENCH_TOOL_CALLS ?? 400);
@@ -154,7 +162,7 @@ interface Section {
 }
 
 function report(figures: Figures): string {
-  const { webhook, webhookLookup, greeting, coldStart, capacity, toolCall, delivery } = figures;
+  const { webhook, webhookLookup, greeting, coldStart, capacity, liveCapacity, toolCall, delivery } = figures;
   const sections: Section[] = [
     { title: 'Webhook to accept', from: 'webhook', body: webhook && webhookSection(webhook) },
     { title: 'Webhook to accept, with a lookup', from: 'webhook-lookup', body: webhookLookup && webhookLookupSection(webhookLookup) },
@@ -162,6 +170,7 @@ function report(figures: Figures): string {
     { title: 'Cold start of the webhook Lambda', from: 'cold-start', body: coldStart && coldStartSection(coldStart) },
     { title: 'Worker capacity', from: 'capacity', body: capacity && capacitySection(capacity) },
     { title: 'Next to the official path', from: 'capacity', body: capacity && officialSection(capacity) },
+    { title: 'GPT-Live calls next to Realtime ones', from: 'live-capacity', body: liveCapacity && liveCapacitySection(liveCapacity) },
     { title: "Tool call to the user's endpoint", from: 'tool-call', body: toolCall && toolCallSection(toolCall) },
     { title: "Finished call to the user's endpoint", from: 'delivery', body: delivery && deliverySection(delivery) },
   ];
@@ -186,7 +195,7 @@ dynalite (and fauxqs, as SQS) each in its own process, and the hosts being measu
 own process, bundled with esbuild as the worker image bundles them. Figures from another run, or
 a loaded machine, differ; the ratios, taken in the same run, are what to compare.
 \`npm run bench -- greeting\` (or \`BENCH_ONLY=greeting,webhook\`) runs only the benchmarks named
-(\`webhook\`, \`webhook-lookup\`, \`greeting\`, \`cold-start\`, \`capacity\`, \`tool-call\`, \`delivery\`) and keeps the other sections' figures from
+(\`webhook\`, \`webhook-lookup\`, \`greeting\`, \`cold-start\`, \`capacity\`, \`live-capacity\`, \`tool-call\`, \`delivery\`) and keeps the other sections' figures from
 docs/benchmarks.json; \`BENCH_RENDER=1 npm run bench\` rewrites this file from it.
 
 ${sections.map(heading).join('\n\n')}
@@ -285,6 +294,27 @@ function officialRuns(capacity: CapacityResult) {
   const oursAtCompare = capacity.runs.find((r) => r.store === 'none' && r.calls === official.calls);
   const oursMissed = officialWhereOursMissed && capacity.runs.find((r) => r.store === 'none' && r.calls === officialWhereOursMissed.calls);
   return { official, officialWhereOursMissed, oursAtCompare, oursMissed };
+}
+
+function liveCapacitySection(result: LiveCapacityResult): string {
+  const { realtime, live } = result;
+  const target = (ratio: number) => `${ratio}x ${ratio <= LIVE_RATIO_TARGET ? 'within' : 'over'} the ${LIVE_RATIO_TARGET}x target`;
+  return `The same worker process holds ${realtime.calls} Realtime calls, then ${live.calls} GPT-Live calls, each
+the four exchanges and transfer of the capacity benchmark played through its own API's events
+(GPT-Live: transcript fragments, the backend's function call nested in \`response.event\`, the
+Live refer), with a store that keeps nothing so that the worker's own cost shows. Median of
+${RUNS_PER_LOAD} runs each. The two APIs send different streams for the same conversation: a Realtime
+call's has more frames (its audio transcript deltas, which the worker skips without parsing them,
+have no Live counterpart; every Live transcript fragment is read), so a Live call's CPU is spread
+over fewer events. CPU per call is shown next to CPU per event for that reason.
+
+${row(['worker', 'heap KiB/call', 'RSS KiB/call', 'CPU µs/event', 'CPU µs/call', 'worker core %', 'tool->refer p50 / p99 ms', 'completed'])}
+${row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:'])}
+${[realtime, live].map((r) => row([r.worker, r.heapKiBPerCall, r.rssKiBPerCall, r.cpuMicrosPerEvent, r.cpuMicrosPerCall, r.workerCorePercent, `${r.toolToReferP50Ms} / ${r.toolToReferP99Ms}`, `${r.completedCalls} of ${r.calls}`])).join('\n')}
+
+- Heap per call, Live over Realtime: **${target(result.heapPerCallRatio)}**.
+- CPU per event, Live over Realtime: **${target(result.cpuPerEventRatio)}**.
+- CPU per call, Live over Realtime: ${result.cpuPerCallRatio}x.`;
 }
 
 function capacitySection(capacity: CapacityResult): string {

@@ -24,7 +24,20 @@ type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 
+/** The event types read here, at the top and nested in `response.event`; every other frame is `other`. */
+const READ = new Set(['session.input_transcript.delta', 'session.output_transcript.delta', 'response.event', 'transport.dtmf.received', 'session.usage.updated', 'session.closed', 'error']);
+const READ_NESTED = new Set(['response.output_item.done', 'response.completed', 'response.done']);
+
+/**
+ * The type, and a `response.event`'s nested type, when they lead the frame (after event_id, as
+ * the API sends them): most of a delegation's frames are its deltas, skipped without parsing.
+ * A frame laid out otherwise is parsed.
+ */
+const LEADING = /^\{\s*(?:"event_id"\s*:\s*"[^"]*"\s*,\s*)?"type"\s*:\s*"([^"]+)"(?:\s*,\s*"delegation_id"\s*:\s*(?:"[^"]*"|null)\s*,\s*"event"\s*:\s*\{\s*"type"\s*:\s*"([^"]+)")?/;
+
 export function readLiveEvent(text: string): LiveEvent {
+  const leading = LEADING.exec(text);
+  if (leading && (!READ.has(leading[1]) || (leading[2] !== undefined && !READ_NESTED.has(leading[2])))) return { type: 'other' };
   let event: unknown;
   try {
     event = JSON.parse(text);

@@ -23,6 +23,16 @@ describe('what a Live sideband says', () => {
       usage: { inputTokens: 300, inputTextTokens: 300, cachedTextTokens: 200, cacheWriteTextTokens: 50, outputTokens: 40, outputTextTokens: 40, ...textOnly },
     });
   });
+  it('skips a delegation\'s deltas without parsing them, and reads a frame laid out otherwise', () => {
+    const frame = (nested: string, rest = '') => `{"event_id":"event_1","type":"response.event","delegation_id":"d1","event":{"type":"${nested}"${rest}}}`;
+    expect(readLiveEvent(frame('response.output_text.delta', ',"delta":"Hi"'))).toEqual({ type: 'other' });
+    // A delta cut off mid-frame is still only skipped: it is never parsed.
+    expect(readLiveEvent(frame('response.function_call_arguments.delta').slice(0, 90))).toEqual({ type: 'other' });
+    expect(readLiveEvent(frame('response.output_item.done', ',"item":{"type":"function_call","call_id":"c1","name":"x","arguments":"{}"}'))).toMatchObject({ type: 'function-call', toolCallId: 'c1' });
+    expect(readLiveEvent('{"event_id":"e","type":"session.output_audio.delta","delta":"AAAA"}')).toEqual({ type: 'other' });
+    expect(read({ delegation_id: 'd1', event: { item: { type: 'function_call', call_id: 'c2', name: 'x', arguments: '{}' }, type: 'response.output_item.done' }, type: 'response.event' })).toMatchObject({ type: 'function-call', toolCallId: 'c2' });
+  });
+
   it('reads DTMF, cumulative usage, the close and errors', () => {
     expect(read({ type: 'transport.dtmf.received', event: '5', event_id: 'e' })).toEqual({ type: 'dtmf', key: '5' });
     expect(read({ type: 'session.usage.updated', usage: { seconds: 12.5 }, event_id: 'e' })).toEqual({ type: 'usage', seconds: 12.5 });
