@@ -267,6 +267,58 @@ describe('switchboard console in Chromium, against switchboard dev', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'overview.png'), fullPage: true });
   });
 
+  it('is usable with the keyboard alone, labels every control, and keeps text at 4.5:1 contrast or more', async () => {
+    await page.goto(`${origin}/calls`);
+    await rows().first().waitFor();
+    // From the top of the page, Tab reaches a call's link, and Enter opens it.
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute('href') ?? document.activeElement?.tagName.toLowerCase() ?? '');
+    let href = '';
+    for (let i = 0; i < 40 && !/^\/calls\/(rtc|live)_/.test(href); i++) {
+      await page.keyboard.press('Tab');
+      href = await focused();
+    }
+    expect(href).toMatch(/^\/calls\/(rtc|live)_/);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${origin}${href}`);
+    await page.locator('main h1').waitFor();
+
+    for (const path of ['/calls', `/calls/${placed.question.callId}`, '/numbers', `/numbers/${encodeURIComponent(SUPPORT)}`, '/overview']) {
+      await page.goto(`${origin}${path}`);
+      await page.locator('main h1').waitFor();
+      await page.waitForLoadState('networkidle');
+      const problems = await page.evaluate(() => {
+        const found: string[] = [];
+        const describe = (el: Element) => `${el.tagName.toLowerCase()}${el.className ? `.${String(el.className).split(' ')[0]}` : ''} "${(el.textContent ?? '').trim().slice(0, 30)}"`;
+        for (const el of document.querySelectorAll('input, select, textarea, button')) {
+          const control = el as HTMLInputElement;
+          const named = (control.labels?.length ?? 0) > 0 || control.getAttribute('aria-label') || control.getAttribute('aria-labelledby') || (el.tagName === 'BUTTON' && el.textContent?.trim());
+          if (!named && control.type !== 'hidden') found.push(`no label: ${describe(el)}`);
+        }
+        // WCAG 2 relative luminance and contrast, against the first opaque background behind the text.
+        const rgb = (color: string) => (color.match(/[\d.]+/g) ?? []).map(Number);
+        const luminance = ([r, g, b]: number[]) => [r, g, b].map((c) => (c / 255 <= 0.03928 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4)).reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+        const background = (el: Element | null): number[] => {
+          for (let at = el; at; at = at.parentElement) {
+            const [r, g, b, a = 1] = rgb(getComputedStyle(at).backgroundColor);
+            if (a > 0.9) return [r, g, b];
+          }
+          return [255, 255, 255];
+        };
+        for (const el of document.querySelectorAll('main *')) {
+          const text = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim());
+          const style = getComputedStyle(el);
+          if (!text || style.visibility === 'hidden' || style.display === 'none' || (el as HTMLElement).closest('.cm-editor')) continue;
+          const [fg, bg] = [luminance(rgb(style.color)), luminance(background(el))];
+          const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+          const large = parseFloat(style.fontSize) >= 24 || (parseFloat(style.fontSize) >= 18.66 && Number(style.fontWeight) >= 700);
+          if (ratio < (large ? 3 : 4.5)) found.push(`contrast ${ratio.toFixed(2)}: ${describe(el)}`);
+        }
+        return found;
+      });
+      expect({ path, problems }).toEqual({ path, problems: [] });
+    }
+  });
+
   it('is usable at 360 px wide: no page wider than the screen', async () => {
     // The same browser profile as the operator's tab: it holds the console's key.
     const narrow = await page.context().newPage();
