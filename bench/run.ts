@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchColdStart, type ColdStartResult } from './cold-start';
+import { benchConsoleCalls, type ConsoleCallsResult } from './console-calls';
 import { benchDelivery, DELIVERY_TURN, type DeliveryResult, type RequestsPerThousand } from './delivery';
 import { benchGreeting, GREETING_TURN, type GreetingPart, type GreetingPathResult } from './greeting';
 import { round } from './stats';
@@ -11,7 +12,7 @@ import { benchWebhookPath, type WebhookPathResult } from './webhook-path';
 import { benchLiveCapacity, benchWorkerCapacity, LIVE_RATIO_TARGET, RUNS_PER_LOAD, type CapacityResult, type LiveCapacityResult } from './worker-capacity';
 
 /** The benchmarks by the name they are asked for with, and the key their figures have in docs/benchmarks.json. */
-const BENCHMARKS = { webhook: 'webhook', 'webhook-lookup': 'webhookLookup', greeting: 'greeting', 'cold-start': 'coldStart', capacity: 'capacity', 'live-capacity': 'liveCapacity', 'tool-call': 'toolCall', delivery: 'delivery' } as const;
+const BENCHMARKS = { webhook: 'webhook', 'webhook-lookup': 'webhookLookup', greeting: 'greeting', 'cold-start': 'coldStart', capacity: 'capacity', 'live-capacity': 'liveCapacity', 'tool-call': 'toolCall', delivery: 'delivery', console: 'console' } as const;
 type BenchmarkName = keyof typeof BENCHMARKS;
 type FiguresKey = (typeof BENCHMARKS)[BenchmarkName];
 
@@ -34,6 +35,7 @@ interface Figures {
   liveCapacity?: LiveCapacityResult;
   toolCall?: ToolCallResult;
   delivery?: DeliveryResult;
+  console?: ConsoleCallsResult;
   /** Per benchmark; a file from before it was kept has all its figures from `machine` and `date`. */
   ranOn?: Partial<Record<FiguresKey, RanOn>>;
 }
@@ -112,6 +114,13 @@ async function main(): Promise<void> {
     log(JSON.stringify(figures.delivery, null, 2));
     took('delivery');
   }
+  if (selected.has('console')) {
+    const calls = Number(process.env.BENCH_CONSOLE_CALLS ?? 10_000);
+    log(`the console's calls page over ${calls} calls in the history`);
+    figures.console = await benchConsoleCalls({ calls, samples: 100 });
+    log(JSON.stringify(figures.console, null, 2));
+    took('console');
+  }
   writeFileSync(join(DOCS, 'benchmarks.json'), JSON.stringify(figures, null, 2) + '\n');
   writeFileSync(join(DOCS, 'benchmarks.md'), report(figures));
   log(`wrote ${join(DOCS, 'benchmarks.md')}`);
@@ -162,7 +171,7 @@ interface Section {
 }
 
 function report(figures: Figures): string {
-  const { webhook, webhookLookup, greeting, coldStart, capacity, liveCapacity, toolCall, delivery } = figures;
+  const { webhook, webhookLookup, greeting, coldStart, capacity, liveCapacity, toolCall, delivery, console: consoleCalls } = figures;
   const sections: Section[] = [
     { title: 'Webhook to accept', from: 'webhook', body: webhook && webhookSection(webhook) },
     { title: 'Webhook to accept, with a lookup', from: 'webhook-lookup', body: webhookLookup && webhookLookupSection(webhookLookup) },
@@ -173,6 +182,7 @@ function report(figures: Figures): string {
     { title: 'GPT-Live calls next to Realtime ones', from: 'live-capacity', body: liveCapacity && liveCapacitySection(liveCapacity) },
     { title: "Tool call to the user's endpoint", from: 'tool-call', body: toolCall && toolCallSection(toolCall) },
     { title: "Finished call to the user's endpoint", from: 'delivery', body: delivery && deliverySection(delivery) },
+    { title: "The console's calls page", from: 'console', body: consoleCalls && consoleSection(consoleCalls) },
   ];
   const ranOn = (section: Section) => figures.ranOn?.[BENCHMARKS[section.from]];
   const runs = new Set(sections.flatMap((s) => (s.body && ranOn(s) ? [JSON.stringify(ranOn(s))] : [])));
@@ -195,7 +205,7 @@ dynalite (and fauxqs, as SQS) each in its own process, and the hosts being measu
 own process, bundled with esbuild as the worker image bundles them. Figures from another run, or
 a loaded machine, differ; the ratios, taken in the same run, are what to compare.
 \`npm run bench -- greeting\` (or \`BENCH_ONLY=greeting,webhook\`) runs only the benchmarks named
-(\`webhook\`, \`webhook-lookup\`, \`greeting\`, \`cold-start\`, \`capacity\`, \`live-capacity\`, \`tool-call\`, \`delivery\`) and keeps the other sections' figures from
+(\`webhook\`, \`webhook-lookup\`, \`greeting\`, \`cold-start\`, \`capacity\`, \`live-capacity\`, \`tool-call\`, \`delivery\`, \`console\`) and keeps the other sections' figures from
 docs/benchmarks.json; \`BENCH_RENDER=1 npm run bench\` rewrites this file from it.
 
 ${sections.map(heading).join('\n\n')}
@@ -294,6 +304,25 @@ function officialRuns(capacity: CapacityResult) {
   const oursAtCompare = capacity.runs.find((r) => r.store === 'none' && r.calls === official.calls);
   const oursMissed = officialWhereOursMissed && capacity.runs.find((r) => r.store === 'none' && r.calls === officialWhereOursMissed.calls);
   return { official, officialWhereOursMissed, oursAtCompare, oursMissed };
+}
+
+function consoleSection(result: ConsoleCallsResult): string {
+  return `The console's API (\`GET /api/calls\`, over HTTP with its token, as the page asks) with
+${result.calls.toLocaleString('en-US')} calls in the history (dynalite in its own process; the console server in the bench
+process), each page ${result.pages[0].samples} times in turns. A page reads 25 calls from the history index and each
+call's record and entries for its cost, 8 at a time; the floor is that DynamoDB work done
+straight with the SDK, in the same process.
+
+${row(['page', 'p50 ms', 'p99 ms'])}
+${row(['---', '---:', '---:'])}
+${[...result.pages, { ...result.floor, page: 'floor: the newest page\'s reads, with the SDK' }].map((p) => row([p.page, p.p50Ms, p.p99Ms])).join('\n')}
+
+- The newest page over the floor: **${result.p50Ratio}x** at p50, ${result.p99Ratio}x at p99; a page
+  20 back costs what the newest does (the cursor is DynamoDB's own key: nothing before it is read).
+  An outcome is filtered as the index is read, so a rarer outcome reads more of it to fill a page
+  (here one call in ten is rejected).
+- The overview over the same history: **${(result.overviewMs / 1000).toFixed(1)} s**. It prices every call of the last
+  30 days, one record read each, so it grows with the calls (see the README's console section).`;
 }
 
 function liveCapacitySection(result: LiveCapacityResult): string {

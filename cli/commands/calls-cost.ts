@@ -180,7 +180,7 @@ async function callsSince(store: CallHistoryStore, filter: { since: string; numb
   const worker = async () => {
     while (next < summaries.length) {
       const i = next++;
-      records[i] = await store.get(summaries[i].callId);
+      records[i] = await store.get(summaries[i].callId, { otherEngineOffers: false });
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, summaries.length) }, worker));

@@ -301,7 +301,7 @@ async function tail(calls: CallHistoryStore, opts: { number?: string; intervalMs
         printed.set(summary.callId, DONE);
         continue;
       }
-      const record = await calls.get(summary.callId);
+      const record = await calls.get(summary.callId, { otherEngineOffers: false });
       if (!record) continue;
       if (count === undefined) {
         emit({ type: 'call', callId: record.callId, number: record.number, caller: record.caller, startedAt: record.startedAt }, `${shortTime(record.startedAt)}  ${record.callId}  ${record.caller} -> ${record.number}`);

@@ -11,7 +11,7 @@ export async function withCosts(store: CallHistoryStore, calls: CallSummary[]): 
   const worker = async () => {
     while (next < calls.length) {
       const i = next++;
-      const record = await store.get(calls[i].callId);
+      const record = await store.get(calls[i].callId, { otherEngineOffers: false });
       costed[i] = { ...calls[i], ...(record?.cost && { cost: record.cost }), ...(record?.engine && { engine: record.engine }) };
     }
   };

@@ -49,11 +49,16 @@ export class CallHistoryStore {
     this.entries = new CallEntriesStore(db, tables.entries);
   }
 
-  /** The record as users read it, with what was said and done on the call. */
-  async get(callId: string): Promise<CallRecord | undefined> {
+  /**
+   * The record as users read it, with what was said and done on the call. Listings that read
+   * records only for their cost leave out the other engine's offers (`otherEngineOffers: false`),
+   * a read that waits on the record's own.
+   */
+  async get(callId: string, opts: { otherEngineOffers?: boolean } = {}): Promise<CallRecord | undefined> {
     const [item, entries] = await Promise.all([getStoredCall(this.db, this.tableName, callId), this.entries.read(callId)]);
     if (!item) return undefined;
-    return toRecord(item, entries, item.sipCallId ? await this.otherEngineOffers(item.sipCallId, callId) : []);
+    const offers = opts.otherEngineOffers !== false && item.sipCallId ? await this.otherEngineOffers(item.sipCallId, callId) : [];
+    return toRecord(item, entries, offers);
   }
 
   /** The other API's offers of the same SIP call (CALLS_TABLE.otherEngineOffersKey), the record's own id left out. */

@@ -289,7 +289,7 @@ describe('switchboard console in Chromium, against switchboard dev', () => {
       const problems = await page.evaluate(() => {
         const found: string[] = [];
         const describe = (el: Element) => `${el.tagName.toLowerCase()}${el.className ? `.${String(el.className).split(' ')[0]}` : ''} "${(el.textContent ?? '').trim().slice(0, 30)}"`;
-        for (const el of document.querySelectorAll('input, select, textarea, button')) {
+        for (const el of Array.from(document.querySelectorAll('input, select, textarea, button'))) {
           const control = el as HTMLInputElement;
           const named = (control.labels?.length ?? 0) > 0 || control.getAttribute('aria-label') || control.getAttribute('aria-labelledby') || (el.tagName === 'BUTTON' && el.textContent?.trim());
           if (!named && control.type !== 'hidden') found.push(`no label: ${describe(el)}`);
@@ -304,8 +304,8 @@ describe('switchboard console in Chromium, against switchboard dev', () => {
           }
           return [255, 255, 255];
         };
-        for (const el of document.querySelectorAll('main *')) {
-          const text = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim());
+        for (const el of Array.from(document.querySelectorAll('main *'))) {
+          const text = Array.from(el.childNodes).some((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim());
           const style = getComputedStyle(el);
           if (!text || style.visibility === 'hidden' || style.display === 'none' || (el as HTMLElement).closest('.cm-editor')) continue;
           const [fg, bg] = [luminance(rgb(style.color)), luminance(background(el))];
