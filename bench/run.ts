@@ -309,9 +309,9 @@ function officialRuns(capacity: CapacityResult) {
 function consoleSection(result: ConsoleCallsResult): string {
   return `The console's API (\`GET /api/calls\`, over HTTP with its token, as the page asks) with
 ${result.calls.toLocaleString('en-US')} calls in the history (dynalite in its own process; the console server in the bench
-process), each page ${result.pages[0].samples} times in turns. A page reads 25 calls from the history index and each
-call's record and entries for its cost, 8 at a time; the floor is that DynamoDB work done
-straight with the SDK, in the same process.
+process), each page ${result.pages[0].samples} times in turns. A page reads 25 calls from the history index, then
+their records' price fields in one BatchGetItem (a finished call carries its usage, summed when
+it ended); the floor is that DynamoDB work done straight with the SDK, in the same process.
 
 ${row(['page', 'p50 ms', 'p99 ms'])}
 ${row(['---', '---:', '---:'])}
@@ -321,8 +321,8 @@ ${[...result.pages, { ...result.floor, page: 'floor: the newest page\'s reads, w
   20 back costs what the newest does (the cursor is DynamoDB's own key: nothing before it is read).
   An outcome is filtered as the index is read, so a rarer outcome reads more of it to fill a page
   (here one call in ten is rejected).
-- The overview over the same history: **${(result.overviewMs / 1000).toFixed(1)} s**. It prices every call of the last
-  30 days, one record read each, so it grows with the calls (see the README's console section).`;
+- The overview over the same history: **${(result.overviewMs / 1000).toFixed(1)} s**. It lists every call of the last
+  30 days from the index (1,000 a query) and prices them 100 records a request.`;
 }
 
 function liveCapacitySection(result: LiveCapacityResult): string {

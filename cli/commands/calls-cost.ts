@@ -163,8 +163,7 @@ function totalLines(t: Totals): string[] {
 
 /**
  * The calls to `number` (or all) since `since`, whole: as `calls list --all` pages them, then
- * each record read as `withCosts` (core/store/call-costs.ts) reads it, keeping the whole record for its
- * SIP Call-ID and duration too.
+ * each record read whole (CallHistoryStore.get), for its SIP Call-ID and duration as well as its cost.
  */
 async function callsSince(store: CallHistoryStore, filter: { since: string; number?: string }, out: Output): Promise<CallRecord[]> {
   const summaries: CallSummary[] = [];

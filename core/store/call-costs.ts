@@ -1,22 +1,10 @@
 import type { CallSummary, CallHistoryStore } from './call-history-store';
 import type { CallCost } from '../pricing/call-cost';
 
-/**
- * Each listed call with its cost, which needs its usage from the entries table, and its engine,
- * which the history indexes do not carry: one read per call, a few at a time.
- */
+/** Each listed call with its cost and its engine, which the history indexes do not carry (CallHistoryStore.costsOf). */
 export async function withCosts(store: CallHistoryStore, calls: CallSummary[]): Promise<(CallSummary & { cost?: CallCost })[]> {
-  const costed: (CallSummary & { cost?: CallCost })[] = [...calls];
-  let next = 0;
-  const worker = async () => {
-    while (next < calls.length) {
-      const i = next++;
-      const record = await store.get(calls[i].callId, { otherEngineOffers: false });
-      costed[i] = { ...calls[i], ...(record?.cost && { cost: record.cost }), ...(record?.engine && { engine: record.engine }) };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(8, calls.length) }, worker));
-  return costed;
+  const costs = await store.costsOf(calls.map((c) => c.callId));
+  return calls.map((c) => ({ ...c, ...costs.get(c.callId) }));
 }
 
 /** `--sum`: the listed calls' cost together, and how many could not be priced (left out of it). */

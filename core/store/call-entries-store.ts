@@ -92,6 +92,11 @@ export class CallEntriesStore {
     return entries;
   }
 
+  /** A call's usage entries summed (see addUsage): what the call is priced by. */
+  async usage(callId: string): Promise<TokenUsage> {
+    return (await this.query(callId, 'u#')).reduce<TokenUsage>((sum, item) => addUsage(sum, usageOf(item)), { inputTokens: 0, outputTokens: 0, totalTokens: 0 });
+  }
+
   /** A call's actions in the order taken (what a worker taking the call over needs to know). */
   async actions(callId: string): Promise<CallAction[]> {
     return (await this.query(callId, 'a#')).map((item) => item.action as CallAction);

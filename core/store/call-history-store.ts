@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { addUsage, inSpokenOrder, type CallRecord, type Outcome } from '../calls/record';
 import { costOfRecord } from '../pricing/call-cost';
 import { CallEntriesStore, type CallEntries } from './call-entries-store';
@@ -25,6 +25,10 @@ export class InvalidCursorError extends Error {
 }
 
 const SUMMARY_FIELDS = ['callId', 'number', 'startedAt', ...CALL_SUMMARY_ATTRIBUTES] as const;
+/** What costOfRecord reads of a record, besides its usage. */
+const COST_FIELDS = ['callId', 'startedAt', 'outcome', 'engine', 'model', 'transcriptionModel', 'backendModel', 'analysis', 'usageAtEnd'] as const;
+/** BatchGetItem's most keys a request. */
+const BATCH_GET_KEYS = 100;
 const PUBLIC_FIELDS = [
   'callId', 'number', 'caller', 'startedAt', 'endedAt', 'durationSeconds', 'outcome', 'reason', 'rejectStatus',
   'transferTarget', 'decisionMs', 'label', 'webhookId', 'lookup', 'deliveries', 'analysis', 'model', 'transcriptionModel', 'backendModel', 'sipCallId', 'engine',
@@ -59,6 +63,45 @@ export class CallHistoryStore {
     if (!item) return undefined;
     const offers = opts.otherEngineOffers !== false && item.sipCallId ? await this.otherEngineOffers(item.sipCallId, callId) : [];
     return toRecord(item, entries, offers);
+  }
+
+  /**
+   * What each call cost, and its engine, for listings (`calls list`, `status`, the console): read
+   * 100 records to a request (BatchGetItem, only what the price needs), each priced by the usage
+   * the worker summed when it ended the call (`usageAtEnd`). A call with no usage to sum (turned
+   * away, missed) costs nothing; a call still live, or ended before the sum was kept, is read
+   * whole, 8 at a time, as `get` reads it.
+   */
+  async costsOf(callIds: readonly string[]): Promise<Map<string, Pick<CallRecord, 'cost' | 'engine'>>> {
+    const costs = new Map<string, Pick<CallRecord, 'cost' | 'engine'>>();
+    const whole: string[] = [];
+    const names = Object.fromEntries(COST_FIELDS.map((field, i) => [`#p${i}`, field]));
+    for (let at = 0; at < callIds.length; at += BATCH_GET_KEYS) {
+      let keys: Record<string, unknown>[] = [...new Set(callIds.slice(at, at + BATCH_GET_KEYS))].map((callId) => ({ callId }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+        const read = await this.db.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names } } }),
+        );
+        for (const item of (read.Responses?.[this.tableName] ?? []) as StoredCall[]) {
+          const usage = item.usageAtEnd ?? (item.outcome === 'rejected' || item.outcome === 'missed' ? { inputTokens: 0, outputTokens: 0, totalTokens: 0 } : undefined);
+          if (!usage) whole.push(item.callId);
+          else costs.set(item.callId, { cost: costOfRecord({ ...item, transcript: [], actions: [], usage }), ...(item.engine && { engine: item.engine }) });
+        }
+        // DynamoDB may leave keys unread (throttling, or 16 MB in one answer): asked for again.
+        keys = read.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    let next = 0;
+    const readWhole = async () => {
+      while (next < whole.length) {
+        const callId = whole[next++];
+        const record = await this.get(callId, { otherEngineOffers: false });
+        if (record) costs.set(callId, { ...(record.cost && { cost: record.cost }), ...(record.engine && { engine: record.engine }) });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, whole.length) }, readWhole));
+    return costs;
   }
 
   /** The other API's offers of the same SIP call (CALLS_TABLE.otherEngineOffersKey), the record's own id left out. */

@@ -86,9 +86,14 @@ export class LiveCallStore {
     return this.entries.write(items);
   }
 
-  /** Records how the call ended, once: a record that is no longer live is left as it is. */
+  /**
+   * Records how the call ended, once: a record that is no longer live is left as it is. With it,
+   * the call's usage as its entries sum it (`usageAtEnd`, for listings to price the call by); a
+   * failure to read it leaves it out, and listings then read the entries.
+   */
   async finish(callId: string, ending: CallEnding): Promise<boolean> {
-    const fields = Object.entries(ending).filter(([, v]) => v !== undefined);
+    const usageAtEnd = await this.entries.usage(callId).catch(() => undefined);
+    const fields = Object.entries({ ...ending, usageAtEnd }).filter(([, v]) => v !== undefined);
     return this.conditional({
       UpdateExpression: `SET ${fields.map((_, i) => `#f${i} = :f${i}`).join(', ')} REMOVE liveNumber, leaseOwner, leaseUntil`,
       ConditionExpression: 'outcome = :active',

@@ -1,5 +1,5 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { CallRecord } from '../calls/record';
+import type { CallRecord, TokenUsage } from '../calls/record';
 import type { CallEntries } from './call-entries-store';
 
 /**
@@ -18,6 +18,11 @@ export interface StoredCall extends CallRecord {
   liveNumber?: string;
   leaseOwner?: string;
   leaseUntil?: number;
+  /**
+   * The sum of the call's usage entries when the worker ended it (the analysis's is on the record
+   * apart): what a listing prices the call by without reading its entries. Never added to them.
+   */
+  usageAtEnd?: TokenUsage;
   /** How often a worker took the call: more than once means one took it over. */
   leases?: number;
   /** Epoch seconds after which DynamoDB deletes the record (and the call's entries). */

@@ -1,4 +1,4 @@
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_CALL_RETENTION_DAYS } from '../../core/runtime/contract';
 import { CallClaimsStore } from '../../core/store/call-claims-store';
 import { actionItem, CallEntriesStore, transcriptItem, usageItem } from '../../core/store/call-entries-store';
@@ -189,5 +189,37 @@ describe('LiveCallStore (dynalite)', () => {
     expect(stored).not.toHaveProperty('liveNumber');
     expect(stored).not.toHaveProperty('leaseOwner');
     expect(stored).not.toHaveProperty('leaseUntil');
+  });
+
+  it('keeps the usage summed at the end, so a listing prices calls 100 a request, the same as reading each whole', async () => {
+    const detail = (n: number) => ({
+      inputTokens: 3 * n, outputTokens: 2 * n, totalTokens: 5 * n,
+      inputTextTokens: 2 * n, inputAudioTokens: n, cachedTextTokens: 0, cachedAudioTokens: 0, outputTextTokens: n, outputAudioTokens: n,
+    });
+    const ended = { outcome: 'completed' as const, reason: 'caller-hung-up', endedAt: new Date(NOW + 60_000).toISOString(), durationSeconds: 60 };
+    const finished: string[] = [];
+    for (let i = 0; i < 120; i++) {
+      const callId = await activeCall();
+      await db.send(new UpdateCommand({ TableName: LOCAL_TABLE_NAMES.calls, Key: { callId }, UpdateExpression: 'SET model = :m, transcriptionModel = :t', ExpressionAttributeValues: { ':m': 'gpt-realtime-2.1', ':t': 'gpt-live-transcribe' } }));
+      await live.writeEntries([usageItem(callId, 'resp_1', detail(100 + i), undefined), usageItem(callId, 't#item_1', { transcriptionSeconds: 2 }, undefined)]);
+      await live.finish(callId, ended);
+      finished.push(callId);
+    }
+    expect((await live.get(finished[0]))?.usageAtEnd).toEqual({ ...detail(100), transcriptionSeconds: 2 });
+    // Still live (no sum yet) and from before the sum was kept: each read whole.
+    const stillLive = await activeCall();
+    await live.writeEntries([usageItem(stillLive, 'resp_1', detail(7), undefined)]);
+    const older = await activeCall();
+    await live.writeEntries([usageItem(older, 'resp_1', detail(9), undefined)]);
+    await db.send(new UpdateCommand({ TableName: LOCAL_TABLE_NAMES.calls, Key: { callId: older }, UpdateExpression: 'SET outcome = :c, model = :m', ExpressionAttributeValues: { ':c': 'completed', ':m': 'gpt-realtime-2.1' } }));
+    const ids = [...finished, stillLive, older, 'rtc_never_stored'];
+
+    const costs = await history.costsOf(ids);
+    for (const callId of [...finished, stillLive, older]) expect({ callId, cost: costs.get(callId)?.cost }).toEqual({ callId, cost: (await history.get(callId))!.cost });
+    expect(costs.get(finished[0])?.cost?.totalUsd).toBeGreaterThan(0);
+    expect(costs.has('rtc_never_stored')).toBe(false);
+    // A finished call is priced from its record alone: its entries are not read.
+    await db.send(new DeleteCommand({ TableName: LOCAL_TABLE_NAMES.entries, Key: { callId: finished[0], entry: 'u#resp_1' } }));
+    expect((await history.costsOf([finished[0]])).get(finished[0])?.cost).toEqual(costs.get(finished[0])?.cost);
   });
 });
