@@ -137,6 +137,9 @@ async function listCalls(calls: CallHistoryStore, query: URLSearchParams, now: D
     cursor = page.cursor;
     notice ??= page.notice;
   } while (engine && cursor && shown.length < CALLS_PAGE_SIZE && scanned < ENGINE_SCAN_LIMIT);
+  if (engine && cursor && shown.length < CALLS_PAGE_SIZE) {
+    notice ??= `the history index does not carry the engine: this page read ${scanned} calls and found ${shown.length} answered by ${engine === 'live' ? 'GPT-Live' : 'Realtime'}; "Older" reads on`;
+  }
 
   return {
     calls: shown.map((c) => ({ ...c, engine: c.engine ?? 'realtime' })),

@@ -134,6 +134,18 @@ describe('the console API', () => {
     expect(range.calls.every((c) => c.startedAt >= '2026-12-01T00:00' && c.startedAt <= '2026-12-01T01:00:00.000Z')).toBe(true);
     expect((await page('number=+17134810122')).calls).toEqual([]);
 
+    // A number with one GPT-Live call among 600, 40 days back (out of the overview's window): the
+    // engine is on no index, so the page stops after reading 500 and says so, with a cursor to go on.
+    const rare = Array.from({ length: 600 }, (_, i) => {
+      const startedAt = new Date(NOW.getTime() - 40 * 86400_000 - i * 60_000).toISOString();
+      return { callId: `rtc_rare${String(i).padStart(3, '0')}`, number: '+17134810155', caller: '+14155550100', startedAt, day: startedAt.slice(0, 10), outcome: 'completed', ...(i === 7 && { engine: 'live' }) };
+    });
+    for (let i = 0; i < rare.length; i += 25) {
+      await db().send(new BatchWriteCommand({ RequestItems: { [LOCAL_TABLE_NAMES.calls]: rare.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
+    }
+    const sparse = (await (await api('/calls?number=%2B17134810155&engine=live')).json()) as { calls: { callId: string }[]; cursor: string | null; notice?: string };
+    expect(sparse).toMatchObject({ calls: [{ callId: 'rtc_rare007' }], cursor: expect.any(String), notice: expect.stringMatching(/this page read 5\d\d calls and found 1 answered by GPT-Live; "Older" reads on/) });
+
     for (const [query, message] of [
       ['outcome=great', 'outcome must be one of'],
       ['engine=steam', 'engine must be realtime or live'],
