@@ -78,6 +78,26 @@ const LIVE = ['liveSeconds'] as const;
 /** The fields of TokenUsage a call's sideband reports (cacheWriteTextTokens only a Live backend's Responses usage). */
 export const SIDEBAND_USAGE_FIELDS = ['inputTokens', 'outputTokens', 'totalTokens', ...SESSION_DETAIL, 'cacheWriteTextTokens', ...TRANSCRIPTION, ...LIVE] as const;
 
+/**
+ * A Responses API request's usage (a GPT-Live backend's response, a call's analysis) in
+ * TokenUsage's terms: all text, as those requests take and give words, with the part read from
+ * the cache and, where reported, the part written to it.
+ */
+export function textTokenUsage(u: { inputTokens: number; cachedTokens: number; cacheWriteTokens?: number; outputTokens: number; totalTokens: number }): TokenUsage {
+  return {
+    inputTokens: u.inputTokens,
+    outputTokens: u.outputTokens,
+    totalTokens: u.totalTokens,
+    inputTextTokens: u.inputTokens,
+    inputAudioTokens: 0,
+    cachedTextTokens: u.cachedTokens,
+    cachedAudioTokens: 0,
+    outputTextTokens: u.outputTokens,
+    outputAudioTokens: 0,
+    ...(u.cacheWriteTokens !== undefined && { cacheWriteTextTokens: u.cacheWriteTokens }),
+  };
+}
+
 /** Whether usage has the session's detail; 'empty' when it used nothing, so there is nothing to detail. */
 export function sessionDetailOf(usage: Partial<TokenUsage>): 'known' | 'empty' | 'missing' {
   if (SESSION_DETAIL.every((field) => typeof usage[field] === 'number')) return 'known';

@@ -1,4 +1,4 @@
-import { sessionDetailOf, type CallRecord, type TokenUsage } from '../calls/record';
+import { sessionDetailOf, textTokenUsage, type CallRecord, type TokenUsage } from '../calls/record';
 import { priceOf, type TokenRates } from './prices';
 
 /** What a part of a call cost, or why it cannot be said. */
@@ -163,21 +163,7 @@ const KIND_NAMES: Record<keyof TokenRates, string> = {
  */
 export function costOfRecord(record: CallRecord): CallCost {
   const analysis = record.analysis?.status === 'done' ? record.analysis : undefined;
-  const analysisModels = analysis && {
-    model: analysis.model,
-    usage: {
-      inputTokens: analysis.usage.inputTokens,
-      outputTokens: analysis.usage.outputTokens,
-      totalTokens: analysis.usage.totalTokens,
-      inputTextTokens: analysis.usage.inputTokens,
-      inputAudioTokens: 0,
-      cachedTextTokens: analysis.usage.cachedInputTokens,
-      cachedAudioTokens: 0,
-      outputTextTokens: analysis.usage.outputTokens,
-      outputAudioTokens: 0,
-      ...(analysis.usage.cacheWriteTokens !== undefined && { cacheWriteTextTokens: analysis.usage.cacheWriteTokens }),
-    },
-  };
+  const analysisModels = analysis && { model: analysis.model, usage: textTokenUsage({ ...analysis.usage, cachedTokens: analysis.usage.cachedInputTokens }) };
   if (!record.model) {
     if (record.outcome === 'rejected' || record.outcome === 'missed' || record.usage.totalTokens === 0) {
       return callCost({ inputTokens: 0, outputTokens: 0, totalTokens: 0 }, { model: '', transcriptionModel: undefined, ...(analysisModels && { analysis: analysisModels }) });

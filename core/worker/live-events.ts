@@ -4,7 +4,7 @@
  * ServerEvent), and anything else is `other`.
  */
 
-import type { TokenUsage } from '../calls/record';
+import { textTokenUsage, type TokenUsage } from '../calls/record';
 
 export type LiveEvent =
   /** A fragment of what the caller (`input`) or the agent (`output`) said, on the session's timeline. */
@@ -87,27 +87,16 @@ function readBackendEvent(delegationId: string, event: Json): LiveEvent {
   return { type: 'other' };
 }
 
-/**
- * A backend response's `ResponseUsage` in TokenUsage's terms, so it is priced as the backend
- * model is: all text (the front end hands the backend words, not audio), the cached part and,
- * where reported, the part written to the cache (`input_tokens_details.cache_write_tokens`).
- */
+/** A backend response's `ResponseUsage`, priced as the backend model is (`cache_write_tokens` where reported). */
 function backendUsage(usage: Json): TokenUsage {
-  const input = num(usage.input_tokens);
-  const output = num(usage.output_tokens);
   const details = isObject(usage.input_tokens_details) ? usage.input_tokens_details : {};
-  return {
-    inputTokens: input,
-    outputTokens: output,
+  return textTokenUsage({
+    inputTokens: num(usage.input_tokens),
+    cachedTokens: num(details.cached_tokens),
+    ...(typeof details.cache_write_tokens === 'number' && { cacheWriteTokens: num(details.cache_write_tokens) }),
+    outputTokens: num(usage.output_tokens),
     totalTokens: num(usage.total_tokens),
-    inputTextTokens: input,
-    inputAudioTokens: 0,
-    cachedTextTokens: num(details.cached_tokens),
-    cachedAudioTokens: 0,
-    outputTextTokens: output,
-    outputAudioTokens: 0,
-    ...(typeof details.cache_write_tokens === 'number' && { cacheWriteTextTokens: num(details.cache_write_tokens) }),
-  };
+  });
 }
 
 /**
