@@ -331,15 +331,15 @@ function liveCapacitySection(result: LiveCapacityResult): string {
   return `The same worker process holds ${realtime.calls} Realtime calls, then ${live.calls} GPT-Live calls, each
 the four exchanges and transfer of the capacity benchmark played through its own API's events
 (GPT-Live: transcript fragments, the backend's function call nested in \`response.event\`, the
-Live refer), with a store that keeps nothing so that the worker's own cost shows. Median of
-${RUNS_PER_LOAD} runs each. The two APIs send different streams for the same conversation: a Realtime
+Live refer), with a store that keeps nothing so that the worker's own cost shows. The engines
+take turns, ${realtime.runs} runs each; each figure is the median of its engine's runs. The two APIs send different streams for the same conversation: a Realtime
 call's has more frames (its audio transcript deltas, which the worker skips without parsing them,
 have no Live counterpart; every Live transcript fragment is read), so a Live call's CPU is spread
 over fewer events. CPU per call is shown next to CPU per event for that reason.
 
-${row(['worker', 'heap KiB/call', 'RSS KiB/call', 'CPU µs/event', 'CPU µs/call', 'worker core %', 'tool->refer p50 / p99 ms', 'completed'])}
-${row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:'])}
-${[realtime, live].map((r) => row([r.worker, r.heapKiBPerCall, r.rssKiBPerCall, r.cpuMicrosPerEvent, r.cpuMicrosPerCall, r.workerCorePercent, `${r.toolToReferP50Ms} / ${r.toolToReferP99Ms}`, `${r.completedCalls} of ${r.calls}`])).join('\n')}
+${row(['worker', 'heap KiB/call', 'RSS KiB/call', 'CPU µs/event', 'CPU µs/event of each run', 'CPU µs/call', 'worker core %', 'tool->refer p99 ms', 'completed'])}
+${row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:'])}
+${[realtime, live].map((r) => row([r.worker, r.heapKiBPerCall, r.rssKiBPerCall, r.cpuMicrosPerEvent, r.cpuMicrosPerEventOfRuns.join(', '), r.cpuMicrosPerCall, r.workerCorePercent, r.toolToReferP99Ms, `${r.completedCalls} of ${r.calls}`])).join('\n')}
 
 - Heap per call, Live over Realtime: **${target(result.heapPerCallRatio)}**.
 - CPU per event, Live over Realtime: **${target(result.cpuPerEventRatio)}**.

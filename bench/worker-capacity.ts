@@ -250,10 +250,10 @@ export interface CapacityResult {
  */
 export const RUNS_PER_LOAD = 3;
 
-async function medianRun(worker: 'switchboard-worker' | 'official-worker', store: 'none' | 'dynalite', calls: number, engine: Engine = 'realtime'): Promise<CapacityRun> {
+async function medianRun(worker: 'switchboard-worker' | 'official-worker', store: 'none' | 'dynalite', calls: number): Promise<CapacityRun> {
   const runs: CapacityRun[] = [];
   for (let i = 0; i < RUNS_PER_LOAD; i++) {
-    runs.push(await runOnce(worker, store, calls, false, engine));
+    runs.push(await runOnce(worker, store, calls));
     process.stderr.write(`${JSON.stringify(runs[i])}\n`);
   }
   // Ranked by how far each run is from the targets (an incomplete run ranks last).
@@ -300,10 +300,27 @@ export async function benchWorkerCapacity(steps: number[], stores: ('none' | 'dy
   return { runs, capacity, storeRequestCost };
 }
 
+/** One engine's figures over the runs of the comparison: each the median of the runs' own. */
+export interface EngineCost {
+  worker: string;
+  calls: number;
+  runs: number;
+  heapKiBPerCall: number;
+  rssKiBPerCall: number;
+  cpuMicrosPerEvent: number;
+  cpuMicrosPerCall: number;
+  workerCorePercent: number;
+  toolToReferP99Ms: number;
+  /** Calls that reached their transfer, in the run with the fewest. */
+  completedCalls: number;
+  /** Each run's CPU per event, in the order run. */
+  cpuMicrosPerEventOfRuns: number[];
+}
+
 /** GPT-Live calls on the worker next to Realtime ones, in the same run: their cost per call and per event, as ratios. */
 export interface LiveCapacityResult {
-  realtime: CapacityRun;
-  live: CapacityRun;
+  realtime: EngineCost;
+  live: EngineCost;
   /** Live over Realtime: the target is at most 1.2 for each. */
   heapPerCallRatio: number;
   cpuPerEventRatio: number;
@@ -314,17 +331,46 @@ export interface LiveCapacityResult {
 
 export const LIVE_RATIO_TARGET = 1.2;
 
+/** Runs of each engine in the comparison, taken in turns. */
+export const LIVE_COMPARISON_RUNS = 5;
+
 /**
  * The same worker holding `calls` Realtime calls, then `calls` GPT-Live calls (the same four
  * exchanges and transfer, through each API's events), with a store that keeps nothing so the
- * worker's own cost shows: heap per call and CPU per event of each, by their median runs.
+ * worker's own cost shows. The engines take turns, run by run, so the machine's drift falls on
+ * both; each figure is the median of its engine's runs (a run's CPU moves by a third from one
+ * run to the next on this machine, more than the difference measured).
  */
-export async function benchLiveCapacity(calls: number): Promise<LiveCapacityResult> {
-  const realtime = await medianRun('switchboard-worker', 'none', calls, 'realtime');
-  const live = await medianRun('switchboard-worker', 'none', calls, 'live');
+export async function benchLiveCapacity(calls: number, runs = LIVE_COMPARISON_RUNS): Promise<LiveCapacityResult> {
+  const taken: Record<Engine, CapacityRun[]> = { realtime: [], live: [] };
+  for (let i = 0; i < runs; i++) {
+    for (const engine of ['realtime', 'live'] as const) {
+      const run = await runOnce('switchboard-worker', 'none', calls, false, engine);
+      process.stderr.write(`${JSON.stringify(run)}\n`);
+      taken[engine].push(run);
+    }
+  }
+  const costOf = (of: CapacityRun[]): EngineCost => {
+    const middle = (pick: (r: CapacityRun) => number) => round(percentile(of.map(pick), 50), 1);
+    return {
+      worker: of[0].worker,
+      calls,
+      runs: of.length,
+      heapKiBPerCall: middle((r) => r.heapKiBPerCall),
+      rssKiBPerCall: middle((r) => r.rssKiBPerCall),
+      cpuMicrosPerEvent: middle((r) => r.cpuMicrosPerEvent),
+      cpuMicrosPerCall: middle((r) => r.cpuMicrosPerCall ?? NaN),
+      workerCorePercent: middle((r) => r.workerCorePercent),
+      toolToReferP99Ms: middle((r) => r.toolToReferP99Ms),
+      completedCalls: Math.min(...of.map((r) => r.completedCalls)),
+      cpuMicrosPerEventOfRuns: of.map((r) => r.cpuMicrosPerEvent),
+    };
+  };
+  const realtime = costOf(taken.realtime);
+  const live = costOf(taken.live);
   const heapPerCallRatio = round(live.heapKiBPerCall / realtime.heapKiBPerCall, 2);
   const cpuPerEventRatio = round(live.cpuMicrosPerEvent / realtime.cpuMicrosPerEvent, 2);
-  const cpuPerCallRatio = round(live.cpuMicrosPerCall! / realtime.cpuMicrosPerCall!, 2);
+  const cpuPerCallRatio = round(live.cpuMicrosPerCall / realtime.cpuMicrosPerCall, 2);
   return { realtime, live, heapPerCallRatio, cpuPerEventRatio, cpuPerCallRatio, withinTarget: heapPerCallRatio <= LIVE_RATIO_TARGET && cpuPerEventRatio <= LIVE_RATIO_TARGET };
 }
 
