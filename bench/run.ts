@@ -332,10 +332,11 @@ function liveCapacitySection(result: LiveCapacityResult): string {
 the four exchanges and transfer of the capacity benchmark played through its own API's events
 (GPT-Live: transcript fragments, the backend's function call nested in \`response.event\`, the
 Live refer), with a store that keeps nothing so that the worker's own cost shows. The engines
-take turns, ${realtime.runs} runs each; each figure is the median of its engine's runs. The two APIs send different streams for the same conversation: a Realtime
-call's has more frames (its audio transcript deltas, which the worker skips without parsing them,
-have no Live counterpart; every Live transcript fragment is read), so a Live call's CPU is spread
-over fewer events. CPU per call is shown next to CPU per event for that reason.
+take turns, ${realtime.runs} runs each; each figure is the median of its engine's runs. The two
+APIs send different streams for the same conversation: a Realtime call's has more frames (its
+audio transcript deltas, which the worker skips without parsing them, have no Live counterpart;
+every Live transcript fragment is read), so a Live call's CPU is spread over fewer events. CPU
+per call is shown next to CPU per event for that reason.
 
 ${row(['worker', 'heap KiB/call', 'RSS KiB/call', 'CPU µs/event', 'CPU µs/event of each run', 'CPU µs/call', 'worker core %', 'tool->refer p99 ms', 'completed'])}
 ${row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:'])}
