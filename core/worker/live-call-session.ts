@@ -49,8 +49,8 @@ export class LiveCallSession {
   private lastAgentWordsAt = 0;
   private hangupTimer: NodeJS.Timeout | undefined;
   private limitTimer: NodeJS.Timeout | undefined;
-  /** Runs from a refer until the session closes: a refer answered 200 may still never move the call. */
-  private transferTimer: NodeJS.Timeout | undefined;
+  /** A transfer under way: from the refer until the session closes, with the watchdog (a refer answered 200 may still never move the call). */
+  private transfer: { target: string; watchdog: NodeJS.Timeout } | undefined;
 
   constructor(
     private readonly init: CallSessionInit,
@@ -116,7 +116,7 @@ export class LiveCallSession {
     this.over = true;
     clearTimeout(this.hangupTimer);
     clearTimeout(this.limitTimer);
-    clearTimeout(this.transferTimer);
+    clearTimeout(this.transfer?.watchdog);
     this.socket?.removeAllListeners('close');
     this.socket?.close(1000, 'worker handing the call over');
     this.resolveEnd({ kind: why === 'lease-lost' ? 'lost' : 'handed-back' });
@@ -156,6 +156,12 @@ export class LiveCallSession {
       }
       case 'dtmf':
         return this.action('dtmf', { key: event.key });
+      case 'progress':
+        if (event.stage !== 'failed') return this.action('call-progress', { stage: event.stage });
+        this.action('call-progress', { stage: event.stage, code: event.code, message: event.message });
+        // A leg that failed while the call was being transferred is the transfer failing: said at once, not at the watchdog.
+        if (this.transfer) this.transferFailed(this.transfer.target, `transport-failed-${event.code}`);
+        return;
       case 'usage':
         return this.recordLiveSeconds(event.seconds);
       case 'error':
@@ -261,7 +267,7 @@ export class LiveCallSession {
 
   private async refer(target: string, uri: string): Promise<void> {
     this.leaving = { outcome: 'transferred', reason: 'transferred', transferTarget: uri };
-    this.transferTimer = setTimeout(() => this.transferFailed(target, 'call-did-not-leave'), this.deps.timings.transferTimeoutMs);
+    this.transfer = { target, watchdog: setTimeout(() => this.transferFailed(target, 'call-did-not-leave'), this.deps.timings.transferTimeoutMs) };
     try {
       await this.deps.openai.live.sessions.refer(this.callId, { target_uri: uri });
     } catch (err) {
@@ -273,7 +279,8 @@ export class LiveCallSession {
 
   /** The caller is still here: the agent is told, and goes on with them (as on a Realtime call). */
   private transferFailed(target: string, reason: string): void {
-    clearTimeout(this.transferTimer);
+    clearTimeout(this.transfer?.watchdog);
+    this.transfer = undefined;
     if (this.over || this.leaving?.outcome !== 'transferred') return;
     this.leaving = undefined;
     this.init.log.warn('transfer did not go through', { target, reason });
@@ -321,7 +328,7 @@ export class LiveCallSession {
     this.over = true;
     clearTimeout(this.hangupTimer);
     clearTimeout(this.limitTimer);
-    clearTimeout(this.transferTimer);
+    clearTimeout(this.transfer?.watchdog);
     this.socket?.removeAllListeners('close');
     this.socket?.close();
     this.storeLine();

@@ -14,6 +14,8 @@ export type LiveEvent =
   /** The backend's response is done (nested `response.completed`), with its token usage. */
   | { type: 'backend-done'; delegationId: string; responseId?: string; usage?: TokenUsage }
   | { type: 'dtmf'; key: string }
+  /** SIP call progress of an outbound leg (`transport.ringing`, `.answered`, `.failed` with its setup failure's code). */
+  | { type: 'progress'; stage: 'ringing' | 'answered' } | { type: 'progress'; stage: 'failed'; code: string; message: string }
   /** Cumulative seconds of the session so far: a snapshot, never to be added to another. */
   | { type: 'usage'; seconds: number }
   | { type: 'closed'; reason: string; seconds?: number }
@@ -25,7 +27,10 @@ const isObject = (value: unknown): value is Json => typeof value === 'object' &&
 const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 
 /** The event types read here, at the top and nested in `response.event`; every other frame is `other`. */
-const READ = new Set(['session.input_transcript.delta', 'session.output_transcript.delta', 'response.event', 'transport.dtmf.received', 'session.usage.updated', 'session.closed', 'error']);
+const READ = new Set([
+  'session.input_transcript.delta', 'session.output_transcript.delta', 'response.event', 'transport.dtmf.received',
+  'transport.ringing', 'transport.answered', 'transport.failed', 'session.usage.updated', 'session.closed', 'error',
+]);
 const READ_NESTED = new Set(['response.output_item.done', 'response.completed', 'response.done']);
 
 /**
@@ -54,6 +59,14 @@ export function readLiveEvent(text: string): LiveEvent {
       return readBackendEvent(typeof event.delegation_id === 'string' ? event.delegation_id : '', isObject(event.event) ? event.event : {});
     case 'transport.dtmf.received':
       return typeof event.event === 'string' ? { type: 'dtmf', key: event.event } : { type: 'other' };
+    case 'transport.ringing':
+      return { type: 'progress', stage: 'ringing' };
+    case 'transport.answered':
+      return { type: 'progress', stage: 'answered' };
+    case 'transport.failed': {
+      const error = isObject(event.error) ? event.error : {};
+      return { type: 'progress', stage: 'failed', code: String(error.code ?? 'unknown'), message: String(error.message ?? '') };
+    }
     case 'session.usage.updated':
       return isObject(event.usage) ? { type: 'usage', seconds: num(event.usage.seconds) } : { type: 'other' };
     case 'session.closed':

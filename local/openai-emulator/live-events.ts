@@ -87,6 +87,13 @@ export function liveError(error: { type?: string; code: string; message: string;
 /** A client command's `event_id`, echoed as `client_event_id` on what answers it. */
 export const echo = (clientEventId: string | null | undefined): { client_event_id?: string } => (clientEventId ? { client_event_id: clientEventId } : {});
 
+/** `transport.ringing`, `transport.answered` or `transport.failed` (a `call_error`), for the session. */
+export function transportProgress(sessionId: string, stage: 'ringing' | 'answered' | { failed: { code: string; message: string } }): ServerEvent {
+  if (stage === 'ringing') return { type: 'transport.ringing', session_id: sessionId } satisfies Unsent<LiveServerEvent.TransportRinging>;
+  if (stage === 'answered') return { type: 'transport.answered', session_id: sessionId } satisfies Unsent<LiveServerEvent.TransportAnswered>;
+  return { type: 'transport.failed', session_id: sessionId, error: { type: 'call_error', ...stage.failed } } satisfies Unsent<LiveServerEvent.TransportFailed>;
+}
+
 export const dtmfReceived = (key: string): ServerEvent => ({ type: 'transport.dtmf.received', event: key }) satisfies Unsent<LiveServerEvent.TransportDtmfReceived>;
 
 /**

@@ -4,7 +4,8 @@
  * - `{ caller }` / `{ agent }`: `session.input_transcript.delta` / `.output_transcript.delta`;
  * - consecutive `{ tool }` steps: one batch in one Responses delegation, which waits for a
  *   `function_call_output` per call and then one `response.create` (live-delegation guide);
- * - `{ dtmf }`: `transport.dtmf.received` per key; `{ drop }`, `{ hangup }`, `{ pause }`, `{ error }`
+ * - `{ dtmf }`: `transport.dtmf.received` per key; `{ transport }`: that call progress event;
+ *   `{ drop }`, `{ hangup }`, `{ pause }`, `{ error }`
  *   as on the Realtime API; `{ mcp }` is a script error (GPT-Live has no MCP tools).
  * After each step, `session.usage.updated` with the cumulative seconds. The steps are played as on
  * the Realtime API (script-player.ts).
@@ -17,6 +18,7 @@ import {
   liveError,
   textResponse,
   transcriptDeltas,
+  transportProgress,
   usageUpdated,
   type BackendCall,
   type ServerEvent,
@@ -35,6 +37,7 @@ const OUTPUT_SHOWN = 200;
 
 /** What the runner needs from its session. */
 export interface LiveScriptHost extends PlayerHost<ServerEvent> {
+  readonly sessionId: string;
   /** The Live API runs the call and it has not ended. */
   live(): boolean;
   /** Destroys the sockets, keeps the session. */
@@ -181,7 +184,8 @@ export class LiveScriptRunner extends ScriptPlayer<ServerEvent, AwaitBatch, Live
     } else if ('dtmf' in step) {
       this.clockMs += KEY_MS * step.dtmf.length;
       this.turn = [...[...step.dtmf].map((key) => send(dtmfReceived(key))), this.usage()];
-    } else if ('error' in step) this.turn = [send(liveError(step.error))];
+    } else if ('transport' in step) this.turn = [send(transportProgress(this.host.sessionId, step.transport))];
+    else if ('error' in step) this.turn = [send(liveError(step.error))];
     else if ('pause' in step) {
       this.clockMs += step.pause;
       this.turn = [{ kind: 'wait', ms: step.pause }, this.usage()];

@@ -46,6 +46,7 @@ export class LiveSession implements LiveSide {
   ) {
     call.live = this;
     this.script = new LiveScriptRunner(script, timing, timers, {
+      sessionId,
       live: () => this.runsCall,
       attached: () => this.sockets.size > 0,
       send: (event) => this.send(event),

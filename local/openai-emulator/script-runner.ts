@@ -84,6 +84,7 @@ export class ScriptRunner extends ScriptPlayer<ServerEvent, AwaitTool, ScriptHos
     else if ('tool' in step) this.turn = toolCall(step.tool, step.args ?? {});
     else if ('mcp' in step) this.turn = this.mcpTurn(step.mcp);
     else if ('dtmf' in step) this.turn = dtmf(step.dtmf);
+    else if ('transport' in step) this.turn = [{ kind: 'send', event: errorEvent({ type: 'invalid_request_error', code: 'emulator_script_error', message: 'The script has a transport step, but the Realtime API sends no transport.* events: it is GPT-Live\'s.' }) }];
     else if ('error' in step) this.turn = [{ kind: 'send', event: errorEvent(step.error) }];
     else if ('pause' in step) this.turn = [{ kind: 'wait', ms: step.pause }];
     else if ('drop' in step) this.host.drop();

@@ -20,6 +20,13 @@ export type ScriptStep =
   | { mcp: McpStep }
   /** The caller presses keys, one event per key. */
   | { dtmf: string }
+  /**
+   * GPT-Live's SIP call progress of an outbound leg (`transport.ringing`, `transport.answered`,
+   * `transport.failed` with the setup failure's code). Whether a transfer's REFER reports them is
+   * unconfirmed; a script plays them where a test needs them. The Realtime API has no such events:
+   * there the step is a script error.
+   */
+  | { transport: 'ringing' | 'answered' | { failed: { code: string; message: string } } }
   /** A recoverable `error` event; the session stays open. */
   | { error: { type: string; code: string; message: string } }
   | { pause: number }

@@ -163,6 +163,30 @@ describe('GPT-Live calls (local stack, emulator offering both APIs, a real tool 
     expect(record.transcript.map((t) => t.text)).toContain('Oh well, bye.');
   });
 
+  it('records SIP call progress, and a leg that fails during a transfer as the transfer failing, at once', async () => {
+    await configure('live');
+    local.emulator.failNext('*', 'refer', { ignore: true, times: 1 });
+    const placed = await place([
+      { pause: 100 },
+      { caller: 'Sales, please.' },
+      { tool: 'transfer_call', args: { target: 'sales' } },
+      { transport: 'ringing' },
+      { transport: { failed: { code: 'busy_here', message: 'Busy Here' } } },
+      { pause: 300 },
+      { caller: 'Oh well, bye.' },
+      { hangup: true },
+    ]);
+    const record = await ended(placed.liveSessionId!);
+    expect(record.actions.filter((a) => a.type === 'call-progress').map(({ type: _, at: __, ...rest }) => rest)).toEqual([
+      { stage: 'ringing' },
+      { stage: 'failed', code: 'busy_here', message: 'Busy Here' },
+    ]);
+    // Before the watchdog (1.5 s here) would have called it call-did-not-leave.
+    expect(record.actions.filter((a) => a.type === 'transfer-failed')).toEqual([expect.objectContaining({ target: 'sales', reason: 'transport-failed-busy_here' })]);
+    expect(local.emulator.clientEvents(placed.liveSessionId!)).toContainEqual(expect.objectContaining({ type: 'session.instructions.append', content: expect.stringContaining('The transfer to sales did not go through') }));
+    expect(record).toMatchObject({ outcome: 'completed', reason: 'caller-hung-up' });
+  });
+
   it('hangs up through the Live API once the goodbye has been said', async () => {
     await configure('live');
     const placed = await place([{ pause: 100 }, { caller: 'That is all, bye.' }, { tool: 'end_call', args: {} }, { agent: 'Goodbye!' }]);

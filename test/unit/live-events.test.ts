@@ -33,6 +33,14 @@ describe('what a Live sideband says', () => {
     expect(read({ delegation_id: 'd1', event: { item: { type: 'function_call', call_id: 'c2', name: 'x', arguments: '{}' }, type: 'response.output_item.done' }, type: 'response.event' })).toMatchObject({ type: 'function-call', toolCallId: 'c2' });
   });
 
+  it('reads SIP call progress, a failure with its code', () => {
+    expect(read({ type: 'transport.ringing', session_id: 'live_1', event_id: 'e' })).toEqual({ type: 'progress', stage: 'ringing' });
+    expect(read({ type: 'transport.answered', session_id: 'live_1', event_id: 'e' })).toEqual({ type: 'progress', stage: 'answered' });
+    expect(read({ type: 'transport.failed', session_id: 'live_1', event_id: 'e', error: { type: 'call_error', code: 'busy_here', message: 'Busy Here' } })).toEqual({
+      type: 'progress', stage: 'failed', code: 'busy_here', message: 'Busy Here',
+    });
+  });
+
   it('reads DTMF, cumulative usage, the close and errors', () => {
     expect(read({ type: 'transport.dtmf.received', event: '5', event_id: 'e' })).toEqual({ type: 'dtmf', key: '5' });
     expect(read({ type: 'session.usage.updated', usage: { seconds: 12.5 }, event_id: 'e' })).toEqual({ type: 'usage', seconds: 12.5 });
