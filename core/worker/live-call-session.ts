@@ -156,12 +156,13 @@ export class LiveCallSession {
       }
       case 'dtmf':
         return this.action('dtmf', { key: event.key });
-      case 'progress':
-        if (event.stage !== 'failed') return this.action('call-progress', { stage: event.stage });
-        this.action('call-progress', { stage: event.stage, code: event.code, message: event.message });
+      case 'progress': {
+        const { type: _type, ...progress } = event;
+        this.action('call-progress', progress);
         // A leg that failed while the call was being transferred is the transfer failing: said at once, not at the watchdog.
-        if (this.transfer) this.transferFailed(this.transfer.target, `transport-failed-${event.code}`);
+        if (event.stage === 'failed' && this.transfer) this.transferFailed(this.transfer.target, `transport-failed-${event.code}`);
         return;
+      }
       case 'usage':
         return this.recordLiveSeconds(event.seconds);
       case 'error':
