@@ -38,19 +38,15 @@ export class LiveCallSession {
   private socket: WebSocket | undefined;
   private seq = 0;
   private greeted: boolean;
-  private over = false;
+  private phase: LivePhase = { kind: 'live' };
   /** The line being said, by whom and from when on the session's timeline. */
   private line: { role: 'caller' | 'agent'; id: string; text: string; at: string } | undefined;
   private readonly handled: Set<string>;
   /** Per delegation: its function calls, and which of them have been answered. */
   private readonly batches = new Map<string, { calls: Set<string>; answered: Set<string>; done: boolean }>();
-  /** What the worker decided, for when the session closes: a transfer or its own hang-up. */
-  private leaving: PlannedEnding | undefined;
   private lastAgentWordsAt = 0;
   private hangupTimer: NodeJS.Timeout | undefined;
   private limitTimer: NodeJS.Timeout | undefined;
-  /** A transfer under way: from the refer until the session closes, with the watchdog (a refer answered 200 may still never move the call). */
-  private transfer: { target: string; watchdog: NodeJS.Timeout } | undefined;
 
   constructor(
     private readonly init: CallSessionInit,
@@ -102,7 +98,7 @@ export class LiveCallSession {
     const maxCallSeconds = this.init.config?.limits.maxCallSeconds;
     if (maxCallSeconds === undefined) return;
     this.limitTimer = setTimeout(() => {
-      if (this.over || this.leaving) return;
+      if (this.phase.kind !== 'live') return;
       this.action('time-limit', { maxCallSeconds });
       this.send({ type: 'session.instructions.append', content: WRAP_UP_INSTRUCTIONS, delegation_id: null });
       this.lastAgentWordsAt = this.now();
@@ -112,11 +108,8 @@ export class LiveCallSession {
 
   /** Lets go of the call without ending it (drain), or because another worker has it. */
   handBack(why: HandBackReason): void {
-    if (this.over) return;
-    this.over = true;
-    clearTimeout(this.hangupTimer);
-    clearTimeout(this.limitTimer);
-    clearTimeout(this.transfer?.watchdog);
+    if (this.phase.kind === 'over') return;
+    this.stop();
     this.socket?.removeAllListeners('close');
     this.socket?.close(1000, 'worker handing the call over');
     this.resolveEnd({ kind: why === 'lease-lost' ? 'lost' : 'handed-back' });
@@ -160,7 +153,7 @@ export class LiveCallSession {
         const { type: _type, ...progress } = event;
         this.action('call-progress', progress);
         // A leg that failed while the call was being transferred is the transfer failing: said at once, not at the watchdog.
-        if (event.stage === 'failed' && this.transfer) this.transferFailed(this.transfer.target, `transport-failed-${event.code}`);
+        if (event.stage === 'failed') this.transferFailed(`transport-failed-${event.code}`);
         return;
       }
       case 'usage':
@@ -170,7 +163,7 @@ export class LiveCallSession {
       case 'closed': {
         if (event.seconds !== undefined) this.recordLiveSeconds(event.seconds);
         // After our refer or hang-up the session closes however the far end says it went: the call left as decided.
-        const ending = this.leaving ?? liveClosedEnding(event.reason);
+        const ending = this.plannedEnding() ?? liveClosedEnding(event.reason);
         return this.finish(ending);
       }
       case 'other':
@@ -242,7 +235,7 @@ export class LiveCallSession {
     const result = this.deps.runTool
       ? await this.deps.runTool({ tool, toolCallId, rawArguments, call: { callId: this.callId, number: call.number, caller: call.caller, label: call.label } })
       : undefined;
-    if (this.over) return;
+    if (this.phase.kind === 'over') return;
     this.answer(delegationId, toolCallId, result?.output ?? toolsNotSetUpOutput(tool.name));
     this.action('tool-result', toolResultDetails(tool, toolCallId, result));
   }
@@ -263,27 +256,27 @@ export class LiveCallSession {
     const batch = this.batches.get(delegationId);
     if (!batch || !batch.done || batch.answered.size < batch.calls.size) return;
     this.batches.delete(delegationId);
-    if (!this.leaving) this.send({ type: 'response.create' });
+    if (this.phase.kind === 'live') this.send({ type: 'response.create' });
   }
 
   private async refer(target: string, uri: string): Promise<void> {
-    this.leaving = { outcome: 'transferred', reason: 'transferred', transferTarget: uri };
-    this.transfer = { target, watchdog: setTimeout(() => this.transferFailed(target, 'call-did-not-leave'), this.deps.timings.transferTimeoutMs) };
+    const watchdog = setTimeout(() => this.transferFailed('call-did-not-leave'), this.deps.timings.transferTimeoutMs);
+    this.phase = { kind: 'transferring', target, ending: { outcome: 'transferred', reason: 'transferred', transferTarget: uri }, watchdog };
     try {
       await this.deps.openai.live.sessions.refer(this.callId, { target_uri: uri });
     } catch (err) {
       if (isCallGone(err)) return this.finish({ outcome: 'completed', reason: 'caller-hung-up' });
       if (requestMayHaveLanded(err)) return this.init.log.warn('refer got no answer; waiting to see whether the session closes', { uri });
-      this.transferFailed(target, referFailedReason(err));
+      this.transferFailed(referFailedReason(err));
     }
   }
 
-  /** The caller is still here: the agent is told, and goes on with them (as on a Realtime call). */
-  private transferFailed(target: string, reason: string): void {
-    clearTimeout(this.transfer?.watchdog);
-    this.transfer = undefined;
-    if (this.over || this.leaving?.outcome !== 'transferred') return;
-    this.leaving = undefined;
+  /** A transfer under way did not go through: the caller is still here, and the agent is told and goes on with them (as on a Realtime call). */
+  private transferFailed(reason: string): void {
+    if (this.phase.kind !== 'transferring') return;
+    const { target, watchdog } = this.phase;
+    clearTimeout(watchdog);
+    this.phase = { kind: 'live' };
     this.init.log.warn('transfer did not go through', { target, reason });
     this.action('transfer-failed', { target, reason });
     this.send({ type: 'session.instructions.append', content: transferFailedNote(target), delegation_id: null });
@@ -292,10 +285,11 @@ export class LiveCallSession {
 
   /** The goodbye is heard first: the line is hung up once the agent has been quiet a moment, at most hangupTimeoutMs on. */
   private hangUpAfterGoodbye(ending: PlannedEnding): void {
-    this.leaving = ending;
+    if (this.phase.kind === 'transferring') clearTimeout(this.phase.watchdog);
+    this.phase = { kind: 'hanging-up', ending };
     const giveUpAt = this.now() + this.deps.timings.hangupTimeoutMs;
     const check = () => {
-      if (this.over) return;
+      if (this.phase.kind === 'over') return;
       const quietFor = this.now() - this.lastAgentWordsAt;
       if (quietFor >= QUIET_MS || this.now() >= giveUpAt) return void this.hangUp();
       this.hangupTimer = setTimeout(check, QUIET_MS - quietFor);
@@ -314,22 +308,32 @@ export class LiveCallSession {
 
   /** The socket closed without session.closed: the session may live on, so attach again. */
   private async onClose(): Promise<void> {
-    if (this.over) return;
+    if (this.phase.kind === 'over') return;
     this.storeLine();
     try {
       this.attach(await this.deps.live.connect(this.callId));
       this.action('reattached');
     } catch (err) {
-      await this.finish(this.leaving ?? reattachFailedEnding(err));
+      await this.finish(this.plannedEnding() ?? reattachFailedEnding(err));
     }
   }
 
-  private async finish(ending: PlannedEnding): Promise<void> {
-    if (this.over) return;
-    this.over = true;
+  /** How the worker decided the call ends, when it did (a transfer, its own hang-up): what a close then means. */
+  private plannedEnding(): PlannedEnding | undefined {
+    return this.phase.kind === 'transferring' || this.phase.kind === 'hanging-up' ? this.phase.ending : undefined;
+  }
+
+  /** Nothing more is done on the call: its timers stop. */
+  private stop(): void {
     clearTimeout(this.hangupTimer);
     clearTimeout(this.limitTimer);
-    clearTimeout(this.transfer?.watchdog);
+    if (this.phase.kind === 'transferring') clearTimeout(this.phase.watchdog);
+    this.phase = { kind: 'over' };
+  }
+
+  private async finish(ending: PlannedEnding): Promise<void> {
+    if (this.phase.kind === 'over') return;
+    this.stop();
     this.socket?.removeAllListeners('close');
     this.socket?.close();
     this.storeLine();
@@ -349,6 +353,16 @@ export class LiveCallSession {
     this.deps.entries.add(actionItem(this.callId, { type, at: new Date(this.now()).toISOString(), ...details }, this.seq++, this.expiresAt));
   }
 }
+
+/** Where a held Live call is in leaving, said once (the Realtime session's phases are call-phase.ts). */
+type LivePhase =
+  | { kind: 'live' }
+  /** A refer was sent; the watchdog runs until the session closes (a refer answered 200 may still never move the call). */
+  | { kind: 'transferring'; target: string; ending: PlannedEnding; watchdog: NodeJS.Timeout }
+  /** The agent ended the call, or its time is up: the line is hung up once the goodbye has been said. */
+  | { kind: 'hanging-up'; ending: PlannedEnding }
+  /** Ended, or handed to another worker: nothing more is done. */
+  | { kind: 'over' };
 
 /** How long the agent must have been quiet after end_call before the line is hung up. */
 const QUIET_MS = 1_200;
