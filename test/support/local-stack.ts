@@ -25,34 +25,45 @@ export const freePort = freeLoopbackPort;
 /** The local host, dynalite (on disk, in a temp dir) and the OpenAI emulator, wired as in `switchboard dev`. */
 export async function startLocalStack(opts: { emulator?: Partial<EmulatorOptions>; stack?: Partial<DevStackOptions> } = {}): Promise<LocalStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'switchboard-test-'));
-  const port = await freePort();
-  const emulator = await startOpenAIEmulator({
-    apiKey: API_KEY,
-    webhook: { url: `http://127.0.0.1:${port}/webhook`, secret: WEBHOOK_SECRET },
-    retrySchedule: [100, 200, 400, 800],
-    ...opts.emulator,
-  });
-  const webhooks: WebhookSummary[] = [];
-  const stack = await startDevStack({
-    port,
-    dataDir,
-    openai: { apiKey: API_KEY, baseURL: emulator.baseURL, timeoutMs: 1000 },
-    webhookSecret: WEBHOOK_SECRET,
-    log: silentLog,
-    onWebhook: (summary) => webhooks.push(summary),
-    ...opts.stack,
-  });
-  return {
-    stack,
-    emulator,
-    webhooks,
-    dataDir,
-    close: async () => {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const emulator = await startOpenAIEmulator({
+      apiKey: API_KEY,
+      webhook: { url: `http://127.0.0.1:${port}/webhook`, secret: WEBHOOK_SECRET },
+      retrySchedule: [100, 200, 400, 800],
+      ...opts.emulator,
+    });
+    const webhooks: WebhookSummary[] = [];
+    let stack: DevStack;
+    try {
+      stack = await startDevStack({
+        port,
+        dataDir,
+        openai: { apiKey: API_KEY, baseURL: emulator.baseURL, timeoutMs: 1000 },
+        webhookSecret: WEBHOOK_SECRET,
+        log: silentLog,
+        onWebhook: (summary) => webhooks.push(summary),
+        ...opts.stack,
+      });
+    } catch (err) {
       await emulator.close();
-      await stack.close();
+      // The port was free when asked for, and another process (a parallel test) took it before the stack listened: ask again.
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < 5) continue;
       await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+      throw err;
+    }
+    return {
+      stack,
+      emulator,
+      webhooks,
+      dataDir,
+      close: async () => {
+        await emulator.close();
+        await stack.close();
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
 }
 
 /** Polls until `check` returns a value (not undefined/false) or the time runs out. */
