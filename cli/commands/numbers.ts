@@ -89,6 +89,13 @@ function describeNumber(stored: StoredNumber, out: Output): string {
   return lines.join('\n');
 }
 
+/** `--at-version <n>`: a version number, 1 or more. */
+function versionArgument(value: string): number {
+  const version = Number(value);
+  if (!Number.isInteger(version) || version < 1) throw new CliError(`--at-version must be a version number (1 or more), got "${value}"`, EXIT.usage);
+  return version;
+}
+
 export function registerNumberCommands(program: Command, out: Output): void {
   const numbers = program.command('numbers').description('configure how each dialed number is answered');
 
@@ -138,19 +145,47 @@ export function registerNumberCommands(program: Command, out: Output): void {
       .command('get <number>')
       .description('show a number config, or write it to a file to edit and put again')
       .option('--json', 'print the stored config as JSON')
+      .option('--at-version <n>', 'an earlier version (see `numbers versions`)', versionArgument)
       .option('-o, --out <path>', 'write the config (with its version) to a .json or .yaml file'),
-  ).action(async (numberArg: string, opts: DataOptions & { json?: boolean; out?: string }) => {
+  ).action(async (numberArg: string, opts: DataOptions & { json?: boolean; out?: string; atVersion?: number }) => {
     const number = numberArgument(numberArg);
     const target = await resolveDataTarget(opts);
-    const stored = await out.progress(`reading ${number}`, () => target.numbers.get(number));
+    const versions = opts.atVersion === undefined ? undefined : await out.progress(`reading ${number}'s versions`, () => target.numbers.versions(number));
+    const stored = versions ? versions.find((v) => v.version === opts.atVersion) : await out.progress(`reading ${number}`, () => target.numbers.get(number));
+    if (!stored && versions?.length) throw new CliError(`number ${number} has no version ${opts.atVersion} kept (see \`switchboard numbers versions ${number}\`)`, EXIT.notFound);
     if (!stored) throw new CliError(`number ${number} is not configured (see \`switchboard numbers list\`)`, EXIT.notFound);
     if (opts.out) {
-      const doc = { ...stored.config, version: stored.version };
+      // An earlier version is written with the current version's number, so that putting it back replaces the current one.
+      const doc = { ...stored.config, version: versions?.[0].version ?? stored.version };
       const yaml = ['.yaml', '.yml'].includes(extname(opts.out).toLowerCase());
       await writeFile(opts.out, yaml ? toYaml(doc) : json(doc) + '\n');
       return out.line(`wrote ${number} (version ${stored.version}) to ${opts.out}; edit it, then: switchboard numbers put ${number} --file ${opts.out}`);
     }
     out.line(opts.json ? json(stored.config) : describeNumber(stored, out));
+  });
+
+  withDataOptions(
+    numbers.command('versions <number>').description("a number config's versions, newest first: each write keeps the one it replaced").option('--json', 'print JSON'),
+  ).action(async (numberArg: string, opts: DataOptions & { json?: boolean }) => {
+    const number = numberArgument(numberArg);
+    const target = await resolveDataTarget(opts);
+    const versions = await out.progress(`reading ${number}'s versions`, () => target.numbers.versions(number));
+    if (versions.length === 0) throw new CliError(`number ${number} is not configured (see \`switchboard numbers list\`)`, EXIT.notFound);
+    if (opts.json) return out.line(json(versions.map((v) => ({ ...v.config, version: v.version, updatedAt: v.updatedAt }))));
+    out.line(
+      table(
+        ['VERSION', 'UPDATED', 'STATUS', 'LABEL'],
+        versions.map(({ config: c, version, updatedAt }, i) => [
+          `${version}${i === 0 ? ' (current)' : ''}`,
+          shortTime(updatedAt),
+          c.enabled ? paint(out, 'green', 'enabled') : paint(out, 'yellow', 'disabled'),
+          c.label,
+        ]),
+      ),
+    );
+    const oldest = versions.at(-1)!.version;
+    if (oldest > 1) out.note(`versions 1 to ${oldest - 1} were replaced before versions were kept`);
+    if (versions.length > 1) out.note(`to go back to one: switchboard numbers get ${number} --at-version <n> --out <file>, then numbers put ${number} --file <file>`);
   });
 
   withDataOptions(numbers.command('list').description('list configured numbers').option('--json', 'print JSON')).action(

@@ -60,6 +60,7 @@ export function consoleApi(data: ConsoleData, now: () => Date = () => new Date()
     ['GET', /^\/calls\/([^/]+)$/, async ([, callId]) => showCall(data.calls, decoded(callId))],
     ['GET', /^\/numbers$/, async () => listNumbers(data, now())],
     ['GET', /^\/numbers\/([^/]+)$/, async ([, number]) => getNumber(data.numbers, numberIn(number))],
+    ['GET', /^\/numbers\/([^/]+)\/versions$/, async ([, number]) => numberVersions(data.numbers, numberIn(number))],
     ['POST', /^\/numbers\/([^/]+)\/check$/, async ([, number], req) => checkConfig(numberIn(number), textIn(req.body), now())],
     ['PUT', /^\/numbers\/([^/]+)$/, async ([, number], req) => putNumber(data.numbers, numberIn(number), req.body, now())],
     ['POST', /^\/numbers\/([^/]+)\/enabled$/, async ([, number], req) => setEnabled(data.numbers, numberIn(number), req.body)],
@@ -199,6 +200,13 @@ async function getNumber(numbers: NumbersStore, number: string) {
   return storedView(stored);
 }
 
+/** As `numbers versions` lists them: newest first, the current one included. */
+async function numberVersions(numbers: NumbersStore, number: string) {
+  const versions = await numbers.versions(number);
+  if (versions.length === 0) throw new ApiError(404, `number ${number} is not configured`);
+  return { versions: versions.map(storedView) };
+}
+
 function storedView(stored: StoredNumber) {
   return { number: stored.config.number, config: stored.config, version: stored.version, updatedAt: stored.updatedAt, text: editorText(stored.config) };
 }
@@ -281,4 +289,5 @@ async function overview(data: ConsoleData, now: Date) {
 export type CallsPageAnswer = Awaited<ReturnType<typeof listCalls>>;
 export type NumbersAnswer = Awaited<ReturnType<typeof listNumbers>>;
 export type StoredNumberAnswer = ReturnType<typeof storedView>;
+export type NumberVersionsAnswer = Awaited<ReturnType<typeof numberVersions>>;
 export type ConfigCheckAnswer = ReturnType<typeof checkConfig>;

@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { NumberConfig } from '../numbers/config';
 import { conditionalWrite } from './dynamodb-client';
 
@@ -23,7 +23,19 @@ export class VersionConflictError extends Error {
   }
 }
 
-/** The numbers table: one item per E.164 number, holding its validated config. */
+/** BatchGetItem's most keys a request, and BatchWriteItem's. */
+const BATCH_GET_KEYS = 100;
+const BATCH_WRITE_ITEMS = 25;
+
+/** Where version `version` of a number's config is kept: an item of its own, beside the number's. */
+const versionKey = (number: string, version: number) => `${number}#v${version}`;
+
+/**
+ * The numbers table: one item per E.164 number, holding its validated config, and one per
+ * version a write replaced (`<number>#v<version>`, marked `versionOf`), so an overwritten config
+ * is never lost. The webhook reads a number by its key and so never meets a version; listings
+ * skip them.
+ */
 export class NumbersStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -42,7 +54,11 @@ export class NumbersStore {
    * (0 = the number must not exist yet).
    */
   async put(valid: NumberConfig, opts: { expectedVersion?: number; now?: Date } = {}): Promise<StoredNumber> {
-    const current = opts.expectedVersion ?? (await this.get(valid.number))?.version ?? 0;
+    const before = await this.get(valid.number);
+    // The version about to be replaced is kept first. What is kept is what was read, so it is
+    // that version's config even when the write below is refused (someone wrote meanwhile).
+    if (before) await this.db.send(new PutCommand({ TableName: this.tableName, Item: { number: versionKey(valid.number, before.version), versionOf: valid.number, ...before } }));
+    const current = opts.expectedVersion ?? before?.version ?? 0;
     const stored: StoredNumber = { config: valid, version: current + 1, updatedAt: (opts.now ?? new Date()).toISOString() };
     const put = await conditionalWrite(
       this.db,
@@ -58,12 +74,42 @@ export class NumbersStore {
     return stored;
   }
 
-  /** Returns false when there was nothing to delete. */
+  /**
+   * The versions of a number's config, newest first: the current one and those it replaced.
+   * Versions replaced before versions were kept (releases before 2026-12-02) are not there.
+   */
+  async versions(number: string): Promise<StoredNumber[]> {
+    const current = await this.get(number);
+    if (!current) return [];
+    const found: StoredNumber[] = [];
+    for (let from = 1; from < current.version; from += BATCH_GET_KEYS) {
+      let keys: Record<string, unknown>[] = [];
+      for (let version = from; version < from + BATCH_GET_KEYS && version < current.version; version++) keys.push({ number: versionKey(number, version) });
+      while (keys.length > 0) {
+        const read = await this.db.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
+        found.push(...(read.Responses?.[this.tableName] ?? []).map(toStored));
+        keys = read.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return [current, ...found.sort((a, b) => b.version - a.version)];
+  }
+
+  /** Removes the number and its kept versions; false when there was nothing to delete. */
   async delete(number: string): Promise<boolean> {
     const { Attributes } = await this.db.send(
       new DeleteCommand({ TableName: this.tableName, Key: { number }, ReturnValues: 'ALL_OLD' }),
     );
-    return Attributes !== undefined;
+    if (!Attributes) return false;
+    // A number added again starts at version 1: its versions must not be the old ones.
+    const keys = Array.from({ length: Number(Attributes.version ?? 1) }, (_, i) => ({ number: versionKey(number, i + 1) }));
+    for (let at = 0; at < keys.length; at += BATCH_WRITE_ITEMS) {
+      let requests = keys.slice(at, at + BATCH_WRITE_ITEMS).map((Key) => ({ DeleteRequest: { Key } }));
+      while (requests.length > 0) {
+        const written = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
+        requests = (written.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+      }
+    }
+    return true;
   }
 
   async list(): Promise<StoredNumber[]> {
@@ -71,7 +117,7 @@ export class NumbersStore {
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey }));
-      items.push(...(page.Items ?? []).map(toStored));
+      items.push(...(page.Items ?? []).filter((item) => item.versionOf === undefined).map(toStored));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return items.sort((a, b) => a.config.number.localeCompare(b.config.number));

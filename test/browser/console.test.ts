@@ -237,6 +237,21 @@ describe('switchboard console in Chromium, against switchboard dev', () => {
     expect(JSON.parse((await runCli(['numbers', 'get', SUPPORT, '--json', '--endpoint', endpoint])).stdout).enabled).toBe(false);
     await page.click('button:has-text("Enable")');
     await page.locator('.status-ok').getByText(`Enabled ${SUPPORT}, version 4.`).waitFor();
+
+    // Every write kept the version it replaced: version 1 goes back into the editor and is saved as version 5.
+    const versions = page.locator('section.versions tbody tr');
+    await versions.nth(3).waitFor();
+    await expect(versions.allTextContents()).resolves.toEqual([
+      expect.stringMatching(/^4 \(current\).*enabledSupport line \(nights\)$/),
+      expect.stringMatching(/^3.*disabledSupport line \(nights\)Load version 3$/),
+      expect.stringMatching(/^2.*enabledSupport line \(nights\)Load version 2$/),
+      expect.stringMatching(/^1.*enabledSupport lineLoad version 1$/),
+    ]);
+    await page.click('section.versions button:has-text("Load version 1")');
+    await page.locator('.status-ok').getByText('Version 1 is in the editor: Save stores it as version 5.').waitFor();
+    await page.click('button:has-text("Save")');
+    await page.locator('.status-ok').getByText(`Saved ${SUPPORT}, version 5.`).waitFor();
+    expect(JSON.parse((await runCli(['numbers', 'get', SUPPORT, '--json', '--endpoint', endpoint])).stdout)).toMatchObject({ label: 'Support line', enabled: true });
   });
 
   it('refuses a save over an edit made meanwhile, and shows it instead of overwriting it', async () => {

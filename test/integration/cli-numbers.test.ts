@@ -188,4 +188,38 @@ describe('switchboard numbers validate / put with config files', () => {
       expect(put).toMatchObject({ code: 0, stderr: '' });
     });
   });
+
+  describe('versions', () => {
+    const NUMBER = '+17134810177';
+    it('keeps every version a write replaced, lists them newest first, and gets one back to put again', async () => {
+      const doc = { ...(await example()), number: NUMBER };
+      for (const label of ['First', 'Second']) expect((await cli('numbers', 'put', NUMBER, '--file', await file(`${label}.json`, JSON.stringify({ ...doc, label })), ...data())).code).toBe(0);
+      expect((await cli('numbers', 'disable', NUMBER, ...data())).stdout).toBe(`disabled ${NUMBER}, version 3\n`);
+
+      const listed = await cli('numbers', 'versions', NUMBER, ...data());
+      expect(listed.code).toBe(0);
+      expect(listed.stdout.split('\n').slice(0, 4).map((line) => line.replace(/\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+/, ' | '))).toEqual([
+        'VERSION      UPDATED              STATUS    LABEL',
+        '3 (current) | disabled  Second',
+        '2 | enabled   Second',
+        '1 | enabled   First',
+      ]);
+      const versions = JSON.parse((await cli('numbers', 'versions', NUMBER, '--json', ...data())).stdout) as { version: number; label: string; enabled: boolean }[];
+      expect(versions.map((v) => [v.version, v.label, v.enabled])).toEqual([[3, 'Second', false], [2, 'Second', true], [1, 'First', true]]);
+
+      // Going back: version 1, written out, put again, becomes version 4.
+      const out = join(dir, 'back.json');
+      expect((await cli('numbers', 'get', NUMBER, '--at-version', '1', '--out', out, ...data())).code).toBe(0);
+      expect(await cli('numbers', 'put', NUMBER, '--file', out, ...data())).toMatchObject({ code: 0, stdout: `stored ${NUMBER} (First), version 4\n` });
+      expect((await cli('numbers', 'list', '--json', ...data())).stdout).not.toContain('#v');
+      expect(await cli('numbers', 'get', NUMBER, '--at-version', '9', ...data())).toMatchObject({ code: 3, stderr: expect.stringContaining(`number ${NUMBER} has no version 9 kept`) });
+      expect(await cli('numbers', 'get', NUMBER, '--at-version', 'two', ...data())).toMatchObject({ code: 2, stderr: expect.stringContaining('--at-version must be a version number') });
+
+      // Deleted, then added again: it starts at version 1 with none of the old versions.
+      expect((await cli('numbers', 'delete', NUMBER, ...data())).code).toBe(0);
+      expect((await cli('numbers', 'put', NUMBER, '--file', await file('again.json', JSON.stringify({ ...doc, label: 'Again' })), ...data())).code).toBe(0);
+      const again = JSON.parse((await cli('numbers', 'versions', NUMBER, '--json', ...data())).stdout) as { version: number; label: string }[];
+      expect(again.map((v) => [v.version, v.label])).toEqual([[1, 'Again']]);
+    });
+  });
 });

@@ -189,6 +189,12 @@ describe('the console API', () => {
     expect(invalid.status).toBe(422);
     expect(((await invalid.json()) as { problems: unknown[] }).problems).toContainEqual(expect.objectContaining({ path: 'agent', line: 1 }));
     expect((await numbers.get('+17134810144'))?.version).toBe(2);
+
+    // The refused saves stored no version: the two that were stored are kept, newest first.
+    const versions = (await (await api('/numbers/+17134810144/versions')).json()) as { versions: { version: number; config: { label: string }; text: string }[] };
+    expect(versions.versions.map((v) => [v.version, v.config.label])).toEqual([[2, 'Edited elsewhere'], [1, 'New line']]);
+    expect(versions.versions[1].text).toContain('"label": "New line"');
+    expect((await api('/numbers/+17134810199/versions')).status).toBe(404);
   });
 
   it('lists numbers with their calls today, and the overview from the records', async () => {

@@ -42,5 +42,5 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
 }
 
 /** The API's answers, typed where they are made. */
-export type { CallsPageAnswer, ConfigCheckAnswer, NumbersAnswer, PlacedProblem, StoredNumberAnswer } from '../../server/console-api';
+export type { CallsPageAnswer, ConfigCheckAnswer, NumberVersionsAnswer, NumbersAnswer, PlacedProblem, StoredNumberAnswer } from '../../server/console-api';
 export type { Overview } from '../../server/overview';

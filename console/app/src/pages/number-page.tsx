@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Link, useLocation } from 'wouter-preact';
-import { api, ApiFailure, type ConfigCheckAnswer, type PlacedProblem, type StoredNumberAnswer } from '../api';
+import { api, ApiFailure, type ConfigCheckAnswer, type NumberVersionsAnswer, type PlacedProblem, type StoredNumberAnswer } from '../api';
 import { shortTime } from '../../../../cli/format';
-import { Failure } from '../parts';
+import { Columns, Failure, useLoad } from '../parts';
 import type { ConfigEditor } from '../editor';
 
 /** What a new number starts from: a Realtime agent with the fields most configs set. */
@@ -122,6 +122,12 @@ export function NumberPage({ number }: { number?: string }) {
     setStatus(undefined);
   };
 
+  /** An earlier version into the editor, to save as the next one. */
+  const loadVersion = (version: StoredNumberAnswer) => {
+    editor.current?.setText(version.text);
+    setStatus({ kind: 'ok', text: `Version ${version.version} is in the editor: Save stores it as version ${saved.version + 1}.` });
+  };
+
   const problems = check?.problems ?? [];
   return (
     <section>
@@ -186,6 +192,44 @@ export function NumberPage({ number }: { number?: string }) {
       <button type="button" onClick={save}>
         {number ? 'Save' : 'Add number'}
       </button>
+      {number && <Versions number={number} current={saved.version} onLoad={loadVersion} />}
+    </section>
+  );
+}
+
+/** The number's kept versions, newest first (`numbers versions`); an earlier one can be loaded into the editor to save again. */
+function Versions({ number, current, onLoad }: { number: string; current: number; onLoad: (version: StoredNumberAnswer) => void }) {
+  const versions = useLoad(() => api<NumberVersionsAnswer>(`/numbers/${encodeURIComponent(number)}/versions`), [number, current]);
+  if (versions.error) return <Failure error={versions.error} />;
+  const list = versions.value?.versions;
+  if (!list) return null;
+  const oldest = list.at(-1)?.version ?? 1;
+  return (
+    <section class="versions">
+      <h2>Versions</h2>
+      <div class="table-scroll">
+        <table class="striped versions-table">
+          <Columns names={['Version', 'Updated (UTC)', 'Status', 'Label', '']} />
+          <tbody>
+            {list.map((v, i) => (
+              <tr>
+                <td>{v.version}{i === 0 && ' (current)'}</td>
+                <td>{shortTime(v.updatedAt)}</td>
+                <td>{v.config.enabled ? 'enabled' : 'disabled'}</td>
+                <td>{v.config.label}</td>
+                <td>
+                  {i > 0 && (
+                    <button type="button" class="secondary outline" onClick={() => onLoad(v)}>
+                      Load version {v.version}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {oldest > 1 && <p class="muted">Versions 1 to {oldest - 1} were replaced before versions were kept.</p>}
     </section>
   );
 }
