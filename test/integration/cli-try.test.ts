@@ -1,13 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Webhook } from 'standardwebhooks';
 import type { CallRecord } from '../../core/calls/record';
 import { parseNumberConfig } from '../../core/numbers/config';
 import { startOpenAIEmulator, type OpenAIEmulator } from '../../local/openai-emulator';
 import { runCli } from '../support/cli';
+import { startSignedEndpoint, type SignedEndpoint } from '../support/signed-endpoint';
 import { startLocalStack, type LocalStack } from '../support/local-stack';
 
 /**
@@ -19,39 +17,18 @@ const API_KEY = 'sk-try-switchboard';
 const TOOL_SIGNING_SECRET = 'whsec_' + Buffer.from('the-tool-signing-key-of-switchboard-try').toString('base64');
 const ORDERS_TOKEN = 'tok_try_5b1e0c';
 
-interface Received {
-  headers: IncomingMessage['headers'];
-  body: string;
-  verified: boolean;
-}
-
 describe('switchboard try (the CLI against the emulator, tools on a real endpoint)', () => {
   let emulator: OpenAIEmulator;
-  let orders: Server;
+  let orders: SignedEndpoint;
   let ordersUrl: string;
-  const received: Received[] = [];
   let dir: string;
   let file: string;
   const sessions: unknown[][] = [];
 
   beforeAll(async () => {
     emulator = await startOpenAIEmulator({ apiKey: API_KEY, onClientEvent: (id, event) => (id.startsWith('sess_') ? sessions.at(-1)?.push(event) : undefined) });
-    orders = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        let verified = true;
-        try {
-          new Webhook(TOOL_SIGNING_SECRET).verify(body, req.headers as Record<string, string>);
-        } catch {
-          verified = false;
-        }
-        received.push({ headers: req.headers, body, verified });
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"shipped","eta":"tomorrow"}');
-      });
-    });
-    await new Promise<void>((resolve) => orders.listen(0, '127.0.0.1', resolve));
-    ordersUrl = `http://127.0.0.1:${(orders.address() as AddressInfo).port}/voice/orders`;
+    orders = await startSignedEndpoint(TOOL_SIGNING_SECRET, '/voice/orders', (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"shipped","eta":"tomorrow"}'));
+    ordersUrl = orders.url;
     dir = await mkdtemp(join(tmpdir(), 'switchboard-try-'));
     file = join(dir, 'order-line.json');
     await writeFile(
@@ -76,7 +53,7 @@ describe('switchboard try (the CLI against the emulator, tools on a real endpoin
 
   afterAll(async () => {
     await emulator.close();
-    await new Promise<void>((resolve) => orders.close(() => resolve()));
+    await orders.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -101,12 +78,13 @@ describe('switchboard try (the CLI against the emulator, tools on a real endpoin
   });
 
   it('runs an HTTP tool for real: signed, its secret filled in, its answer given to the agent', async () => {
-    const before = received.length;
+    const before = orders.received.length;
     const result = await tryIt(['--file', file, '--say', 'lookup_order {"order":"A17"}', '--json']);
     expect(result.code).toBe(0);
-    expect(received.length).toBe(before + 1);
-    const request = received.at(-1)!;
-    expect(request.verified).toBe(true);
+    expect(orders.received.length).toBe(before + 1);
+    const request = orders.received.at(-1)!;
+    // Signed as a Standard Webhook: the library verified it and gave back the body.
+    expect(request.verified).toEqual(JSON.parse(request.body));
     expect(request.headers.authorization).toBe(`Bearer ${ORDERS_TOKEN}`);
     expect(JSON.parse(request.body)).toMatchObject({ tool: 'lookup_order', arguments: { order: 'A17' }, call: { number: '+17134810111', label: 'Order line' } });
 
@@ -125,10 +103,10 @@ describe('switchboard try (the CLI against the emulator, tools on a real endpoin
   });
 
   it('with --dry-run shows the request a tool call would send, secrets as their references, and sends nothing', async () => {
-    const before = received.length;
+    const before = orders.received.length;
     const result = await tryIt(['--file', file, '--dry-run', '--say', 'lookup_order {"order":"A17"}']);
     expect(result.code).toBe(0);
-    expect(received.length).toBe(before);
+    expect(orders.received.length).toBe(before);
     expect(result.stdout).toContain(`[tool-dry-run] name=lookup_order request={"method":"POST","url":"${ordersUrl}","headers":{"Authorization":"Bearer {{secret:orders-api}}"}`);
     expect(result.stdout).toContain('"arguments":{"order":"A17"}');
     expect(result.stdout).toContain('agent : Here is what I found: {"error":"the lookup_order tool was not run (a dry run)');
@@ -167,23 +145,14 @@ describe('switchboard try (the CLI against the emulator, tools on a real endpoin
 
 describe('switchboard try on a GPT-Live number: its backend, on the Responses API of the emulator', () => {
   let emulator: OpenAIEmulator;
-  let orders: Server;
+  let orders: SignedEndpoint;
   let dir: string;
   let file: string;
-  const toolBodies: unknown[] = [];
 
   beforeAll(async () => {
     emulator = await startOpenAIEmulator({ apiKey: API_KEY });
-    orders = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        toolBodies.push(JSON.parse(body));
-        // Slower than the tool's whileWaitingAfterMs (1 s by default), so a Realtime agent would say its whileWaiting.
-        setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"shipped"}'), 1300);
-      });
-    });
-    await new Promise<void>((resolve) => orders.listen(0, '127.0.0.1', resolve));
+    // Slower than the tool's whileWaitingAfterMs (1 s by default), so a Realtime agent would say its whileWaiting.
+    orders = await startSignedEndpoint(TOOL_SIGNING_SECRET, '/orders', (res) => void setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"shipped"}'), 1300));
     dir = await mkdtemp(join(tmpdir(), 'switchboard-try-live-'));
     file = join(dir, 'live-line.json');
     await writeFile(
@@ -202,7 +171,7 @@ describe('switchboard try on a GPT-Live number: its backend, on the Responses AP
             name: 'lookup_order',
             description: 'Look up an order by its number',
             parameters: { type: 'object', properties: { order: { type: 'string' } }, required: ['order'] },
-            url: `http://127.0.0.1:${(orders.address() as AddressInfo).port}/orders`,
+            url: orders.url,
             whileWaiting: 'One moment.',
           },
         ],
@@ -212,7 +181,7 @@ describe('switchboard try on a GPT-Live number: its backend, on the Responses AP
 
   afterAll(async () => {
     await emulator.close();
-    await new Promise<void>((resolve) => orders.close(() => resolve()));
+    await orders.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -251,7 +220,7 @@ describe('switchboard try on a GPT-Live number: its backend, on the Responses AP
     const from = emulator.responsesRequests().length;
     const result = await tryIt(['--say', 'lookup_order {"order":"A17"}', '--json']);
     expect(result.code).toBe(0);
-    expect(toolBodies.at(-1)).toMatchObject({ tool: 'lookup_order', arguments: { order: 'A17' } });
+    expect(JSON.parse(orders.received.at(-1)!.body)).toMatchObject({ tool: 'lookup_order', arguments: { order: 'A17' } });
     const [, answered] = bodies(from);
     expect(answered).toMatchObject({ input: [{ type: 'function_call_output', call_id: expect.stringMatching(/^call_/), output: '{"status":"shipped"}' }], previous_response_id: expect.any(String) });
     const record = JSON.parse(result.stdout) as CallRecord;
