@@ -163,7 +163,7 @@ function totalLines(t: Totals): string[] {
 
 /**
  * The calls to `number` (or all) since `since`, whole: as `calls list --all` pages them, then
- * each record read whole (CallHistoryStore.get), for its SIP Call-ID and duration as well as its cost.
+ * each record read whole (CallHistoryStore.getMany), for its SIP Call-ID and duration as well as its cost.
  */
 async function callsSince(store: CallHistoryStore, filter: { since: string; number?: string }, out: Output): Promise<CallRecord[]> {
   const summaries: CallSummary[] = [];
@@ -174,14 +174,5 @@ async function callsSince(store: CallHistoryStore, filter: { since: string; numb
     summaries.push(...page.calls);
     cursor = page.cursor;
   } while (cursor);
-  const records: (CallRecord | undefined)[] = new Array(summaries.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < summaries.length) {
-      const i = next++;
-      records[i] = await store.get(summaries[i].callId, { otherEngineOffers: false });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(8, summaries.length) }, worker));
-  return records.filter((r): r is CallRecord => r !== undefined);
+  return store.getMany(summaries.map((s) => s.callId), { otherEngineOffers: false });
 }

@@ -247,8 +247,7 @@ export function registerCallCommands(program: Command, out: Output): void {
     const records = await out.progress('exporting calls', async () => {
       const { calls: found, notice } = await readHistory(target.calls, opts, Infinity);
       if (notice) out.note(`note: ${notice}`);
-      const full = await Promise.all(found.map((c) => target.calls.get(c.callId)));
-      return full.filter((r): r is CallRecord => r !== undefined);
+      return target.calls.getMany(found.map((c) => c.callId));
     });
     const lines = opts.format === 'csv' ? [CSV_COLUMNS.join(','), ...records.map(toCsvRow)] : records.map((r) => JSON.stringify(r));
     const text = lines.join('\n') + (lines.length > 0 ? '\n' : '');

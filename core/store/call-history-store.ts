@@ -1,7 +1,8 @@
-import { BatchGetCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { addUsage, inSpokenOrder, type CallRecord, type Outcome } from '../calls/record';
 import { costOfRecord } from '../pricing/call-cost';
 import { CallEntriesStore, type CallEntries } from './call-entries-store';
+import { batchGetAll } from './dynamodb-client';
 import { entriesOnRecord, getStoredCall, type StoredCall } from './stored-call';
 import { CALL_SUMMARY_ATTRIBUTES, CALLS_TABLE, RETIRED_BY_DAY_INDEX, type TableNames } from './tables';
 
@@ -27,8 +28,8 @@ export class InvalidCursorError extends Error {
 const SUMMARY_FIELDS = ['callId', 'number', 'startedAt', ...CALL_SUMMARY_ATTRIBUTES] as const;
 /** What costOfRecord reads of a record, besides its usage. */
 const COST_FIELDS = ['callId', 'startedAt', 'outcome', 'engine', 'model', 'transcriptionModel', 'backendModel', 'analysis', 'usageAtEnd'] as const;
-/** BatchGetItem's most keys a request. */
-const BATCH_GET_KEYS = 100;
+/** Records read whole at once by a listing: a few, so a long listing does not flood the table. */
+const RECORD_READS_AT_ONCE = 8;
 const PUBLIC_FIELDS = [
   'callId', 'number', 'caller', 'startedAt', 'endedAt', 'durationSeconds', 'outcome', 'reason', 'rejectStatus',
   'transferTarget', 'decisionMs', 'label', 'webhookId', 'lookup', 'deliveries', 'analysis', 'model', 'transcriptionModel', 'backendModel', 'sipCallId', 'engine',
@@ -70,38 +71,37 @@ export class CallHistoryStore {
    * 100 records to a request (BatchGetItem, only what the price needs), each priced by the usage
    * the worker summed when it ended the call (`usageAtEnd`). A call with no usage to sum (turned
    * away, missed) costs nothing; a call still live, or ended before the sum was kept, is read
-   * whole, 8 at a time, as `get` reads it.
+   * whole (`getMany`).
    */
   async costsOf(callIds: readonly string[]): Promise<Map<string, Pick<CallRecord, 'cost' | 'engine'>>> {
     const costs = new Map<string, Pick<CallRecord, 'cost' | 'engine'>>();
     const whole: string[] = [];
     const names = Object.fromEntries(COST_FIELDS.map((field, i) => [`#p${i}`, field]));
-    for (let at = 0; at < callIds.length; at += BATCH_GET_KEYS) {
-      let keys: Record<string, unknown>[] = [...new Set(callIds.slice(at, at + BATCH_GET_KEYS))].map((callId) => ({ callId }));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
-        const read = await this.db.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names } } }),
-        );
-        for (const item of (read.Responses?.[this.tableName] ?? []) as StoredCall[]) {
-          const usage = item.usageAtEnd ?? (item.outcome === 'rejected' || item.outcome === 'missed' ? { inputTokens: 0, outputTokens: 0, totalTokens: 0 } : undefined);
-          if (!usage) whole.push(item.callId);
-          else costs.set(item.callId, { cost: costOfRecord({ ...item, transcript: [], actions: [], usage }), ...(item.engine && { engine: item.engine }) });
-        }
-        // DynamoDB may leave keys unread (throttling, or 16 MB in one answer): asked for again.
-        keys = read.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
+    const keys = [...new Set(callIds)].map((callId) => ({ callId }));
+    const items = await batchGetAll(this.db, this.tableName, keys, { ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names });
+    for (const item of items as StoredCall[]) {
+      const usage = item.usageAtEnd ?? (item.outcome === 'rejected' || item.outcome === 'missed' ? { inputTokens: 0, outputTokens: 0, totalTokens: 0 } : undefined);
+      if (!usage) whole.push(item.callId);
+      else costs.set(item.callId, { cost: costOfRecord({ ...item, transcript: [], actions: [], usage }), ...(item.engine && { engine: item.engine }) });
     }
+    for (const record of await this.getMany(whole, { otherEngineOffers: false })) {
+      costs.set(record.callId, { ...(record.cost && { cost: record.cost }), ...(record.engine && { engine: record.engine }) });
+    }
+    return costs;
+  }
+
+  /** Calls read whole, as `get` reads each, 8 at a time; in the order asked for, those not found left out. */
+  async getMany(callIds: readonly string[], opts: { otherEngineOffers?: boolean } = {}): Promise<CallRecord[]> {
+    const records: (CallRecord | undefined)[] = new Array(callIds.length);
     let next = 0;
-    const readWhole = async () => {
-      while (next < whole.length) {
-        const callId = whole[next++];
-        const record = await this.get(callId, { otherEngineOffers: false });
-        if (record) costs.set(callId, { ...(record.cost && { cost: record.cost }), ...(record.engine && { engine: record.engine }) });
+    const reader = async () => {
+      while (next < callIds.length) {
+        const i = next++;
+        records[i] = await this.get(callIds[i], opts);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(8, whole.length) }, readWhole));
-    return costs;
+    await Promise.all(Array.from({ length: Math.min(RECORD_READS_AT_ONCE, callIds.length) }, reader));
+    return records.filter((record): record is CallRecord => record !== undefined);
   }
 
   /** The other API's offers of the same SIP call (CALLS_TABLE.otherEngineOffersKey), the record's own id left out. */

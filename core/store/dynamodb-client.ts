@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, type DeleteCommand, type PutCommand, type UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, type DeleteCommand, type PutCommand, type UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 
 /**
@@ -39,4 +39,31 @@ export async function conditionalWrite(db: DynamoDBDocumentClient, command: PutC
     if (err instanceof ConditionalCheckFailedException) return { written: false, refusal: err };
     throw err;
   }
+}
+
+/** BatchGetItem's most keys a request. */
+const BATCH_GET_KEYS = 100;
+
+/**
+ * The items of `keys` that exist, read 100 keys a request (BatchGetItem), in no particular order.
+ * Keys DynamoDB leaves unread (throttling, or 16 MB in one answer) are asked for again after a
+ * pause that doubles.
+ */
+export async function batchGetAll(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  keys: readonly Record<string, NativeAttributeValue>[],
+  projection?: { ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> },
+): Promise<Record<string, NativeAttributeValue>[]> {
+  const items: Record<string, NativeAttributeValue>[] = [];
+  for (let at = 0; at < keys.length; at += BATCH_GET_KEYS) {
+    let unread = keys.slice(at, at + BATCH_GET_KEYS);
+    for (let attempt = 0; unread.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+      const read = await db.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: [...unread], ...projection } } }));
+      items.push(...(read.Responses?.[tableName] ?? []));
+      unread = read.UnprocessedKeys?.[tableName]?.Keys ?? [];
+    }
+  }
+  return items;
 }

@@ -1,6 +1,6 @@
-import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { NumberConfig } from '../numbers/config';
-import { conditionalWrite } from './dynamodb-client';
+import { batchGetAll, conditionalWrite } from './dynamodb-client';
 
 export interface StoredNumber {
   config: NumberConfig;
@@ -23,8 +23,7 @@ export class VersionConflictError extends Error {
   }
 }
 
-/** BatchGetItem's most keys a request, and BatchWriteItem's. */
-const BATCH_GET_KEYS = 100;
+/** BatchWriteItem's most items a request. */
 const BATCH_WRITE_ITEMS = 25;
 
 /** Where version `version` of a number's config is kept: an item of its own, beside the number's. */
@@ -81,17 +80,9 @@ export class NumbersStore {
   async versions(number: string): Promise<StoredNumber[]> {
     const current = await this.get(number);
     if (!current) return [];
-    const found: StoredNumber[] = [];
-    for (let from = 1; from < current.version; from += BATCH_GET_KEYS) {
-      let keys: Record<string, unknown>[] = [];
-      for (let version = from; version < from + BATCH_GET_KEYS && version < current.version; version++) keys.push({ number: versionKey(number, version) });
-      while (keys.length > 0) {
-        const read = await this.db.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
-        found.push(...(read.Responses?.[this.tableName] ?? []).map(toStored));
-        keys = read.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
-    }
-    return [current, ...found.sort((a, b) => b.version - a.version)];
+    const keys = Array.from({ length: current.version - 1 }, (_, i) => ({ number: versionKey(number, i + 1) }));
+    const kept = (await batchGetAll(this.db, this.tableName, keys)).map(toStored);
+    return [current, ...kept.sort((a, b) => b.version - a.version)];
   }
 
   /** Removes the number and its kept versions; false when there was nothing to delete. */
