@@ -15,6 +15,9 @@ export type Decision =
   /** `status`: the SIP code, 404/480/486/603 of our own, or whatever the number's lookup answered (400-699). */
   | { kind: 'reject'; status: number; reason: RejectReason };
 
+/** A call answered, by either engine. */
+export type AcceptDecision = Extract<Decision, { kind: 'accept' }>;
+
 /** Whether a call is turned away before a lookup could change anything: it is asked only about calls it may decide. */
 export function rejectedBeforeLookup(call: CallParticipants, config: NumberConfig | undefined): boolean {
   return !config?.enabled || !config.agent || config.callers.block.includes(call.caller);

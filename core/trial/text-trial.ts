@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { CallAction, CallRecord, TranscriptEntry } from '../calls/record';
-import { routeCall, type Decision } from '../calls/route';
+import { routeCall, type AcceptDecision } from '../calls/route';
 import type { NumberConfig, NumberTool } from '../numbers/config';
 import type { Day } from '../openai/models';
 import { toolRequestBody, type HttpToolCall, type HttpToolResult } from '../tools/http-tool';
@@ -18,8 +18,6 @@ import { END_CALL_OUTPUT, planFunctionCall, toolResultDetails } from '../worker/
  * request they would send (dry run); a transfer or a hang-up is shown and ends the conversation.
  * What happens is kept as a call record holds it.
  */
-
-export type AcceptDecision = Extract<Decision, { kind: 'accept' }>;
 
 /** What a model is opened with: how the number would be answered, and where it notes what it did. */
 export interface TrialOpening {

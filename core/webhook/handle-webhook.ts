@@ -3,7 +3,7 @@ import { APIError } from 'openai';
 import type OpenAI from 'openai';
 import { isAlreadyAccepted, isCallGone, requestMayHaveLanded } from '../openai/call-control';
 import { dayOf } from '../openai/models';
-import { greetingFor, rejectedBeforeLookup, routeCall, type Decision } from '../calls/route';
+import { greetingFor, rejectedBeforeLookup, routeCall, type AcceptDecision, type Decision } from '../calls/route';
 import type { LookupRecord } from '../calls/lookup';
 import { engineOf, type Engine, type NumberConfig } from '../numbers/config';
 import { isCallId, UNKNOWN_NUMBER } from '../calls/record';
@@ -369,7 +369,7 @@ function isSipHeaderList(value: unknown): value is SipHeader[] {
 }
 
 /** The models an accepted call is answered with, for its record (and its cost). */
-function modelsOf(decision: Extract<Decision, { kind: 'accept' }>): Pick<NewCall, 'model' | 'transcriptionModel' | 'backendModel'> {
+function modelsOf(decision: AcceptDecision): Pick<NewCall, 'model' | 'transcriptionModel' | 'backendModel'> {
   if (decision.engine === 'live') {
     const { model, delegation } = decision.session.session;
     return { model, ...(delegation?.type === 'responses' && { backendModel: delegation.responses.model }) };
