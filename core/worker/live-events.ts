@@ -5,6 +5,7 @@
  */
 
 import { textTokenUsage, type TokenUsage } from '../calls/record';
+import { LEADING_TYPE } from './server-events';
 
 export type LiveEvent =
   /** A fragment of what the caller (`input`) or the agent (`output`) said, on the session's timeline. */
@@ -34,11 +35,11 @@ const READ = new Set([
 const READ_NESTED = new Set(['response.output_item.done', 'response.completed', 'response.done']);
 
 /**
- * The type, and a `response.event`'s nested type, when they lead the frame (after event_id, as
- * the API sends them): most of a delegation's frames are its deltas, skipped without parsing.
- * A frame laid out otherwise is parsed.
+ * The type, and a `response.event`'s nested type, when they lead the frame (the Realtime reader's
+ * LEADING_TYPE, then the delegation): most of a delegation's frames are its deltas, skipped
+ * without parsing. A frame laid out otherwise is parsed.
  */
-const LEADING = /^\{\s*(?:"event_id"\s*:\s*"[^"]*"\s*,\s*)?"type"\s*:\s*"([^"]+)"(?:\s*,\s*"delegation_id"\s*:\s*(?:"[^"]*"|null)\s*,\s*"event"\s*:\s*\{\s*"type"\s*:\s*"([^"]+)")?/;
+const LEADING = new RegExp(`${LEADING_TYPE.source}(?:\\s*,\\s*"delegation_id"\\s*:\\s*(?:"[^"]*"|null)\\s*,\\s*"event"\\s*:\\s*\\{\\s*"type"\\s*:\\s*"([^"]+)")?`);
 
 export function readLiveEvent(text: string): LiveEvent {
   const leading = LEADING.exec(text);

@@ -45,8 +45,8 @@ export interface McpCallError {
   message: string;
 }
 
-// The top-level type, first or right after `event_id` (OpenAI's documented order).
-const LEADING_TYPE = /^\{\s*(?:"event_id"\s*:\s*"[^"]*"\s*,\s*)?"type"\s*:\s*"([^"]+)"/;
+/** The top-level type, first or right after `event_id` (OpenAI's documented order): read without parsing the frame. */
+export const LEADING_TYPE = /^\{\s*(?:"event_id"\s*:\s*"[^"]*"\s*,\s*)?"type"\s*:\s*"([^"]+)"/;
 
 type Raw = Record<string, unknown>;
 
